@@ -1,0 +1,305 @@
+"""The `newsdesk` command line."""
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import logging
+import sys
+from dataclasses import asdict
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows import config as configuration
+from flows import runtime
+
+app = typer.Typer(
+    help="newsdesk: poll news feeds, extract the articles, and keep them in a DuckDB warehouse.",
+    no_args_is_help=True, add_completion=False, rich_markup_mode="rich")
+sources_app = typer.Typer(help="List the feeds in sources.yaml, or add one.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+
+out = Console()
+err = Console(stderr=True)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+DEMO_PORT = 8642
+
+SourcesOpt = Annotated[Path | None, typer.Option(
+    "--sources", "-s", help="Sources file [default: $NEWSDESK_SOURCES or ./sources.yaml].",
+    show_default=False)]
+DbOpt = Annotated[Path | None, typer.Option(
+    "--db", help="Warehouse file [default: $NEWSDESK_DB or settings.warehouse].", show_default=False)]
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _config(sources: Path | None, db: Path | None) -> configuration.Config:
+    try:
+        return configuration.load(configuration.resolve_sources_path(sources), db)
+    except configuration.ConfigError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+
+
+@app.command()
+def run(sources: SourcesOpt = None, db: DbOpt = None,
+        source: Annotated[list[str] | None, typer.Option(
+            "--source", help="Poll only this source (repeatable).")] = None) -> None:
+    """Run one ingest pass: poll the feeds, fetch new articles, load them.
+
+    Exit status: 0 all sources fine, 3 some sources failed (the rest loaded),
+    1 the run failed (every source failed or the load failed), 2 bad configuration.
+    """
+    config = _config(sources, db)
+    raise typer.Exit(_ingest(config.path, db, source))
+
+
+@app.command()
+def demo(db: Annotated[Path, typer.Option("--db", help="Warehouse file for the demo.")]
+         = Path("warehouse/demo.duckdb"),
+         port: Annotated[int, typer.Option(help="Port for the offline newsroom on 127.0.0.1.")] = DEMO_PORT) -> None:
+    """Ingest the bundled offline newsroom (served on 127.0.0.1) into a demo warehouse."""
+    from flows.demo.site import Newsroom
+
+    try:
+        room = Newsroom(port=port).start()
+    except OSError as exc:
+        raise _fail(f"cannot serve the demo newsroom on 127.0.0.1:{port}: {exc.strerror} "
+                    "(choose another --port)") from None
+    try:
+        sources_path = _write_demo_sources(room, db)
+        out.print(f"Serving the demo newsroom at [bold]{room.base_url}[/] "
+                  f"({len(room.sources())} feeds); ingesting into [bold]{db}[/]")
+        code = _ingest(sources_path, db, None)
+    finally:
+        room.stop()
+    if code in (EXIT_OK, EXIT_PARTIAL):
+        sample = ("SELECT source, count(*) AS articles, max(published_at) AS latest "
+                  "FROM articles GROUP BY source ORDER BY articles DESC")
+        out.print(f"\n[bold]Sample query[/]: {sample}")
+        _print_query(db, sample, Format.table)
+        out.print(f"\nQuery further with:  newsdesk query --db {db} \"SELECT title, source FROM v_articles LIMIT 10\"")
+        out.print(f"            or with:  duckdb -readonly {db}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def query(sql: Annotated[str, typer.Argument(help="SQL to run (read-only).")],
+          sources: SourcesOpt = None, db: DbOpt = None,
+          format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table) -> None:
+    """Run read-only SQL against the warehouse."""
+    _print_query(_warehouse_path(sources, db), sql, format)
+
+
+@sources_app.command("list")
+def sources_list(sources: SourcesOpt = None) -> None:
+    """Show the configured sources."""
+    config = _config(sources, None)
+    table = Table("name", "feed url", "category", "language", "enabled", title=str(config.path))
+    for s in config.sources:
+        table.add_row(s.name, s.feed_url, s.category or "", s.language or "", "yes" if s.enabled else "no")
+    out.print(table)
+
+
+@sources_app.command("add")
+def sources_add(url: Annotated[str, typer.Argument(help="A feed URL, or a web page that links to its feed.")],
+                name: Annotated[str | None, typer.Option(help="Source name [default: from the feed title].")] = None,
+                category: Annotated[str | None, typer.Option(help="Category label.")] = None,
+                language: Annotated[str | None, typer.Option(help="ISO 639-1 language code.")] = None,
+                sources: SourcesOpt = None) -> None:
+    """Add a feed to sources.yaml (keeps the file's comments and order; refuses duplicates)."""
+    from flows import probe, sourcefile
+
+    path = configuration.resolve_sources_path(sources)
+    try:
+        found = asyncio.run(probe.find_feed(url, _probe_settings(sources)))
+    except probe.NoFeed as exc:
+        raise _fail(str(exc)) from None
+    entry = {"name": name or sourcefile.suggest_name(found.title, found.url), "url": found.url,
+             "category": category, "language": language}
+    try:
+        sourcefile.add(path, entry)
+    except (sourcefile.DuplicateSource, configuration.ConfigError) as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    out.print(f"Added [bold]{entry['name']}[/] ({found.format}, {found.entries} entries): {found.url}")
+
+
+@app.command("extract")
+def extract_command(inputs: Annotated[list[str], typer.Argument(help="Saved HTML files or http(s) URLs.")],
+                    url: Annotated[str | None, typer.Option(
+                        "--url", help="The address a saved file came from (for links and canonical URL).")] = None,
+                    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per input.")] = False,
+                    sources: SourcesOpt = None) -> None:
+    """Run the article extractor on saved pages or URLs."""
+    from flows import extract, probe
+
+    settings = _probe_settings(sources)
+    failures = 0
+    for item in inputs:
+        try:
+            body, page_url, headers = probe.read_input(item, url, settings)
+            article = extract.article(body, page_url, headers)
+        except (OSError, probe.FetchFailed, extract.ExtractionFailed) as exc:
+            failures += 1
+            err.print(f"[red]{item}[/]: {exc}", highlight=False)
+            continue
+        _show_article(asdict(article), as_json)
+    raise typer.Exit(EXIT_FAILED if failures else EXIT_OK)
+
+
+def _ingest(sources_path: Path, db: Path | None, only: list[str] | None) -> int:
+    runtime.configure_prefect()
+    _show_progress()
+    from flows.ingest import RunFailed, ingest
+    from warehouse import WarehouseBusy
+
+    try:
+        summary = asyncio.run(ingest(str(sources_path), str(db) if db else None, only))
+    except RunFailed as exc:
+        _print_summary(exc.summary)
+        raise _fail(f"run failed: {exc}") from None
+    except (configuration.ConfigError, WarehouseBusy) as exc:
+        raise _fail(str(exc), EXIT_USAGE if isinstance(exc, configuration.ConfigError) else EXIT_FAILED) from None
+    _print_summary(summary)
+    if summary.outcome == "partial":
+        err.print("[yellow]some sources failed; see the error column[/]")
+        return EXIT_PARTIAL
+    return EXIT_OK
+
+
+def _show_progress() -> None:
+    class _Printer(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            err.print(f"[dim]{datetime.now():%H:%M:%S}[/] {record.getMessage()}", highlight=False)
+
+    logger = logging.getLogger("newsdesk.progress")
+    if not logger.handlers:
+        logger.addHandler(_Printer())
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def _print_summary(summary: Any) -> None:
+    table = Table(title=f"run {summary.run_id}: {summary.outcome}", show_footer=True)
+    columns = [("source", "source"), ("status", "status"), ("304", "not_modified"),
+               ("entries", "entries"), ("new", "entries_new"), ("articles", "articles_new"),
+               ("dups", "duplicates"), ("fetch fail", "fetch_failures"),
+               ("extract fail", "extraction_failures")]
+    for header, field in columns:
+        footer = "total" if field == "source" else "" if field == "status" else str(summary.total(field))
+        table.add_column(header, footer=footer, justify="left" if field == "source" else "right")
+    table.add_column("error", style="red")
+    for r in summary.sources:
+        table.add_row(r.source, str(r.status or "-"), "yes" if r.not_modified else "", str(r.entries),
+                      str(r.entries_new), str(r.articles_new), str(r.duplicates), str(r.fetch_failures),
+                      str(r.extraction_failures), r.error or "")
+    out.print(table)
+    out.print(f"{summary.pages_fetched} pages fetched, {summary.requests_made} requests, "
+              f"{(summary.finished_at - summary.started_at).total_seconds():.1f}s -> {summary.warehouse}")
+
+
+def _warehouse_path(sources: Path | None, db: Path | None) -> Path:
+    if db is not None:
+        return db
+    env = configuration.os.environ.get(configuration.DB_ENV)
+    return Path(env) if env else _config(sources, None).settings.warehouse
+
+
+def _print_query(path: Path, sql: str, format: Format) -> None:
+    import duckdb
+
+    import warehouse
+
+    try:
+        with warehouse.reading(path) as con:
+            cursor = con.execute(sql)
+            names = [c[0] for c in cursor.description] if cursor.description else []
+            rows = cursor.fetchall()
+    except FileNotFoundError as exc:
+        raise _fail(str(exc)) from None
+    except warehouse.WarehouseBusy as exc:
+        raise _fail(str(exc)) from None
+    except duckdb.Error as exc:
+        raise _fail(f"SQL error: {exc}") from None
+    _render(names, rows, format)
+
+
+def _render(names: list[str], rows: list[tuple], format: Format) -> None:
+    if format is Format.json:
+        for row in rows:
+            sys.stdout.write(json.dumps(dict(zip(names, row)), default=_jsonable, ensure_ascii=False) + "\n")
+    elif format is Format.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(names)
+        writer.writerows(rows)
+    else:
+        table = Table(*names)
+        for row in rows:
+            table.add_row(*(_cell(value) for value in row))
+        out.print(table)
+        out.print(f"[dim]{len(rows)} row{'s' if len(rows) != 1 else ''}[/]")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
+
+
+def _probe_settings(sources: Path | None) -> configuration.Settings:
+    path = configuration.resolve_sources_path(sources)
+    return _config(sources, None).settings if path.exists() else configuration.parse({}, path).settings
+
+
+def _show_article(article: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(article, default=_jsonable, ensure_ascii=False) + "\n")
+        return
+    out.print(f"[bold]{article['title'] or '(no title)'}[/]  {article['canonical_url']}")
+    out.print(f"{', '.join(article['authors']) or 'no author'} | {article['published_at'] or 'no date'} "
+              f"({article['published_source'] or '-'}) | {article['language'] or '?'} | "
+              f"{article['word_count']} words")
+    out.print(article["body"][:600] + ("..." if len(article["body"]) > 600 else ""), highlight=False)
+    out.print()
+
+
+def _write_demo_sources(room: Any, db: Path) -> Path:
+    import yaml
+
+    folder = runtime.state_dir() / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "sources.yaml"
+    document = {
+        "settings": {"warehouse": str(db.resolve()),
+                     "user_agent": "newsdesk-demo/0.1 (+offline demo; contact: demo@newsdesk.invalid)"},
+        "sources": room.sources(),
+    }
+    path.write_text("# Written by `newsdesk demo` for the offline newsroom; rewritten on every demo run.\n"
+                    + yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,185 @@
+"""Load and validate sources.yaml.
+
+Validation happens before any network work; every error names the file, the
+source (when there is one) and the field, so a user can fix it at a glance.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from flows.records import Source
+
+SOURCES_ENV = "NEWSDESK_SOURCES"
+DB_ENV = "NEWSDESK_DB"
+DEFAULT_SOURCES = Path("sources.yaml")
+
+
+class ConfigError(ValueError):
+    """sources.yaml is missing, unreadable or invalid."""
+
+
+def _check_http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {value!r}")
+    return value
+
+
+class SettingsModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    warehouse: str = "warehouse/newsdesk.duckdb"
+    user_agent: str = "newsdesk/0.1 (+https://github.com/newsdesk; set settings.user_agent with your contact)"
+    connect_timeout_seconds: float = Field(10.0, gt=0)
+    read_timeout_seconds: float = Field(20.0, gt=0)
+    max_feed_bytes: int = Field(10_000_000, gt=0)
+    max_page_bytes: int = Field(5_000_000, gt=0)
+    max_redirects: int = Field(5, ge=0)
+    concurrency: int = Field(16, ge=1)
+    per_host_concurrency: int = Field(2, ge=1)
+    max_entries_per_poll: int = Field(200, ge=1)
+    min_body_chars: int = Field(250, ge=0)
+
+
+class SourceModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    url: str
+    site: str | None = None
+    category: str | None = None
+    language: str | None = Field(None, pattern=r"^[a-z]{2}(-[A-Za-z]{2})?$")
+    enabled: bool = True
+    max_entries: int | None = Field(None, ge=1)
+    timeout_seconds: float | None = Field(None, gt=0)
+
+    @field_validator("url", "site")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_http_url(value)
+
+
+class FileModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    settings: SettingsModel = SettingsModel()
+    sources: list[dict[str, Any]] = []
+
+
+@dataclass(frozen=True)
+class Settings:
+    warehouse: Path
+    user_agent: str
+    connect_timeout_seconds: float
+    read_timeout_seconds: float
+    max_feed_bytes: int
+    max_page_bytes: int
+    max_redirects: int
+    concurrency: int
+    per_host_concurrency: int
+    min_body_chars: int
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    settings: Settings
+    sources: tuple[Source, ...]
+
+    @property
+    def enabled_sources(self) -> tuple[Source, ...]:
+        return tuple(s for s in self.sources if s.enabled)
+
+
+def resolve_sources_path(explicit: Path | None) -> Path:
+    """--sources wins, then NEWSDESK_SOURCES, then ./sources.yaml."""
+    if explicit is not None:
+        return explicit
+    return Path(os.environ.get(SOURCES_ENV) or DEFAULT_SOURCES)
+
+
+def load(path: Path, db: Path | None = None) -> Config:
+    """Read and validate a sources file; `db` (or NEWSDESK_DB) overrides the warehouse path."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read sources file: {exc.strerror or exc}") from exc
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    return parse(data, path, db)
+
+
+def parse(data: Any, path: Path, db: Path | None = None) -> Config:
+    """Validate an already-loaded sources document (used by load() and the demo)."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with 'settings' and 'sources'")
+    try:
+        document = FileModel.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(path, exc, None)) from exc
+    sources = [_source(path, index, raw) for index, raw in enumerate(document.sources)]
+    _reject_duplicates(path, sources)
+    settings = _settings(document.settings, path, db)
+    return Config(path=path, settings=settings, sources=tuple(
+        _to_record(model, document.settings) for model in sources))
+
+
+def _source(path: Path, index: int, raw: Any) -> SourceModel:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: sources[{index}]: expected a mapping with name and url")
+    try:
+        return SourceModel.model_validate(raw)
+    except ValidationError as exc:
+        label = f"source {raw.get('name')!r} (sources[{index}])" if raw.get("name") else f"sources[{index}]"
+        raise ConfigError(_describe(path, exc, label)) from exc
+
+
+def _describe(path: Path, exc: ValidationError, label: str | None) -> str:
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        problems.append(f"field '{where}': {message}")
+    prefix = f"{path}: {label}: " if label else f"{path}: "
+    return prefix + "; ".join(problems)
+
+
+def _reject_duplicates(path: Path, sources: list[SourceModel]) -> None:
+    seen: dict[str, int] = {}
+    for index, source in enumerate(sources):
+        if source.name in seen:
+            raise ConfigError(
+                f"{path}: source {source.name!r} (sources[{index}]): field 'name': "
+                f"duplicate of sources[{seen[source.name]}]")
+        seen[source.name] = index
+
+
+def _settings(model: SettingsModel, path: Path, db: Path | None) -> Settings:
+    chosen = db or (Path(os.environ[DB_ENV]) if os.environ.get(DB_ENV) else None)
+    warehouse = chosen if chosen is not None else path.parent / model.warehouse
+    values = model.model_dump(exclude={"warehouse", "max_entries_per_poll"})
+    return Settings(warehouse=warehouse, **values)
+
+
+def _to_record(model: SourceModel, settings: SettingsModel) -> Source:
+    return Source(
+        name=model.name,
+        feed_url=model.url,
+        site=model.site,
+        category=model.category,
+        language=model.language,
+        enabled=model.enabled,
+        max_entries=model.max_entries or settings.max_entries_per_poll,
+        timeout_seconds=model.timeout_seconds or settings.read_timeout_seconds,
+    )

@@ -1,0 +1,172 @@
+"""The ingest flow: poll feeds, fetch new pages, extract, dedup, load.
+
+Tasks are coarse on purpose (one per source, one per batch of pages, one load):
+thousands of tiny Prefect tasks overwhelm a local Prefect server.
+"""
+from __future__ import annotations
+
+from flows.runtime import configure_prefect
+
+configure_prefect()
+
+import asyncio  # noqa: E402
+import logging  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from dataclasses import replace  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.artifacts import create_table_artifact  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.runtime import flow_run  # noqa: E402
+
+import warehouse  # noqa: E402
+from flows import config as configuration  # noqa: E402
+from flows import dedup, extract, feeds, pipeline, urls  # noqa: E402
+from flows.http import Fetcher  # noqa: E402
+from flows.records import PageJob, PageResult, RunSummary, Source  # noqa: E402
+from warehouse import reads, store  # noqa: E402
+
+PAGE_BATCH_SIZE = 25
+RUN_LOCK_WAIT_SECONDS = 60.0
+progress = logging.getLogger("newsdesk.progress")
+
+
+class RunFailed(RuntimeError):
+    """Every source failed, or the load failed: nothing useful happened."""
+
+    def __init__(self, summary: RunSummary):
+        super().__init__(summary.message or "run failed")
+        self.summary = summary
+
+
+@task(name="poll-source", cache_policy=NO_CACHE)
+async def poll_source(fetcher: Fetcher, source: Source, state: dict[str, Any]) -> pipeline.SourcePoll:
+    """Fetch one feed (conditionally) and parse it; errors are returned, not raised."""
+    poll = await fetcher.fetch_feed(source, state.get("etag"), state.get("last_modified"))
+    if not poll.ok:
+        return pipeline.SourcePoll(source, poll, error=poll.error)
+    if poll.not_modified or poll.body is None:
+        return pipeline.SourcePoll(source, poll)
+    try:
+        parsed = await asyncio.to_thread(feeds.parse, poll.body, poll.headers, poll.final_url or poll.url)
+    except feeds.FeedError as exc:
+        return pipeline.SourcePoll(source, poll, error=f"not a readable feed: {exc}")
+    return pipeline.SourcePoll(source, poll, feed=parsed)
+
+
+@task(name="fetch-and-extract", cache_policy=NO_CACHE)
+async def fetch_and_extract(fetcher: Fetcher, jobs: Sequence[PageJob], min_body_chars: int) -> list[PageResult]:
+    """Fetch a batch of pages concurrently, extracting each as it arrives."""
+    async def one(job: PageJob) -> PageResult:
+        page = await fetcher.fetch_page(job.url)
+        if not page.ok:
+            return PageResult(job, page, failed_stage="fetch", error=page.error)
+        try:
+            article = await asyncio.to_thread(
+                extract.article, page.body, page.final_url or job.url, page.headers, job.entry, min_body_chars)
+        except extract.ExtractionFailed as exc:
+            return PageResult(job, page, failed_stage="extract", error=str(exc))
+        return PageResult(job, page, article=article)
+
+    return list(await asyncio.gather(*(one(job) for job in jobs)))
+
+
+@task(name="load", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+def load(path: Path, draft: RunSummary, sources: Sequence[Source], polls: Sequence[pipeline.SourcePoll],
+         states: dict[str, dict[str, Any]], plan: pipeline.Plan, results: Sequence[PageResult]) -> RunSummary:
+    """Resolve duplicates against the warehouse and write the whole run in one transaction."""
+    extracted = [r for r in results if r.article]
+    with warehouse.writing(path) as con:
+        resolution = dedup.resolve(
+            results,
+            reads.articles_by_url(con, (u for r in extracted for u in dedup.urls_of(r))),
+            reads.articles_by_hash(con, (r.article.content_hash for r in extracted)))
+        reports = tuple(pipeline.source_reports(polls, plan, results, resolution))
+        outcome = pipeline.outcome(reports)
+        summary = replace(draft, finished_at=datetime.now(timezone.utc), outcome=outcome, sources=reports,
+                          message="every source failed" if outcome == "failed" else None)
+        tables = pipeline.run_tables(summary, sources, polls, states, plan, results, resolution)
+        tables["runs"] = [pipeline.run_row(summary, _flow_run_id())]
+        store.load(con, tables, resolved_retries=[r.job.url for r in extracted if r.job.attempts])
+    return summary
+
+
+@flow(name="ingest", log_prints=False)
+async def ingest(sources_path: str = "sources.yaml", db: str | None = None,
+                 only: list[str] | None = None) -> RunSummary:
+    """One pass: poll every enabled source (or `only` these), fetch new pages, load them."""
+    config = configuration.load(Path(sources_path), Path(db) if db else None)
+    sources = _select(config, only)
+    path = config.settings.warehouse
+    with warehouse.run_lock(path, RUN_LOCK_WAIT_SECONDS):
+        return await _run(config, sources, path)
+
+
+async def _run(config: configuration.Config, sources: Sequence[Source], path: Path) -> RunSummary:
+    logger = get_run_logger()
+    started = datetime.now(timezone.utc)
+    run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    with warehouse.writing(path) as con:
+        states = reads.feed_states(con)
+        retries = reads.due_retries(con, started)
+    async with Fetcher(config.settings) as fetcher:
+        _say(logger, f"polling {len(sources)} feeds")
+        polls = list(await asyncio.gather(*(poll_source(fetcher, s, states.get(s.name, {})) for s in sources)))
+        plan = _plan(path, polls, retries)
+        _say(logger, f"{len(plan.new_entries)} new entries; fetching {len(plan.jobs)} pages")
+        batches = [plan.jobs[i:i + PAGE_BATCH_SIZE] for i in range(0, len(plan.jobs), PAGE_BATCH_SIZE)]
+        results = [r for batch in await asyncio.gather(
+            *(fetch_and_extract(fetcher, b, config.settings.min_body_chars) for b in batches)) for r in batch]
+        requests_made = fetcher.requests_made
+    _say(logger, f"loading {sum(1 for r in results if r.article)} extracted articles into {path}")
+    draft = RunSummary(run_id, started, started, "ok", (), len(plan.jobs), requests_made, str(path))
+    summary = load(path, draft, config.sources, polls, states, plan, results)
+    return _finish(logger, summary)
+
+
+def _plan(path: Path, polls: list[pipeline.SourcePoll], retries: list[dict[str, Any]]) -> pipeline.Plan:
+    keyed = [(key, entry) for sp in polls for key, entry in sp.keyed_entries()]
+    with warehouse.writing(path) as con:
+        known_keys = reads.known_entry_keys(con, (key for key, _ in keyed))
+        known_urls = reads.articles_by_url(con, (urls.canonical(e.link) for _, e in keyed))
+    return pipeline.plan_pages(polls, known_keys, known_urls, retries)
+
+
+def _finish(logger: logging.Logger, summary: RunSummary) -> RunSummary:
+    create_table_artifact(
+        key="newsdesk-ingest-summary",
+        table=[{"source": r.source, "status": r.status, "not_modified": r.not_modified,
+                "entries": r.entries, "new_entries": r.entries_new, "new_articles": r.articles_new,
+                "duplicates": r.duplicates, "fetch_failures": r.fetch_failures,
+                "extraction_failures": r.extraction_failures, "error": r.error or ""}
+               for r in summary.sources],
+        description=f"newsdesk run {summary.run_id}: {summary.outcome}")
+    _say(logger, f"run {summary.run_id} {summary.outcome}: {summary.total('articles_new')} new articles")
+    if summary.outcome == "failed":
+        raise RunFailed(summary)
+    return summary
+
+
+def _select(config: configuration.Config, only: list[str] | None) -> list[Source]:
+    if not only:
+        return list(config.enabled_sources)
+    names = {s.name for s in config.sources}
+    unknown = sorted(set(only) - names)
+    if unknown:
+        raise configuration.ConfigError(f"{config.path}: no source named {', '.join(map(repr, unknown))}")
+    return [s for s in config.sources if s.name in set(only)]
+
+
+def _flow_run_id() -> str | None:
+    value = flow_run.get_id()
+    return str(value) if value else None
+
+
+def _say(logger: logging.Logger, message: str) -> None:
+    logger.info(message)
+    progress.info(message)
+

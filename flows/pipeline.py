@@ -1,0 +1,218 @@
+"""The run's bookkeeping, as pure functions: which pages to fetch, and what to write.
+
+ingest.py does the I/O and the orchestration; everything here takes records and
+returns records or warehouse rows, so it is tested without network or Prefect.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flows import dedup, schedule, urls
+from flows.records import (EntryRef, FeedEntry, FeedPoll, PageJob, PageResult, ParsedFeed,
+                           RunSummary, Source, SourceReport)
+
+MAX_FETCH_ATTEMPTS = 6
+FIRST_RETRY_DELAY = timedelta(minutes=10)
+PERMANENT_PAGE_STATUSES = frozenset({400, 401, 403, 404, 410, 451})
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SourcePoll:
+    """A source's feed request, and the parsed feed when there was a new one."""
+
+    source: Source
+    poll: FeedPoll
+    feed: ParsedFeed | None = None
+    error: str | None = None
+
+    @property
+    def entries(self) -> tuple[FeedEntry, ...]:
+        return self.feed.entries[: self.source.max_entries] if self.feed else ()
+
+    def keyed_entries(self) -> list[tuple[str, FeedEntry]]:
+        return list(zip(dedup.entry_keys(self.source.name, self.entries), self.entries))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """New entries, the pages they need, and entries that point at articles we already have."""
+
+    new_entries: tuple[tuple[str, str, FeedEntry], ...]   # (source, entry_key, entry)
+    jobs: tuple[PageJob, ...]
+    known_links: tuple[tuple[str, str], ...]               # (entry_key, article_id)
+
+
+def plan_pages(polls: Sequence[SourcePoll], known_keys: set[str], known_urls: Mapping[str, str],
+               retries: Iterable[Row]) -> Plan:
+    """Unseen entries become page jobs (one per canonical link); queued retries join them."""
+    new_entries: list[tuple[str, str, FeedEntry]] = []
+    jobs: dict[str, PageJob] = {}
+    known_links: list[tuple[str, str]] = []
+    for sp in polls:
+        for key, entry in sp.keyed_entries():
+            if key in known_keys:
+                continue
+            known_keys.add(key)
+            new_entries.append((sp.source.name, key, entry))
+            link = urls.canonical(entry.link)
+            ref = EntryRef(sp.source.name, key)
+            if link in known_urls:
+                known_links.append((key, known_urls[link]))
+            elif link in jobs:
+                jobs[link] = PageJob(jobs[link].url, jobs[link].entries + (ref,), jobs[link].entry)
+            else:
+                jobs[link] = PageJob(entry.link, (ref,), entry)
+    for row in retries:
+        link = urls.canonical(row["url"])
+        if link not in jobs:
+            jobs[link] = PageJob(row["url"], (EntryRef(row["source"], row["entry_key"]),),
+                                 _queued_entry(row), attempts=row["attempts"])
+    return Plan(tuple(new_entries), tuple(jobs.values()), tuple(known_links))
+
+
+def _queued_entry(row: Mapping[str, Any]) -> FeedEntry:
+    """The feed entry behind a queued retry, as the warehouse remembers it."""
+    return FeedEntry(link=row["url"], guid=row.get("guid"), title=row.get("title"),
+                     published=row.get("published_at"), updated=row.get("updated_at"),
+                     authors=tuple(row.get("authors") or ()), tags=tuple(row.get("tags") or ()),
+                     summary=row.get("summary"))
+
+
+def run_tables(summary: RunSummary, sources: Sequence[Source], polls: Sequence[SourcePoll],
+               states: Mapping[str, Mapping[str, Any]], plan: Plan, results: Sequence[PageResult],
+               resolution: dedup.Resolution) -> dict[str, list[Row]]:
+    """Every row a run writes, keyed by table (the run ledger row is added by the caller)."""
+    now = summary.finished_at
+    new_by_source = Counter(source for source, _, _ in plan.new_entries)
+    return {
+        "sources": source_rows(sources, now),
+        "feed_state": [feed_state_row(sp, states.get(sp.source.name, {}), now) for sp in polls],
+        "polls": [poll_row(summary.run_id, sp, new_by_source[sp.source.name], now) for sp in polls],
+        "feed_entries": entry_rows(summary.run_id, plan.new_entries, now),
+        "articles": article_rows(summary.run_id, resolution),
+        "article_urls": [{"url": a.url, "article_id": a.article_id, "source": a.source, "kind": a.kind,
+                          "first_seen_at": now} for a in resolution.aliases],
+        "entry_articles": [{"entry_key": key, "article_id": article_id}
+                           for key, article_id in (*plan.known_links, *resolution.entry_links)],
+        "fetch_queue": failure_rows(results, now),
+    }
+
+
+def source_rows(sources: Iterable[Source], now: datetime) -> list[Row]:
+    return [{"name": s.name, "feed_url": s.feed_url, "site": s.site, "category": s.category,
+             "language": s.language, "enabled": s.enabled, "synced_at": now} for s in sources]
+
+
+def feed_state_row(sp: SourcePoll, previous: Mapping[str, Any], now: datetime) -> Row:
+    """Success resets the failure count; failure keeps the validators and backs off."""
+    ok = sp.error is None
+    failures = 0 if ok else int(previous.get("consecutive_failures") or 0) + 1
+    return {
+        "source": sp.source.name,
+        "etag": sp.poll.etag if ok else previous.get("etag"),
+        "last_modified": sp.poll.last_modified if ok else previous.get("last_modified"),
+        "last_polled_at": now,
+        "last_success_at": now if ok else previous.get("last_success_at"),
+        "consecutive_failures": failures,
+        "next_poll_at": schedule.next_poll(now, failures),
+        "last_status": sp.poll.status,
+        "last_error": sp.error,
+    }
+
+
+def poll_row(run_id: str, sp: SourcePoll, entries_new: int, now: datetime) -> Row:
+    return {
+        "run_id": run_id, "source": sp.source.name, "polled_at": now, "url": sp.poll.url,
+        "status": sp.poll.status, "not_modified": sp.poll.not_modified,
+        "feed_format": sp.feed.format if sp.feed else None,
+        "entries_seen": len(sp.entries), "entries_new": entries_new,
+        "entries_skipped": sp.feed.skipped_without_link if sp.feed else 0,
+        "duration_ms": sp.poll.duration_ms, "error": sp.error,
+    }
+
+
+def entry_rows(run_id: str, new_entries: Iterable[tuple[str, str, FeedEntry]], now: datetime) -> list[Row]:
+    return [{
+        "entry_key": key, "source": source, "guid": e.guid, "link": e.link,
+        "canonical_link": urls.canonical(e.link), "title": e.title, "published_at": e.published,
+        "updated_at": e.updated, "authors": list(e.authors), "tags": list(e.tags),
+        "summary": e.summary, "first_seen_at": now, "run_id": run_id,
+    } for source, key, e in new_entries]
+
+
+def article_rows(run_id: str, resolution: dedup.Resolution) -> list[Row]:
+    rows = []
+    for article_id, article, result in resolution.new:
+        row = asdict(article)
+        row.update(article_id=article_id, source=result.job.source, run_id=run_id,
+                   fetched_at=result.page.fetched_at, authors=list(article.authors),
+                   tags=list(article.tags))
+        rows.append(row)
+    return rows
+
+
+def failure_rows(results: Iterable[PageResult], now: datetime) -> list[Row]:
+    """Failed fetches and extractions: retried with backoff while it makes sense, else dead letters."""
+    rows = []
+    for result in results:
+        if result.failed_stage is None:
+            continue
+        attempts = result.job.attempts + 1
+        retry = (result.failed_stage == "fetch" and result.page.status not in PERMANENT_PAGE_STATUSES
+                 and attempts < MAX_FETCH_ATTEMPTS)
+        rows.append({
+            "url": result.job.url, "source": result.job.source,
+            "entry_key": result.job.entries[0].entry_key, "stage": result.failed_stage,
+            "state": "retry" if retry else "dead", "attempts": attempts,
+            "first_failed_at": now, "last_attempt_at": now,
+            "next_attempt_at": now + FIRST_RETRY_DELAY * 2 ** (attempts - 1) if retry else None,
+            "last_status": result.page.status, "last_error": result.error or "unknown error",
+        })
+    return rows
+
+
+def source_reports(polls: Sequence[SourcePoll], plan: Plan, results: Sequence[PageResult],
+                   resolution: dedup.Resolution) -> list[SourceReport]:
+    new_by_source = Counter(source for source, _, _ in plan.new_entries)
+    key_source = {key: source for source, key, _ in plan.new_entries}
+    links_by_source = Counter(key_source.get(key) for key, _ in (*plan.known_links, *resolution.entry_links))
+    created = Counter(result.job.source for _, _, result in resolution.new)
+    failed = Counter((r.job.source, r.failed_stage) for r in results if r.failed_stage)
+    return [SourceReport(
+        source=sp.source.name, status=sp.poll.status, not_modified=sp.poll.not_modified,
+        feed_format=sp.feed.format if sp.feed else None, entries=len(sp.entries),
+        entries_new=new_by_source[sp.source.name],
+        entries_skipped=sp.feed.skipped_without_link if sp.feed else 0,
+        articles_new=created[sp.source.name],
+        duplicates=links_by_source[sp.source.name] - created[sp.source.name],
+        fetch_failures=failed[(sp.source.name, "fetch")],
+        extraction_failures=failed[(sp.source.name, "extract")],
+        error=sp.error,
+    ) for sp in polls]
+
+
+def outcome(reports: Sequence[SourceReport]) -> str:
+    failures = sum(report.failed for report in reports)
+    if reports and failures == len(reports):
+        return "failed"
+    return "partial" if failures else "ok"
+
+
+def run_row(summary: RunSummary, flow_run_id: str | None) -> Row:
+    return {
+        "run_id": summary.run_id, "flow_run_id": flow_run_id,
+        "started_at": summary.started_at, "finished_at": summary.finished_at,
+        "outcome": summary.outcome, "sources_polled": len(summary.sources),
+        "sources_failed": sum(r.failed for r in summary.sources),
+        "not_modified": summary.total("not_modified"), "entries_seen": summary.total("entries"),
+        "entries_new": summary.total("entries_new"), "pages_fetched": summary.pages_fetched,
+        "articles_new": summary.total("articles_new"), "duplicates": summary.total("duplicates"),
+        "fetch_failures": summary.total("fetch_failures"),
+        "extraction_failures": summary.total("extraction_failures"), "message": summary.message,
+    }

@@ -1,0 +1,183 @@
+"""Typed records that flow between the pipeline's steps.
+
+Every record is a frozen dataclass: a step receives values, never shared mutable
+state. Datetimes are timezone-aware UTC.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Source:
+    """One feed from sources.yaml, with settings defaults already applied."""
+
+    name: str
+    feed_url: str
+    site: str | None = None
+    category: str | None = None
+    language: str | None = None
+    enabled: bool = True
+    max_entries: int = 200
+    timeout_seconds: float = 20.0
+
+
+@dataclass(frozen=True)
+class FeedPoll:
+    """The answer to one feed request; body is None when the server said 304."""
+
+    source: str
+    url: str
+    status: int | None
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    final_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None
+    duration_ms: int = 0
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status is not None and 200 <= self.status < 400
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One item of a feed, reduced to what the pipeline uses."""
+
+    link: str
+    guid: str | None = None
+    title: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    summary: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """A feed document turned into entries; entries without a link are only counted."""
+
+    format: str
+    title: str | None
+    entries: tuple[FeedEntry, ...]
+    skipped_without_link: int = 0
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One fetched article page (or the error that stopped the fetch)."""
+
+    url: str
+    final_url: str | None
+    status: int | None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    fetched_at: datetime | None = None
+    error: str | None = None
+    transient: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status is not None and 200 <= self.status < 300
+
+
+@dataclass(frozen=True)
+class Article:
+    """An extracted article, ready for dedup and loading."""
+
+    url: str
+    canonical_url: str
+    title: str | None
+    authors: tuple[str, ...]
+    published_at: datetime | None
+    published_source: str | None
+    updated_at: datetime | None
+    language: str | None
+    sitename: str | None
+    description: str | None
+    tags: tuple[str, ...]
+    image_url: str | None
+    body: str
+    word_count: int
+    content_hash: str
+    extractor_version: str
+
+
+@dataclass(frozen=True)
+class EntryRef:
+    """Which source's entry asked for a page."""
+
+    source: str
+    entry_key: str
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """A page to fetch, for one or more entries (the same link in two feeds is fetched once)."""
+
+    url: str
+    entries: tuple[EntryRef, ...]
+    entry: FeedEntry | None = None
+    attempts: int = 0
+
+    @property
+    def source(self) -> str:
+        return self.entries[0].source
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """What became of a page job: an article, or the stage that failed and why."""
+
+    job: PageJob
+    page: Page
+    article: Article | None = None
+    failed_stage: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """Per-source counts for the run summary."""
+
+    source: str
+    status: int | None = None
+    not_modified: bool = False
+    feed_format: str | None = None
+    entries: int = 0
+    entries_new: int = 0
+    entries_skipped: int = 0
+    articles_new: int = 0
+    duplicates: int = 0
+    fetch_failures: int = 0
+    extraction_failures: int = 0
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    started_at: datetime
+    finished_at: datetime
+    outcome: str
+    sources: tuple[SourceReport, ...]
+    pages_fetched: int
+    requests_made: int
+    warehouse: str
+    message: str | None = None
+
+    def total(self, field_name: str) -> int:
+        return sum(int(getattr(report, field_name)) for report in self.sources)

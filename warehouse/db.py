@@ -1,0 +1,121 @@
+"""Opening the DuckDB file: migrations, views, and waiting politely for the lock.
+
+DuckDB lets one process hold a file read-write, and while it does no other
+process may open it at all. Writers therefore hold it only for the load, and
+every opener waits a bounded time for the lock instead of failing at once.
+"""
+from __future__ import annotations
+
+import fcntl
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+DEFAULT_LOCK_WAIT_SECONDS = 30.0
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the warehouse (or the run lock) longer than we waited."""
+
+
+def connect(path: Path, read_only: bool = False,
+            wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse; a writable open also applies pending migrations and the views."""
+    if read_only and not path.exists():
+        raise FileNotFoundError(f"no warehouse at {path} (run `newsdesk run` or `newsdesk demo` first)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = _open_waiting(path, read_only, wait_seconds)
+    if not read_only:
+        migrate(con)
+    return con
+
+
+@contextmanager
+def writing(path: Path, wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=False, wait_seconds=wait_seconds)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def reading(path: Path, wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=True, wait_seconds=wait_seconds)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def run_lock(path: Path, wait_seconds: float) -> Iterator[None]:
+    """One ingest run per warehouse at a time (a lock file beside the database)."""
+    lock_path = path.with_name(path.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusy(
+                        f"another newsdesk run is using {path} (waited {wait_seconds:.0f}s); "
+                        "try again when it has finished") from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply migrations not yet recorded in schema_version, each in its own transaction."""
+    con.execute("CREATE TABLE IF NOT EXISTS schema_version ("
+                "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)")
+    done = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
+    applied = []
+    for version, name, sql in _migrations():
+        if version in done:
+            continue
+        con.execute("BEGIN")
+        con.execute(sql)
+        con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+        con.execute("COMMIT")
+        applied.append(version)
+    con.execute(resources.files("warehouse").joinpath("views.sql").read_text(encoding="utf-8"))
+    return applied
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    folder = resources.files("warehouse").joinpath("migrations")
+    found = []
+    for item in folder.iterdir():
+        match = _MIGRATION_NAME.match(item.name)
+        if match:
+            found.append((int(match.group(1)), item.name, item.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _open_waiting(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"{path} is locked by another process (waited {wait_seconds:.0f}s): {exc}") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)

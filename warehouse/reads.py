@@ -1,0 +1,58 @@
+"""Lookups the pipeline makes against its own memory (read-only SQL)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+
+def feed_states(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    cursor = con.execute("SELECT * FROM feed_state")
+    names = [column[0] for column in cursor.description]
+    return {row[0]: dict(zip(names, row)) for row in cursor.fetchall()}
+
+
+def known_entry_keys(con: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> set[str]:
+    return _matching(con, "SELECT k FROM lookup JOIN feed_entries ON entry_key = k", keys)
+
+
+def articles_by_url(con: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> dict[str, str]:
+    return _mapping(con, "SELECT k, article_id FROM lookup JOIN article_urls ON url = k", urls)
+
+
+def articles_by_hash(con: duckdb.DuckDBPyConnection, hashes: Iterable[str]) -> dict[str, str]:
+    return _mapping(con, "SELECT k, min(article_id) FROM lookup JOIN articles ON content_hash = k "
+                         "GROUP BY k", hashes)
+
+
+def due_retries(con: duckdb.DuckDBPyConnection, now: datetime) -> list[dict[str, Any]]:
+    """Queued page fetches whose next attempt is due, with what their feed entry said."""
+    cursor = con.execute(
+        "SELECT q.url, q.source, q.entry_key, q.attempts, e.guid, e.title, e.published_at, "
+        "e.updated_at, e.authors, e.tags, e.summary FROM fetch_queue q "
+        "LEFT JOIN feed_entries e USING (entry_key) "
+        "WHERE q.state = 'retry' AND q.next_attempt_at <= ? ORDER BY q.next_attempt_at", [now])
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _matching(con: duckdb.DuckDBPyConnection, sql: str, keys: Iterable[str]) -> set[str]:
+    return {row[0] for row in _lookup(con, sql, keys)}
+
+
+def _mapping(con: duckdb.DuckDBPyConnection, sql: str, keys: Iterable[str]) -> dict[str, str]:
+    return {row[0]: row[1] for row in _lookup(con, sql, keys)}
+
+
+def _lookup(con: duckdb.DuckDBPyConnection, sql: str, keys: Iterable[str]) -> list[tuple]:
+    values = sorted(set(keys))
+    if not values:
+        return []
+    con.register("lookup", pa.table({"k": pa.array(values, pa.string())}))
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.unregister("lookup")

@@ -1,0 +1,75 @@
+"""The only SQL that writes. A run's results land in one transaction, in bulk.
+
+Rows arrive as plain dicts keyed by column name and go in through Arrow tables
+(executemany manages ~800 rows/s here; Arrow inserts tens of thousands).
+Every insert is idempotent (ON CONFLICT), so replaying a batch changes nothing.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+Rows = Sequence[Mapping[str, Any]]
+
+# table -> (conflict target, columns updated on conflict; empty = DO NOTHING)
+_UPSERTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "sources": ("name", ("feed_url", "site", "category", "language", "enabled", "synced_at")),
+    "feed_state": ("source", ("etag", "last_modified", "last_polled_at", "last_success_at",
+                              "consecutive_failures", "next_poll_at", "last_status", "last_error")),
+    "polls": ("run_id, source", ()),
+    "feed_entries": ("entry_key", ()),
+    "articles": ("article_id", ()),
+    "article_urls": ("url", ()),
+    "entry_articles": ("entry_key", ()),
+    "fetch_queue": ("url", ("stage", "state", "attempts", "last_attempt_at", "next_attempt_at",
+                            "last_status", "last_error")),
+    "runs": ("run_id", ()),
+}
+# Order matters only for readability of the ledger; there are no foreign keys.
+LOAD_ORDER = tuple(_UPSERTS)
+
+
+def load(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Rows],
+         resolved_retries: Sequence[str] = ()) -> dict[str, int]:
+    """Write one run's rows in a single transaction; returns rows written per table.
+
+    `resolved_retries` are fetch_queue URLs that produced an article this run.
+    """
+    unknown = set(tables) - set(_UPSERTS)
+    if unknown:
+        raise ValueError(f"unknown tables in load: {sorted(unknown)}")
+    written: dict[str, int] = {}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in LOAD_ORDER:
+            rows = tables.get(table) or ()
+            if rows:
+                written[table] = _upsert(con, table, rows)
+        if resolved_retries:
+            con.register("resolved_batch", pa.table({"url": list(resolved_retries)}))
+            con.execute("DELETE FROM fetch_queue WHERE url IN (SELECT url FROM resolved_batch)")
+            con.unregister("resolved_batch")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return written
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, table: str, rows: Rows) -> int:
+    target, updates = _UPSERTS[table]
+    batch = pa.Table.from_pylist([dict(row) for row in rows])
+    columns = ", ".join(batch.column_names)
+    action = "DO NOTHING" if not updates else "DO UPDATE SET " + ", ".join(
+        f"{col} = excluded.{col}" for col in updates if col in batch.column_names)
+    view = f"{table}_batch"
+    con.register(view, batch)
+    try:
+        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view} "
+                    f"ON CONFLICT ({target}) {action}")
+    finally:
+        con.unregister(view)
+    return batch.num_rows
