@@ -1,0 +1,68 @@
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from flows import extract
+from flows.records import FeedEntry
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+URL = "https://gazette.example/news/2026/11/tide-gauge-upgrade?utm_source=rss"
+
+
+def promo_page() -> bytes:
+    return (PAGES / "promo-article.html").read_bytes()
+
+
+def test_article_body_and_metadata():
+    article = extract.article(promo_page(), URL)
+    assert article.title == "Tide gauge upgrade gives Saltmarsh early flood warnings"
+    assert article.authors == ("Ines Marlow", "Tobias Fenn")
+    assert article.published_at == datetime(2026, 11, 23, 5, 45, tzinfo=timezone.utc)
+    assert article.published_source == "jsonld"
+    assert article.updated_at == datetime(2026, 11, 23, 8, 10, tzinfo=timezone.utc)
+    assert article.language == "en"
+    assert article.sitename == "The Saltmarsh Gazette"
+    assert article.image_url == "https://gazette.example/img/gauge.jpg"
+    assert article.canonical_url == "https://gazette.example/news/2026/11/tide-gauge-upgrade"
+    assert article.body.startswith("Digital Desk: Saltmarsh will receive flood warnings")
+    assert "first Saturday of December" in article.body
+    assert article.word_count == len(article.body.split())
+
+
+def test_inline_promo_lines_are_removed():
+    body = extract.article(promo_page(), URL).body
+    assert "Also Read" not in body and "Ferry operator trims" not in body
+    assert "Read more" not in body and "What went wrong" not in body
+    assert "cookies" not in body and "Most read" not in body
+
+
+def test_feed_date_fills_in_when_the_page_has_none():
+    page = promo_page().replace(b'"datePublished": "2026-11-23T06:45:00+01:00", ', b"")
+    entry = FeedEntry(link=URL, published=datetime(2026, 11, 22, 21, 5, tzinfo=timezone.utc))
+    article = extract.article(page, URL, entry=entry)
+    assert article.published_at == entry.published
+    assert article.published_source in ("feed", "page+feed")
+
+
+def test_page_without_a_real_body_is_an_extraction_failure():
+    page = b"<html><body><nav><a href='/'>Home</a></nav><p>Subscribe today.</p></body></html>"
+    with pytest.raises(extract.ExtractionFailed, match="body"):
+        extract.article(page, "https://gazette.example/x")
+
+
+def test_page_declaring_a_legacy_charset_but_sending_utf8_is_not_mojibake():
+    page = promo_page().replace(b'<meta charset="utf-8">', b'<meta charset="iso-8859-1">')
+    page = page.replace(b"Saltmarsh will", "Saltmarsh – Ålesund’s twin – will".encode())
+    article = extract.article(page, URL, {"content-type": "text/html; charset=iso-8859-1"})
+    assert "Saltmarsh – Ålesund’s twin – will" in article.body
+
+
+def test_legacy_bytes_are_decoded_with_the_declared_charset():
+    page = promo_page().replace(b'<meta charset="utf-8">', b'<meta charset="windows-1252">')
+    page = page.replace(b"Saltmarsh will", "Saltmarsh caf\u00e9s will".encode("cp1252"))
+    assert "Saltmarsh cafés will" in extract.article(page, URL).body
+
+
+def test_clean_body_drops_a_leading_headline_repeat():
+    assert extract.clean_body("Big News\nFirst line.\nAlso Read: other", "Big news") == "First line."
