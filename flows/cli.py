@@ -25,8 +25,9 @@ app = typer.Typer(
 sources_app = typer.Typer(help="List the feeds in sources.yaml, or add one.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 
-out = Console()
-err = Console(stderr=True)
+# Wide enough for the summary table when output goes to a file or a pipe.
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 DEMO_PORT = 8642

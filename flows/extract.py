@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import py3langid
 import trafilatura
@@ -97,7 +97,8 @@ def _published(meta: pagemeta.PageMeta, page_day: str | None,
     feed_date = entry.published or entry.updated if entry else None
     if page_day:
         day = datetime.fromisoformat(page_day[:10]).replace(tzinfo=timezone.utc)
-        if feed_date and feed_date.date() == day.date():
+        # A page day and a feed timestamp within a day of each other (time zones) agree.
+        if feed_date and abs(feed_date - day) <= timedelta(hours=36):
             return feed_date, "page+feed"
         return day, "page"
     return (feed_date, "feed") if feed_date else (None, None)

@@ -19,7 +19,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from prefect import flow, get_run_logger, task  # noqa: E402
-from prefect.artifacts import create_table_artifact  # noqa: E402
+from prefect.artifacts import acreate_table_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.runtime import flow_run  # noqa: E402
 
@@ -125,7 +125,7 @@ async def _run(config: configuration.Config, sources: Sequence[Source], path: Pa
     _say(logger, f"loading {sum(1 for r in results if r.article)} extracted articles into {path}")
     draft = RunSummary(run_id, started, started, "ok", (), len(plan.jobs), requests_made, str(path))
     summary = load(path, draft, config.sources, polls, states, plan, results)
-    return _finish(logger, summary)
+    return await _finish(logger, summary)
 
 
 def _plan(path: Path, polls: list[pipeline.SourcePoll], retries: list[dict[str, Any]]) -> pipeline.Plan:
@@ -136,8 +136,8 @@ def _plan(path: Path, polls: list[pipeline.SourcePoll], retries: list[dict[str, 
     return pipeline.plan_pages(polls, known_keys, known_urls, retries)
 
 
-def _finish(logger: logging.Logger, summary: RunSummary) -> RunSummary:
-    create_table_artifact(
+async def _finish(logger: logging.Logger, summary: RunSummary) -> RunSummary:
+    await acreate_table_artifact(
         key="newsdesk-ingest-summary",
         table=[{"source": r.source, "status": r.status, "not_modified": r.not_modified,
                 "entries": r.entries, "new_entries": r.entries_new, "new_articles": r.articles_new,

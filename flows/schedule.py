@@ -11,4 +11,5 @@ def next_poll(now: datetime, consecutive_failures: int) -> datetime:
     """Due again at once after a success; after failures, 5 min doubling up to one day."""
     if consecutive_failures <= 0:
         return now
-    return now + min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** (consecutive_failures - 1))
+    doublings = min(consecutive_failures - 1, 20)  # 2**20 * 5 min is far past the cap
+    return now + min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** doublings)

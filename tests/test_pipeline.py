@@ -1,0 +1,76 @@
+from datetime import datetime, timedelta, timezone
+
+from flows import pipeline, schedule
+from flows.records import (EntryRef, FeedEntry, FeedPoll, Page, PageJob, PageResult, ParsedFeed,
+                           SourceReport, Source)
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+
+
+def polled(name: str, *links: str) -> pipeline.SourcePoll:
+    feed = ParsedFeed("rss20", name, tuple(FeedEntry(link=link) for link in links))
+    return pipeline.SourcePoll(Source(name, f"https://{name}.example/feed"),
+                               FeedPoll(name, f"https://{name}.example/feed", 200, b"x"), feed)
+
+
+def test_unseen_entries_become_one_job_per_canonical_link():
+    polls = [polled("a", "https://n.example/1", "https://n.example/2?utm_source=rss"),
+             polled("b", "https://n.example/2", "https://n.example/3")]
+    plan = pipeline.plan_pages(polls, {"a|link|https://n.example/1"}, {"https://n.example/3": "id3"}, [])
+    assert [job.url for job in plan.jobs] == ["https://n.example/2?utm_source=rss"]
+    assert plan.jobs[0].entries == (EntryRef("a", "a|link|https://n.example/2"),
+                                    EntryRef("b", "b|link|https://n.example/2"))
+    assert plan.known_links == (("b|link|https://n.example/3", "id3"),)
+    assert len(plan.new_entries) == 3
+
+
+def test_due_retries_join_the_jobs_with_their_feed_entry():
+    row = {"url": "https://n.example/9", "source": "a", "entry_key": "a|guid|9", "attempts": 2,
+           "title": "Nine", "published_at": NOW, "authors": ["X"], "tags": None}
+    plan = pipeline.plan_pages([], set(), {}, [row])
+    job, = plan.jobs
+    assert job.attempts == 2 and job.entry.title == "Nine" and job.entry.authors == ("X",)
+
+
+def failed(status, error, attempts=0, stage="fetch"):
+    job = PageJob("https://n.example/p", (EntryRef("a", "k"),), attempts=attempts)
+    return PageResult(job, Page(job.url, None, status, fetched_at=NOW), failed_stage=stage, error=error)
+
+
+def test_transient_fetch_failure_is_queued_with_backoff():
+    row, = pipeline.failure_rows([failed(503, "HTTP 503", attempts=1)], NOW)
+    assert row["state"] == "retry" and row["attempts"] == 2
+    assert row["next_attempt_at"] == NOW + pipeline.FIRST_RETRY_DELAY * 2
+
+
+def test_permanent_or_exhausted_failures_become_dead_letters_with_their_error():
+    rows = pipeline.failure_rows([
+        failed(404, "HTTP 404"),
+        failed(None, "timeout", attempts=pipeline.MAX_FETCH_ATTEMPTS - 1),
+        failed(200, "body too short", stage="extract"),
+    ], NOW)
+    assert [(r["state"], r["last_error"]) for r in rows] == [
+        ("dead", "HTTP 404"), ("dead", "timeout"), ("dead", "body too short")]
+
+
+def test_failed_poll_keeps_validators_and_backs_off():
+    sp = pipeline.SourcePoll(Source("a", "https://a.example/f"),
+                             FeedPoll("a", "https://a.example/f", 500, error="HTTP 500"), error="HTTP 500")
+    previous = {"etag": '"e"', "last_modified": "x", "consecutive_failures": 2, "last_success_at": NOW}
+    row = pipeline.feed_state_row(sp, previous, NOW)
+    assert row["etag"] == '"e"' and row["consecutive_failures"] == 3
+    assert row["next_poll_at"] == NOW + timedelta(minutes=20)
+    assert row["last_error"] == "HTTP 500"
+
+
+def test_backoff_is_capped_at_a_day_and_never_gives_up():
+    assert schedule.next_poll(NOW, 0) == NOW
+    assert schedule.next_poll(NOW, 50) == NOW + timedelta(days=1)
+
+
+def test_outcome_fails_only_when_every_source_failed():
+    ok, bad = SourceReport("a"), SourceReport("b", error="HTTP 500")
+    assert pipeline.outcome([ok, ok]) == "ok"
+    assert pipeline.outcome([ok, bad]) == "partial"
+    assert pipeline.outcome([bad, bad]) == "failed"
+    assert pipeline.outcome([]) == "ok"
