@@ -171,7 +171,7 @@ def failure_rows(results: Iterable[PageResult], now: datetime) -> list[Row]:
             "entry_key": result.job.entries[0].entry_key, "stage": result.failed_stage,
             "state": "retry" if retry else "dead", "attempts": attempts,
             "first_failed_at": now, "last_attempt_at": now,
-            "next_attempt_at": now + FIRST_RETRY_DELAY * 2 ** (attempts - 1) if retry else None,  # attempts < 6
+            "next_attempt_at": now + FIRST_RETRY_DELAY * 2 ** (attempts - 1) if retry else None,
             "last_status": result.page.status, "last_error": result.error or "unknown error",
         })
     return rows

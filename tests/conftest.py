@@ -1,0 +1,45 @@
+"""Shared fixtures: Prefect kept local and temporary, the demo newsroom, warehouses in tmp."""
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+os.environ.setdefault("NEWSDESK_STATE_DIR", tempfile.mkdtemp(prefix="newsdesk-test-state-"))
+from flows.runtime import configure_prefect  # noqa: E402
+
+configure_prefect()
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect server for the whole session (~20 s to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def newsroom():
+    from flows.demo.site import Newsroom
+
+    with Newsroom() as room:
+        yield room
+
+
+def write_sources(folder: Path, sources: list[dict], **settings) -> Path:
+    path = folder / "sources.yaml"
+    document = {"settings": {"warehouse": str(folder / "news.duckdb"), **settings}, "sources": sources}
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def run_ingest(sources_path: Path, only: list[str] | None = None):
+    from flows.ingest import ingest
+
+    return asyncio.run(ingest(str(sources_path), None, only))
