@@ -1,0 +1,135 @@
+"""The command line as users run it: real subprocesses, real files."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import write_sources
+from tests.loopback import Loopback, Reply
+
+NEWSDESK = [sys.executable, "-m", "flows.cli"]
+ROOT = Path(__file__).resolve().parents[1]
+FEED = (Path(__file__).parent / "fixtures" / "feeds" / "rss20.xml").read_bytes()
+
+
+def newsdesk(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
+    return subprocess.run([*NEWSDESK, *args], capture_output=True, text=True, cwd=cwd or ROOT,
+                          env=env, timeout=timeout)
+
+
+@pytest.fixture
+def small_warehouse(tmp_path) -> Path:
+    db = tmp_path / "w.duckdb"
+    import warehouse
+    with warehouse.writing(db) as con:
+        con.execute("INSERT INTO sources VALUES ('herald', 'https://h.example/f', NULL, NULL, 'en', true, now())")
+    return db
+
+
+def test_query_prints_table_csv_and_json(small_warehouse):
+    sql = "SELECT name, language FROM sources"
+    table = newsdesk("query", "--db", str(small_warehouse), sql)
+    assert table.returncode == 0 and "herald" in table.stdout and "1 row" in table.stdout
+    as_csv = newsdesk("query", "--db", str(small_warehouse), "--format", "csv", sql)
+    assert as_csv.stdout.splitlines() == ["name,language", "herald,en"]
+    as_json = newsdesk("query", "--db", str(small_warehouse), "-f", "json", sql)
+    assert json.loads(as_json.stdout) == {"name": "herald", "language": "en"}
+
+
+def test_query_is_read_only_and_bad_sql_is_a_clear_error(small_warehouse):
+    bad = newsdesk("query", "--db", str(small_warehouse), "SELEC nonsense")
+    assert bad.returncode == 1 and "SQL error" in bad.stderr and "syntax error" in bad.stderr
+    write = newsdesk("query", "--db", str(small_warehouse), "DELETE FROM sources")
+    assert write.returncode == 1 and "read-only" in write.stderr
+    with duckdb.connect(str(small_warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM sources").fetchone()[0] == 1
+
+
+def test_query_on_missing_warehouse_says_how_to_make_one(tmp_path):
+    result = newsdesk("query", "--db", str(tmp_path / "none.duckdb"), "SELECT 1")
+    assert result.returncode == 1 and "no warehouse" in result.stderr
+
+
+def test_run_with_bad_sources_file_fails_before_any_network(tmp_path):
+    path = tmp_path / "sources.yaml"
+    path.write_text("sources:\n  - name: herald\n    url: not-a-url\n", encoding="utf-8")
+    result = newsdesk("run", "--sources", str(path))
+    assert result.returncode == 2
+    assert "source 'herald' (sources[0]): field 'url'" in result.stderr
+
+
+def test_sources_add_accepts_a_feed_or_finds_it_from_a_page_and_keeps_comments(tmp_path):
+    path = tmp_path / "sources.yaml"
+    path.write_text("# my feeds\nsettings:\n  concurrency: 4  # be gentle\n\nsources:\n"
+                    "  - name: first   # keep me\n    url: https://first.example/feed\n", encoding="utf-8")
+    with Loopback() as site:
+        site.routes["/feed.xml"] = lambda h: Reply(200, FEED, {"Content-Type": "application/rss+xml"})
+        site.routes["/"] = lambda h: Reply(200, b'<html><head><link rel="alternate" '
+                                                b'type="application/rss+xml" href="/feed.xml"></head></html>',
+                                           {"Content-Type": "text/html"})
+        added = newsdesk("sources", "add", site.url("/"), "--name", "second", "--sources", str(path))
+        assert added.returncode == 0, added.stderr
+        again = newsdesk("sources", "add", site.url("/feed.xml"), "--sources", str(path))
+    assert again.returncode == 2 and "already listed as 'second'" in again.stderr
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# my feeds\n") and "# be gentle" in text and "# keep me" in text
+    assert text.index("name: first") < text.index("name: second")
+    assert f"url: {site.url('/feed.xml')}" in text
+    listed = newsdesk("sources", "list", "--sources", str(path))
+    assert "first" in listed.stdout and "second" in listed.stdout
+
+
+def test_sources_add_refuses_a_page_without_a_feed(tmp_path):
+    with Loopback() as site:
+        site.routes["/"] = lambda h: Reply(200, b"<html><body>hello</body></html>", {"Content-Type": "text/html"})
+        result = newsdesk("sources", "add", site.url("/"), "--sources", str(tmp_path / "s.yaml"))
+    assert result.returncode == 1 and "links to no readable feed" in result.stderr
+    assert not (tmp_path / "s.yaml").exists()
+
+
+def test_extract_prints_one_json_object_per_input():
+    page = Path(__file__).parent / "fixtures" / "pages" / "promo-article.html"
+    result = newsdesk("extract", str(page), str(page), "--url", "https://gazette.example/n/1", "--json")
+    assert result.returncode == 0, result.stderr
+    objects = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(objects) == 2
+    assert objects[0]["title"] == "Tide gauge upgrade gives Saltmarsh early flood warnings"
+    assert objects[0]["authors"] == ["Ines Marlow", "Tobias Fenn"]
+    assert "Also Read" not in objects[0]["body"]
+
+
+def test_demo_end_to_end_twice(tmp_path):
+    """What `make demo` does, twice: every source lands, then nothing new and 304s."""
+    from flows.demo.site import Newsroom
+
+    db = tmp_path / "demo.duckdb"
+    with Newsroom() as probe:
+        expected = probe.expected()
+        names = [s["name"] for s in probe.sources()]
+    port = _free_port()
+    first = newsdesk("demo", "--db", str(db), "--port", str(port), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "Sample query" in first.stdout and all(name in first.stdout for name in names)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == expected.distinct_articles
+    second = newsdesk("demo", "--db", str(db), "--port", str(port), cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == expected.distinct_articles
+        run = con.execute("SELECT articles_new, pages_fetched, not_modified FROM runs "
+                          "ORDER BY started_at DESC LIMIT 1").fetchone()
+    assert run[0] == 0 and run[1] == 0 and run[2] >= len(names) - 1
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,0 +1,151 @@
+"""End to end: the real flow against the loopback newsroom, into a temporary warehouse."""
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from flows.ingest import RunFailed
+from tests.conftest import run_ingest, write_sources
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def scalar(db, sql, *params):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchone()[0]
+
+
+def rows(db, sql, *params):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+@pytest.fixture
+def warehouse_of(tmp_path, newsroom):
+    """The newsroom ingested once: (sources path, db path, first summary)."""
+    path = write_sources(tmp_path, newsroom.sources())
+    summary = run_ingest(path)
+    return path, tmp_path / "news.duckdb", summary
+
+
+def test_every_distinct_article_lands_once(warehouse_of, newsroom):
+    _, db, summary = warehouse_of
+    expected = newsroom.expected()
+    assert summary.outcome == "ok"
+    assert scalar(db, "SELECT count(*) FROM articles") == expected.distinct_articles
+    per_source = dict(rows(db, "SELECT e.source, count(DISTINCT ea.article_id) FROM feed_entries e "
+                               "JOIN entry_articles ea USING (entry_key) GROUP BY ALL"))
+    assert per_source == expected.articles_per_source
+    assert scalar(db, "SELECT outcome FROM runs") == "ok"
+    assert scalar(db, "SELECT count(*) FROM polls WHERE error IS NULL") == len(newsroom.sources())
+
+
+def test_syndicated_exact_copies_are_one_article_with_url_aliases(warehouse_of, newsroom):
+    _, db, _ = warehouse_of
+    syndicated = newsroom.expected().syndicated_urls
+    assert len(syndicated) >= 3
+    ids = rows(db, "SELECT DISTINCT article_id FROM article_urls WHERE url IN (SELECT unnest(?))",
+               list(syndicated))
+    assert len(ids) == 1
+    assert scalar(db, "SELECT count(*) FROM article_urls WHERE article_id = ?", ids[0][0]) >= len(syndicated)
+
+
+def test_story_in_two_feeds_and_tracking_variants_are_one_article(warehouse_of):
+    _, db, _ = warehouse_of
+    shared = rows(db, "SELECT ea.article_id, count(DISTINCT e.source) FROM entry_articles ea "
+                      "JOIN feed_entries e USING (entry_key) GROUP BY 1 HAVING count(DISTINCT e.source) > 1")
+    assert shared, "some article should be listed by two feeds"
+    tracked = rows(db, "SELECT link, canonical_link FROM feed_entries WHERE link LIKE '%utm_%'")
+    assert tracked
+    for link, canonical in tracked:
+        assert "utm_" not in canonical
+        assert scalar(db, "SELECT count(*) FROM articles a JOIN article_urls u USING (article_id) "
+                          "WHERE u.url = ?", canonical) == 1
+
+
+def test_missing_page_is_kept_as_a_dead_letter(warehouse_of, newsroom):
+    _, db, summary = warehouse_of
+    missing = newsroom.expected().missing_urls
+    queued = rows(db, "SELECT url, state, last_status, last_error FROM fetch_queue WHERE stage = 'fetch'")
+    assert {(url, state, status) for url, state, status, _ in queued} == {(u, "dead", 404) for u in missing}
+    assert summary.total("fetch_failures") == len(missing)
+
+
+def test_rerun_adds_nothing_fetches_no_page_and_gets_304s(warehouse_of, newsroom):
+    path, db, _ = warehouse_of
+    before = scalar(db, "SELECT count(*) FROM articles")
+    already = len(newsroom.requests)
+    again = run_ingest(path)
+    second_run = newsroom.requests[already:]
+    feed_paths = {s["url"].removeprefix(newsroom.base_url) for s in newsroom.sources()}
+    assert {r.path for r in second_run} <= feed_paths, "no page may be fetched again"
+    assert scalar(db, "SELECT count(*) FROM articles") == before
+    assert again.total("articles_new") == 0 and again.total("entries_new") == 0
+    statuses = [r.status for r in second_run]
+    assert statuses.count(304) >= len(feed_paths) - 1
+    assert again.total("not_modified") == statuses.count(304)
+    conditional = [r for r in second_run if r.status == 304]
+    assert all("if-none-match" in {k.lower() for k in r.headers} for r in conditional)
+
+
+def test_failing_source_does_not_stop_the_others(tmp_path, newsroom):
+    broken = newsroom.sources()[0]
+    newsroom.route(broken["url"].removeprefix(newsroom.base_url), status=500, body="oops")
+    summary = run_ingest(write_sources(tmp_path, newsroom.sources()))
+    db = tmp_path / "news.duckdb"
+    assert summary.outcome == "partial"
+    assert scalar(db, "SELECT count(*) FROM articles") > 0
+    state = rows(db, "SELECT consecutive_failures, last_error, next_poll_at > last_polled_at "
+                     "FROM feed_state WHERE source = ?", broken["name"])
+    assert state == [(1, "HTTP 500", True)]
+    assert scalar(db, "SELECT error FROM polls WHERE source = ?", broken["name"]) == "HTTP 500"
+
+
+def test_run_fails_when_every_source_fails(tmp_path, newsroom):
+    for source in newsroom.sources():
+        newsroom.route(source["url"].removeprefix(newsroom.base_url), status=200,
+                       body="<html><body>This is not a feed</body></html>",
+                       headers={"Content-Type": "text/html"})
+    with pytest.raises(RunFailed):
+        run_ingest(write_sources(tmp_path, newsroom.sources()))
+    assert scalar(tmp_path / "news.duckdb", "SELECT outcome FROM runs") == "failed"
+    errors = rows(tmp_path / "news.duckdb", "SELECT DISTINCT error FROM polls")
+    assert errors == [("not a readable feed: HTML page, not a feed",)]
+
+
+def test_transient_page_failure_is_retried_in_a_later_run(tmp_path, newsroom):
+    source = newsroom.sources()[0]
+    path = write_sources(tmp_path, [source])
+    db = tmp_path / "news.duckdb"
+    first = run_ingest(path)
+    victim = rows(db, "SELECT url FROM article_urls WHERE source = ? AND kind = 'canonical' LIMIT 1",
+                  source["name"])[0][0]
+    # Forget that article, then make its page fail once.
+    with duckdb.connect(str(db)) as con:
+        con.execute("DELETE FROM entry_articles WHERE article_id IN "
+                    "(SELECT article_id FROM article_urls WHERE url = ?)", [victim])
+        con.execute("DELETE FROM articles WHERE canonical_url = ?", [victim])
+        con.execute("DELETE FROM article_urls WHERE article_id NOT IN (SELECT article_id FROM articles)")
+        con.execute("DELETE FROM feed_entries WHERE canonical_link = ?", [victim])
+    newsroom.route(victim.removeprefix(newsroom.base_url), status=503, headers={"Retry-After": "0"})
+    second = run_ingest(path)
+    assert second.total("fetch_failures") == 1
+    assert rows(db, "SELECT state, attempts, last_status FROM fetch_queue WHERE stage = 'fetch' "
+                    "AND last_status = 503") == [("retry", 1, 503)]
+    newsroom.route(victim.removeprefix(newsroom.base_url), status=200,
+                   body=_page_of(newsroom, first, victim))
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE fetch_queue SET next_attempt_at = now() - INTERVAL 1 MINUTE")
+    run_ingest(path)
+    assert scalar(db, "SELECT count(*) FROM articles WHERE canonical_url = ?", victim) == 1
+    assert scalar(db, "SELECT count(*) FROM fetch_queue WHERE last_status = 503") == 0
+
+
+def _page_of(newsroom, summary, url):
+    """The page the newsroom served for `url` before the test broke it."""
+    from flows.demo.site import Newsroom
+
+    with Newsroom() as fresh:
+        import httpx
+        return httpx.get(fresh.base_url + url.removeprefix(newsroom.base_url)).text.replace(
+            fresh.base_url, newsroom.base_url)
