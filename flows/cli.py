@@ -33,10 +33,11 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 DEMO_PORT = 8642
 
 SourcesOpt = Annotated[Path | None, typer.Option(
-    "--sources", "-s", help="Sources file [default: $NEWSDESK_SOURCES or ./sources.yaml].",
-    show_default=False)]
+    "--sources", "-s", metavar="PATH", show_default=False,
+    help="Sources file (default: $NEWSDESK_SOURCES, else ./sources.yaml).")]
 DbOpt = Annotated[Path | None, typer.Option(
-    "--db", help="Warehouse file [default: $NEWSDESK_DB or settings.warehouse].", show_default=False)]
+    "--db", metavar="PATH", show_default=False,
+    help="Warehouse file (default: $NEWSDESK_DB, else settings.warehouse in the sources file).")]
 
 
 class Format(str, Enum):
@@ -60,7 +61,7 @@ def _config(sources: Path | None, db: Path | None) -> configuration.Config:
 @app.command()
 def run(sources: SourcesOpt = None, db: DbOpt = None,
         source: Annotated[list[str] | None, typer.Option(
-            "--source", help="Poll only this source (repeatable).")] = None) -> None:
+            "--source", metavar="NAME", help="Poll only this source (repeatable).")] = None) -> None:
     """Run one ingest pass: poll the feeds, fetch new articles, load them.
 
     Exit status: 0 all sources fine, 3 some sources failed (the rest loaded),
@@ -119,7 +120,7 @@ def sources_list(sources: SourcesOpt = None) -> None:
 
 @sources_app.command("add")
 def sources_add(url: Annotated[str, typer.Argument(help="A feed URL, or a web page that links to its feed.")],
-                name: Annotated[str | None, typer.Option(help="Source name [default: from the feed title].")] = None,
+                name: Annotated[str | None, typer.Option(help="Source name (default: made from the feed title).")] = None,
                 category: Annotated[str | None, typer.Option(help="Category label.")] = None,
                 language: Annotated[str | None, typer.Option(help="ISO 639-1 language code.")] = None,
                 sources: SourcesOpt = None) -> None:
@@ -166,6 +167,8 @@ def extract_command(inputs: Annotated[list[str], typer.Argument(help="Saved HTML
 def _ingest(sources_path: Path, db: Path | None, only: list[str] | None) -> int:
     runtime.configure_prefect()
     _show_progress()
+    import duckdb
+
     from flows.ingest import RunFailed, ingest
     from warehouse import WarehouseBusy
 
@@ -174,8 +177,10 @@ def _ingest(sources_path: Path, db: Path | None, only: list[str] | None) -> int:
     except RunFailed as exc:
         _print_summary(exc.summary)
         raise _fail(f"run failed: {exc}") from None
-    except (configuration.ConfigError, WarehouseBusy) as exc:
-        raise _fail(str(exc), EXIT_USAGE if isinstance(exc, configuration.ConfigError) else EXIT_FAILED) from None
+    except configuration.ConfigError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    except (WarehouseBusy, duckdb.Error, OSError) as exc:
+        raise _fail(f"run failed: {exc}") from None
     _print_summary(summary)
     if summary.outcome == "partial":
         err.print("[yellow]some sources failed; see the error column[/]")

@@ -118,14 +118,25 @@ async def _run(config: configuration.Config, sources: Sequence[Source], path: Pa
         polls = list(await asyncio.gather(*(poll_source(fetcher, s, states.get(s.name, {})) for s in sources)))
         plan = _plan(path, polls, retries)
         _say(logger, f"{len(plan.new_entries)} new entries; fetching {len(plan.jobs)} pages")
-        batches = [plan.jobs[i:i + PAGE_BATCH_SIZE] for i in range(0, len(plan.jobs), PAGE_BATCH_SIZE)]
-        results = [r for batch in await asyncio.gather(
-            *(fetch_and_extract(fetcher, b, config.settings.min_body_chars) for b in batches)) for r in batch]
+        results = await _fetch_all(logger, fetcher, plan.jobs, config.settings.min_body_chars)
         requests_made = fetcher.requests_made
     _say(logger, f"loading {sum(1 for r in results if r.article)} extracted articles into {path}")
     draft = RunSummary(run_id, started, started, "ok", (), len(plan.jobs), requests_made, str(path))
     summary = load(path, draft, config.sources, polls, states, plan, results)
     return await _finish(logger, summary)
+
+
+async def _fetch_all(logger: logging.Logger, fetcher: Fetcher, jobs: Sequence[PageJob],
+                     min_body_chars: int) -> list[PageResult]:
+    """All page batches at once (the fetcher bounds concurrency); results in job order."""
+    batches = [jobs[i:i + PAGE_BATCH_SIZE] for i in range(0, len(jobs), PAGE_BATCH_SIZE)]
+    results: list[PageResult] = []
+    for finished in asyncio.as_completed([fetch_and_extract(fetcher, b, min_body_chars) for b in batches]):
+        results.extend(await finished)
+        if len(batches) > 1:
+            _say(logger, f"pages done: {len(results)}/{len(jobs)}")
+    order = {job.url: index for index, job in enumerate(jobs)}
+    return sorted(results, key=lambda result: order[result.job.url])
 
 
 def _plan(path: Path, polls: list[pipeline.SourcePoll], retries: list[dict[str, Any]]) -> pipeline.Plan:

@@ -18,6 +18,9 @@ FROM articles
 GROUP BY ALL
 ORDER BY day DESC, source;
 
+-- Who ran each article: every feed entry (source, link) that led to it.
 CREATE OR REPLACE VIEW v_article_sources AS
-SELECT a.article_id, a.title, u.source, u.url, u.kind, u.first_seen_at
-FROM article_urls u JOIN articles a USING (article_id);
+SELECT a.article_id, a.title, e.source, e.link, e.first_seen_at
+FROM articles a
+JOIN entry_articles ea USING (article_id)
+JOIN feed_entries e USING (entry_key);
