@@ -21,9 +21,16 @@ from flows.records import Article, FeedEntry
 EXTRACTOR_VERSION = f"newsdesk-1+trafilatura-{trafilatura.__version__}"
 DEFAULT_MIN_BODY_CHARS = 250
 
+# A promo line is short and starts with one of these labels, directly followed by a separator.
 _PROMO_LINE = re.compile(
-    r"^\s*(also read|read more|read also|see also|more on this|related|recommended|"
-    r"don'?t miss|must read|watch|listen|subscribe|sign up)\b[^:\n]{0,30}[:|\-–—]\s*\S",
+    r"^\s*(also read|read more|read also|see also|more on this( story)?|more|related( stories| articles?)?|"
+    r"recommended( for you)?|don'?t miss|must read|lesen sie auch|mehr zum thema|lire aussi|"
+    r"(à )?lire aussi|lee también|leer también)\s*[:|–—-]\s*\S.{0,200}$",
+    re.IGNORECASE)
+# A byline or dateline-stamp line at the edge of the body: "By Ann Lee | Published: Tue 24 Nov".
+_BYLINE = re.compile(
+    r"^\s*((by|von|par|por)\s+\w[\w.'’-]*(\s+(and|und|et|y|\w[\w.'’-]*)){0,5}\s*([|·•]\s*.*)?"
+    r"|(published|updated|last updated|veröffentlicht|aktualisiert)\s*:?.{0,60})$",
     re.IGNORECASE)
 _BY_PREFIX = re.compile(r"^\s*(by|von|par|por|di)\s+", re.IGNORECASE)
 _TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,60}$")
@@ -72,11 +79,15 @@ def article(body: bytes, url: str, headers: Mapping[str, str] | None = None,
 
 
 def clean_body(text: str, title: str | None) -> str:
-    """Drop inline promo lines and a leading repeat of the headline."""
+    """Drop inline promo lines, a leading repeat of the headline, and bylines at either end."""
     lines = [line.strip() for line in text.splitlines()]
     lines = [line for line in lines if line and not _PROMO_LINE.match(line)]
     if lines and title and dedup.normalise_body(lines[0]) == dedup.normalise_body(title):
         lines = lines[1:]
+    while lines and len(lines[0]) < 160 and _BYLINE.match(lines[0]):
+        lines = lines[1:]
+    while lines and len(lines[-1]) < 160 and _BYLINE.match(lines[-1]):
+        lines = lines[:-1]
     return "\n".join(lines)
 
 

@@ -66,3 +66,34 @@ def test_legacy_bytes_are_decoded_with_the_declared_charset():
 
 def test_clean_body_drops_a_leading_headline_repeat():
     assert extract.clean_body("Big News\nFirst line.\nAlso Read: other", "Big news") == "First line."
+
+
+@pytest.mark.parametrize("line", [
+    "Also Read: Ferry operator trims winter timetable", "READ MORE - What went wrong",
+    "MORE: Council votes on budget", "Lesen Sie auch: Neue Buslinie", "Related: Market hall",
+])
+def test_promo_lines_in_several_forms_are_dropped(line):
+    assert extract.clean_body(f"Opening line.\n{line}\nClosing line.", None) == "Opening line.\nClosing line."
+
+
+@pytest.mark.parametrize("line", [
+    "More than 200 people attended - the council said.", "Watch parties were held across the city: all of them.",
+    "Related costs rose by a third.",
+])
+def test_ordinary_sentences_that_start_like_promos_are_kept(line):
+    assert extract.clean_body(line, None) == line
+
+
+@pytest.mark.parametrize("line", [
+    "By Odile Ferrante | Published: Tue 24 Nov 2026 13:45 | Last updated: Tue 24 Nov 2026 13:45",
+    "By Ines Marlow and Tobias Fenn", "Published: 24 November 2026, 13:45", "Von Jana Krüger",
+])
+def test_bylines_at_the_edges_of_the_body_are_dropped(line):
+    body = "The council met on Monday.\nIt agreed the budget."
+    assert extract.clean_body(f"{line}\n{body}", None) == body
+    assert extract.clean_body(f"{body}\n{line}", None) == body
+
+
+def test_a_sentence_starting_with_by_is_not_a_byline():
+    body = "By Monday, the council had agreed the budget.\nIt takes effect in spring."
+    assert extract.clean_body(body, None) == body

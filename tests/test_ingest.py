@@ -127,6 +127,7 @@ def test_transient_page_failure_is_retried_in_a_later_run(tmp_path, newsroom):
         con.execute("DELETE FROM articles WHERE canonical_url = ?", [victim])
         con.execute("DELETE FROM article_urls WHERE article_id NOT IN (SELECT article_id FROM articles)")
         con.execute("DELETE FROM feed_entries WHERE canonical_link = ?", [victim])
+        con.execute("UPDATE feed_state SET etag = NULL, last_modified = NULL")
     newsroom.route(victim.removeprefix(newsroom.base_url), status=503, headers={"Retry-After": "0"})
     second = run_ingest(path)
     assert second.total("fetch_failures") == 1

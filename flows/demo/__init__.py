@@ -1,0 +1,1 @@
+"""The bundled offline newsroom: fictional publishers, their feeds and pages, and a loopback server."""

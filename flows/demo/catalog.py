@@ -1,0 +1,248 @@
+"""The newsroom's content as typed records, loaded from the YAML files in ``content/``.
+
+``publishers.yaml`` describes the publishers and their feeds, ``wire.yaml`` the agency
+stories that several publishers run word for word, and ``<publisher>.yaml`` each
+publisher's articles plus the link-less notices in its feeds. Everything here is pure:
+URLs are paths until a base URL is given, and dates are fixed in the content.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+FEED_FORMATS = ("rss2", "atom", "rdf", "jsonfeed")
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One section feed of a publisher; ``name`` is the source name in sources.yaml.
+
+    ``guid`` is a pattern over ``{url}`` and ``{slug}``; ``"{url}"`` means a permalink guid.
+    ``link_query`` is appended to every link (feed-wide tracking parameters).
+    """
+
+    name: str
+    publisher: str
+    path: str
+    format: str
+    title: str
+    category: str
+    sections: tuple[str, ...]
+    conditional: bool
+    link_query: str
+    guid: str
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """A fictional publisher, served under ``/<slug>/``."""
+
+    slug: str
+    name: str
+    language: str
+    tagline: str
+    article_path: str
+    dateline: str
+    dateline_place: str
+    date_format: str
+    promo_labels: tuple[str, ...]
+    sections: dict[str, str]
+    feeds: tuple[Feed, ...]
+
+    @property
+    def home_path(self) -> str:
+        """Path of the publisher's home page."""
+        return f"/{self.slug}/"
+
+
+@dataclass(frozen=True)
+class Listing:
+    """An article's appearance in one feed, possibly with tracking parameters on the link."""
+
+    feed: str
+    query: str = ""
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article page. ``wire`` names the agency story of a syndicated copy."""
+
+    publisher: str
+    slug: str
+    section: str
+    path: str
+    headline: str
+    summary: str
+    authors: tuple[str, ...]
+    published: datetime
+    updated: datetime
+    tags: tuple[str, ...]
+    place: str
+    paragraphs: tuple[str, ...]
+    listings: tuple[Listing, ...]
+    wire: str = ""
+    moved_from: str = ""
+    removed: bool = False
+
+    @property
+    def story(self) -> str:
+        """Identity of the story: syndicated copies share their wire story's id."""
+        return self.wire or f"{self.publisher}/{self.slug}"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A feed entry without any link (a service notice); it has no page."""
+
+    feed: str
+    guid: str
+    title: str
+    summary: str
+    published: datetime
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All publishers, articles and notices of the newsroom."""
+
+    publishers: tuple[Publisher, ...]
+    articles: tuple[Article, ...]
+    notices: tuple[Notice, ...]
+
+    @property
+    def feeds(self) -> tuple[Feed, ...]:
+        """Every feed of every publisher, in publisher order."""
+        return tuple(feed for publisher in self.publishers for feed in publisher.feeds)
+
+    def publisher(self, slug: str) -> Publisher:
+        """The publisher with this slug."""
+        return next(p for p in self.publishers if p.slug == slug)
+
+    def articles_of(self, publisher: str) -> tuple[Article, ...]:
+        """A publisher's articles whose pages exist, newest first."""
+        own = (a for a in self.articles if a.publisher == publisher and not a.removed)
+        return tuple(sorted(own, key=lambda a: a.published, reverse=True))
+
+
+def listing_url(article: Article, listing: Listing, feed: Feed, base_url: str) -> str:
+    """The absolute link a feed gives for an article: old path if moved, plus tracking params."""
+    return base_url + with_query(article.moved_from or article.path, feed.link_query, listing.query)
+
+
+def with_query(path: str, *queries: str) -> str:
+    """Append the non-empty query strings to a path that may already have a query."""
+    parts = [q for q in queries if q]
+    if not parts:
+        return path
+    return path + ("&" if "?" in path else "?") + "&".join(parts)
+
+
+@cache
+def load() -> Catalog:
+    """Read and validate the bundled content (cached: it never changes at runtime)."""
+    publishers = tuple(_publisher(raw) for raw in _read_yaml("publishers.yaml"))
+    wire = {raw["id"]: raw for raw in _read_yaml("wire.yaml")}
+    articles: list[Article] = []
+    notices: list[Notice] = []
+    for publisher in publishers:
+        content = _read_yaml(f"{publisher.slug}.yaml")
+        articles += [_article(publisher, raw, wire) for raw in content["articles"]]
+        notices += [_notice(raw) for raw in content.get("notices", ())]
+    catalog = Catalog(publishers, tuple(articles), tuple(notices))
+    _check(catalog)
+    return catalog
+
+
+def _read_yaml(name: str) -> Any:
+    text = resources.files(__package__).joinpath("content", name).read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _publisher(raw: dict[str, Any]) -> Publisher:
+    slug = raw["slug"]
+    feeds = tuple(
+        Feed(
+            name=f["name"],
+            publisher=slug,
+            path=f"/{slug}/{f['path']}",
+            format=f["format"],
+            title=f["title"],
+            category=f["category"],
+            sections=tuple(f.get("sections", raw["sections"])),
+            conditional=f.get("conditional", True),
+            link_query=f.get("link_query", ""),
+            guid=f.get("guid", "{url}"),
+        )
+        for f in raw["feeds"]
+    )
+    return Publisher(
+        slug=slug,
+        name=raw["name"],
+        language=raw["language"],
+        tagline=raw["tagline"],
+        article_path=raw["article_path"],
+        dateline=raw.get("dateline", ""),
+        dateline_place=raw.get("dateline_place", ""),
+        date_format=raw["date_format"],
+        promo_labels=tuple(raw.get("promo_labels", ())),
+        sections=dict(raw["sections"]),
+        feeds=feeds,
+    )
+
+
+def _article(publisher: Publisher, raw: dict[str, Any], wire: dict[str, dict[str, Any]]) -> Article:
+    fields = {**wire[raw["wire"]], **raw} if "wire" in raw else raw
+    published: datetime = fields["published"]
+    section = fields["section"]
+    default_listings = [{"feed": f.name} for f in publisher.feeds if section in f.sections]
+    return Article(
+        publisher=publisher.slug,
+        slug=str(fields["slug"]),
+        section=section,
+        path=f"/{publisher.slug}/" + publisher.article_path.format(
+            section=section, slug=fields["slug"], date=published
+        ),
+        headline=fields["headline"],
+        summary=fields["summary"],
+        authors=tuple(fields["authors"]),
+        published=published,
+        updated=max(published, fields.get("updated", published)),  # a late copy of a wire story
+        tags=tuple(fields.get("tags", ())),
+        place=fields.get("place", publisher.dateline_place),
+        paragraphs=tuple(p.strip() for p in fields.get("body", "").split("\n\n") if p.strip()),
+        listings=tuple(Listing(**item) for item in fields.get("listed", default_listings)),
+        wire=raw.get("wire", ""),
+        moved_from=f"/{publisher.slug}/{raw['moved_from']}" if "moved_from" in raw else "",
+        removed=fields.get("removed", False),
+    )
+
+
+def _notice(raw: dict[str, Any]) -> Notice:
+    return Notice(raw["feed"], raw["guid"], raw["title"], raw["summary"], raw["published"])
+
+
+def _check(catalog: Catalog) -> None:
+    """Fail loudly on content mistakes that would silently skew the expectations."""
+    feed_names = {f.name for f in catalog.feeds}
+    paths = [a.path for a in catalog.articles]
+    if len(paths) != len(set(paths)):
+        raise ValueError("two articles share a URL path")
+    for feed in catalog.feeds:
+        if feed.format not in FEED_FORMATS:
+            raise ValueError(f"feed {feed.name}: unknown format {feed.format!r}")
+    for article in catalog.articles:
+        unknown = {listing.feed for listing in article.listings} - feed_names
+        if unknown or not article.listings:
+            raise ValueError(f"article {article.path}: bad feed listings {sorted(unknown)}")
+        if not article.removed and not article.paragraphs:
+            raise ValueError(f"article {article.path}: no body")
+        if article.published.tzinfo is None:
+            raise ValueError(f"article {article.path}: published has no timezone")
+    for notice in catalog.notices:
+        if notice.feed not in feed_names:
+            raise ValueError(f"notice {notice.guid}: unknown feed {notice.feed}")

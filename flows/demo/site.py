@@ -1,0 +1,311 @@
+"""A loopback HTTP server for the bundled newsroom (stdlib only).
+
+Every publisher lives under its own path prefix on one ``host:port``; pages and feeds
+are rendered with absolute URLs when the server starts, because only then is the port
+known. Feeds answer conditional GETs (ETag, Last-Modified) except the ones marked
+``conditional: false`` in ``content/publishers.yaml``. Tests add or replace responses
+with :meth:`Newsroom.route` and read every request back from :attr:`Newsroom.requests`.
+
+Run ``python -m flows.demo.site --port 8800`` to browse it by hand.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from datetime import timezone
+from email.message import Message
+from email.utils import format_datetime, parsedate_to_datetime
+from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from flows.demo import feedgen, render
+from flows.demo.catalog import Catalog, listing_url, load
+
+HTML = "text/html; charset=utf-8"
+TRACKING_PARAMS = ("utm_", "fbclid", "gclid")
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    """One request the server answered; ``headers`` are the request's, names in Title-Case."""
+
+    method: str
+    path: str
+    status: int
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a correct ingest of the newsroom finds, computed from the content."""
+
+    distinct_articles: int
+    articles_per_source: dict[str, int]
+    missing_urls: tuple[str, ...]
+    syndicated_urls: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Response:
+    """A canned response; ``headers`` holds ETag / Last-Modified when it supports conditional GET."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Newsroom:
+    """The newsroom server. Use as a context manager, or call :meth:`start` and :meth:`stop`."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self.base_url = ""
+        self.requests: list[SeenRequest] = []
+        self._catalog: Catalog = load()
+        self._feed_types = {f.path: feedgen.CONTENT_TYPES[f.format] for f in self._catalog.feeds}
+        self._unconditional = {f.path for f in self._catalog.feeds if not f.conditional}
+        self._routes: dict[str, Response] = {}
+        self._overrides: dict[str, Response] = {}
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> Newsroom:
+        """Bind, render the site for the bound address and serve it from a daemon thread."""
+        server = ThreadingHTTPServer((self.host, self.port), partial(_Handler, newsroom=self))
+        self.port = server.server_port
+        self.base_url = f"http://{self.host}:{self.port}"
+        self._routes = build_routes(self._catalog, self.base_url)
+        self._server = server
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                         name="newsroom", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Newsroom:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def sources(self) -> list[dict[str, str]]:
+        """One sources.yaml entry per feed, with absolute URLs on :attr:`base_url`."""
+        return [
+            {
+                "name": feed.name,
+                "url": self.base_url + feed.path,
+                "site": self.base_url + f"/{feed.publisher}/",
+                "category": feed.category,
+                "language": self._catalog.publisher(feed.publisher).language,
+            }
+            for feed in self._catalog.feeds
+        ]
+
+    def route(self, path: str, status: int = 200, body: bytes | str = b"",
+              headers: dict[str, str] | None = None) -> None:
+        """Add or replace the response for ``path`` (a path, optionally with its query).
+
+        Unless ``headers`` says otherwise, the Content-Type is the feed's own for a feed
+        path and HTML elsewhere, and a 200 answer gets an ETag hashed from its body
+        (except on the feed that never supports conditional GET).
+        """
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        defaults = {"Content-Type": self._feed_types.get(path, HTML)}
+        if status == 200 and path not in self._unconditional:
+            defaults["ETag"] = _etag(data)
+        given = dict(headers or {})
+        overridden = {name.lower() for name in given}
+        merged = {k: v for k, v in defaults.items() if k.lower() not in overridden} | given
+        with self._lock:
+            self._overrides[path] = Response(status, data, merged)
+
+    def expected(self) -> Expectation:
+        """What a correct ingest finds in the feeds (needs :meth:`start` for the URLs)."""
+        return expectation(self._catalog, self.base_url)
+
+    def respond(self, target: str) -> Response:
+        """The response for a request target; 404 when nothing matches.
+
+        Tried in turn: the target as sent, without tracking parameters, without any
+        query. At each step an override from :meth:`route` beats the built-in response.
+        """
+        with self._lock:
+            for key in _lookup_keys(target):
+                found = self._overrides.get(key) or self._routes.get(key)
+                if found:
+                    return found
+        return Response(404, b"<!DOCTYPE html><title>Not found</title><h1>404 Not Found</h1>",
+                        {"Content-Type": HTML})
+
+    def log(self, seen: SeenRequest) -> None:
+        """Record one answered request."""
+        with self._lock:
+            self.requests.append(seen)
+
+
+def build_routes(catalog: Catalog, base_url: str) -> dict[str, Response]:
+    """Every built-in response of the newsroom, keyed by path (plus query where it matters)."""
+    routes = {"/": Response(200, _directory(catalog, base_url).encode(), {"Content-Type": HTML}),
+              "/robots.txt": Response(200, b"User-agent: *\nAllow: /\n",
+                                      {"Content-Type": "text/plain; charset=utf-8"})}
+    for publisher in catalog.publishers:
+        routes[publisher.home_path] = _page(render.index_page(catalog, publisher, None, base_url))
+        for section in publisher.sections:
+            page = render.index_page(catalog, publisher, section, base_url)
+            routes[f"/{publisher.slug}/{section}/"] = _page(page)
+    for article in catalog.articles:
+        if article.removed:
+            continue
+        routes[article.path] = _page(render.article_page(catalog, article, base_url))
+        if article.moved_from:
+            routes[article.moved_from] = Response(301, b"", {"Location": base_url + article.path})
+    for feed in catalog.feeds:
+        doc = feedgen.feed_doc(catalog, feed, base_url)
+        body = feedgen.render(doc)
+        headers = {"Content-Type": feedgen.CONTENT_TYPES[feed.format]}
+        if feed.conditional:
+            last_modified = format_datetime(doc.updated.astimezone(timezone.utc), usegmt=True)
+            headers |= {"ETag": _etag(body), "Last-Modified": last_modified}
+        routes[feed.path] = Response(200, body, headers)
+    return routes
+
+
+def expectation(catalog: Catalog, base_url: str) -> Expectation:
+    """Count what the feeds lead to, the way the pipeline's dedup rules should."""
+    live = [a for a in catalog.articles if not a.removed]
+    per_source = {
+        feed.name: sum(1 for a in live if any(item.feed == feed.name for item in a.listings))
+        for feed in catalog.feeds
+    }
+    feeds = {feed.name: feed for feed in catalog.feeds}
+    missing = tuple(
+        listing_url(a, item, feeds[item.feed], base_url)
+        for a in catalog.articles if a.removed for item in a.listings
+    )
+    return Expectation(
+        distinct_articles=len({a.story for a in live}),
+        articles_per_source=per_source,
+        missing_urls=missing,
+        syndicated_urls=tuple(base_url + a.path for a in live if a.wire),
+    )
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Serves :meth:`Newsroom.respond` with conditional GET; logs nothing to stderr."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = 10
+    server_version = "NewsroomDemo/1.0"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
+
+    def __init__(self, *args: Any, newsroom: Newsroom, **kwargs: Any) -> None:
+        self.newsroom = newsroom
+        super().__init__(*args, **kwargs)  # handles the request
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self._answer(send_body=True)
+
+    def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
+        self._answer(send_body=False)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - base signature
+        """Stay quiet: requests are recorded in ``Newsroom.requests`` instead."""
+
+    def _answer(self, send_body: bool) -> None:
+        response = self.newsroom.respond(self.path)
+        status = 304 if _not_modified(response, self.headers) else response.status
+        body = b"" if status == 304 else response.body
+        self.send_response(status)
+        for name, value in response.headers.items():
+            if status != 304 or name in ("ETag", "Last-Modified"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")  # so nothing is served after stop()
+        self.end_headers()
+        if send_body:
+            self.wfile.write(body)
+        headers = {_title_case(name): value for name, value in self.headers.items()}
+        self.newsroom.log(SeenRequest(self.command, self.path, status, headers))
+
+
+def _not_modified(response: Response, request_headers: Message) -> bool:
+    """True when the request's validators match (If-None-Match wins over If-Modified-Since)."""
+    if response.status != 200:
+        return False
+    if_none_match = request_headers.get("If-None-Match")
+    etag = response.headers.get("ETag")
+    if if_none_match is not None:
+        return etag is not None and etag in (tag.strip() for tag in if_none_match.split(","))
+    if_modified_since = request_headers.get("If-Modified-Since")
+    last_modified = response.headers.get("Last-Modified")
+    if not (if_modified_since and last_modified):
+        return False
+    try:
+        return parsedate_to_datetime(last_modified) <= parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError):
+        return False
+
+
+def _lookup_keys(target: str) -> list[str]:
+    """The request target as sent, without tracking parameters, and without any query."""
+    parts = urlsplit(target)
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if not k.startswith(TRACKING_PARAMS)]
+    stripped = parts.path + (f"?{urlencode(kept)}" if kept else "")
+    return [target, stripped, parts.path]
+
+
+def _title_case(header: str) -> str:
+    """``if-none-match`` -> ``If-None-Match``, whatever case the client sent."""
+    return "-".join(word.capitalize() for word in header.split("-"))
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+
+
+def _page(html: str) -> Response:
+    return Response(200, html.encode("utf-8"), {"Content-Type": HTML})
+
+
+def _directory(catalog: Catalog, base_url: str) -> str:
+    """A plain index of the publishers and their feeds, for people browsing the demo."""
+    rows = "\n".join(
+        f'<li><a href="{base_url}{p.home_path}">{p.name}</a>: '
+        + ", ".join(f'<a href="{base_url}{f.path}">{f.name}</a> ({f.format})' for f in p.feeds)
+        + "</li>"
+        for p in catalog.publishers
+    )
+    return f"<!DOCTYPE html><html lang=\"en\"><title>Demo newsroom</title><h1>Demo newsroom</h1><ul>\n{rows}\n</ul></html>"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the newsroom in the foreground and print its feed URLs."""
+    parser = argparse.ArgumentParser(description="Serve the bundled demo newsroom.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8800)
+    args = parser.parse_args(argv)
+    newsroom = Newsroom(args.host, args.port).start()
+    print(f"Demo newsroom at {newsroom.base_url}/ (Ctrl-C to stop)")
+    for source in newsroom.sources():
+        print(f"  {source['name']:32} {source['url']}")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        newsroom.stop()
+
+
+if __name__ == "__main__":
+    main()
