@@ -95,7 +95,7 @@ def demo(db: Annotated[Path, typer.Option("--db", help="Warehouse file for the d
                   "FROM articles GROUP BY source ORDER BY articles DESC")
         out.print(f"\n[bold]Sample query[/]: {sample}")
         _print_query(db, sample, Format.table)
-        out.print(f"\nQuery further with:  newsdesk query --db {db} \"SELECT title, source FROM v_articles LIMIT 10\"")
+        out.print(f"\nQuery further with:  .venv/bin/newsdesk query --db {db} \"SELECT title, source FROM v_articles LIMIT 10\"")
         out.print(f"            or with:  .venv/bin/duckdb -readonly {db}")
     raise typer.Exit(code)
 

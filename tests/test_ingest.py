@@ -150,3 +150,24 @@ def _page_of(newsroom, summary, url):
         import httpx
         return httpx.get(fresh.base_url + url.removeprefix(newsroom.base_url)).text.replace(
             fresh.base_url, newsroom.base_url)
+
+
+def test_run_leaves_a_prefect_table_artifact_and_links_the_flow_run(warehouse_of, newsroom):
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    _, db, summary = warehouse_of
+
+    async def latest():
+        async with get_client() as client:
+            found = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["newsdesk-ingest-summary"])),
+                sort="CREATED_DESC", limit=1)
+            return found[0]
+    artifact = asyncio.run(latest())
+    assert artifact.type == "table" and summary.run_id in artifact.description
+    table = artifact.data if isinstance(artifact.data, list) else __import__("json").loads(artifact.data)
+    assert {row["source"] for row in table} == {s["name"] for s in newsroom.sources()}
+    assert str(artifact.flow_run_id) == scalar(db, "SELECT flow_run_id FROM runs")
