@@ -299,7 +299,9 @@ def _write_demo_sources(room: Any, db: Path) -> Path:
     path = folder / "sources.yaml"
     document = {
         "settings": {"warehouse": str(db.resolve()),
-                     "user_agent": "newsdesk-demo/0.1 (+offline demo; contact: demo@newsdesk.invalid)"},
+                     "user_agent": "newsdesk-demo/0.1 (+offline demo; contact: demo@newsdesk.invalid)",
+                     # The newsroom is on 127.0.0.1 and is ours: no need to space requests out.
+                     "allow_private_networks": True, "min_delay_seconds": 0},
         "sources": room.sources(),
     }
     path.write_text("# Written by `newsdesk demo` for the offline newsroom; rewritten on every demo run.\n"

@@ -39,11 +39,15 @@ class SettingsModel(BaseModel):
     user_agent: str = "newsdesk/0.1 (+https://github.com/newsdesk; set settings.user_agent with your contact)"
     connect_timeout_seconds: float = Field(10.0, gt=0)
     read_timeout_seconds: float = Field(20.0, gt=0)
+    total_timeout_seconds: float = Field(60.0, gt=0)
     max_feed_bytes: int = Field(10_000_000, gt=0)
     max_page_bytes: int = Field(5_000_000, gt=0)
     max_redirects: int = Field(5, ge=0)
     concurrency: int = Field(16, ge=1)
     per_host_concurrency: int = Field(2, ge=1)
+    min_delay_seconds: float = Field(1.0, ge=0)
+    allow_private_networks: bool = False
+    lock_wait_seconds: float = Field(60.0, ge=0)
     max_entries_per_poll: int = Field(200, ge=1)
     min_body_chars: int = Field(250, ge=0)
 
@@ -59,6 +63,8 @@ class SourceModel(BaseModel):
     enabled: bool = True
     max_entries: int | None = Field(None, ge=1)
     timeout_seconds: float | None = Field(None, gt=0)
+    per_host_concurrency: int | None = Field(None, ge=1)
+    min_delay_seconds: float | None = Field(None, ge=0)
 
     @field_validator("url", "site")
     @classmethod
@@ -79,11 +85,15 @@ class Settings:
     user_agent: str
     connect_timeout_seconds: float
     read_timeout_seconds: float
+    total_timeout_seconds: float
     max_feed_bytes: int
     max_page_bytes: int
     max_redirects: int
     concurrency: int
     per_host_concurrency: int
+    min_delay_seconds: float
+    allow_private_networks: bool
+    lock_wait_seconds: float
     min_body_chars: int
 
 
@@ -182,4 +192,6 @@ def _to_record(model: SourceModel, settings: SettingsModel) -> Source:
         enabled=model.enabled,
         max_entries=model.max_entries or settings.max_entries_per_poll,
         timeout_seconds=model.timeout_seconds or settings.read_timeout_seconds,
+        per_host_concurrency=model.per_host_concurrency,
+        min_delay_seconds=model.min_delay_seconds,
     )

@@ -32,6 +32,8 @@ _BYLINE = re.compile(
     r"^\s*((by|von|par|por)\s+\w[\w.'’-]*(\s+(and|und|et|y|\w[\w.'’-]*)){0,5}\s*([|·•]\s*.*)?"
     r"|(published|updated|last updated|veröffentlicht|aktualisiert)\s*:?.{0,60})$",
     re.IGNORECASE)
+_HTML_TYPES = ("html", "xml", "text/plain")
+_BINARY_MAGIC = {b"%PDF-", b"\x89PNG\r", b"PK\x03\x04\x14", b"GIF89", b"GIF87"}
 _BY_PREFIX = re.compile(r"^\s*(by|von|par|por|di)\s+", re.IGNORECASE)
 _TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,60}$")
 
@@ -43,6 +45,7 @@ class ExtractionFailed(ValueError):
 def article(body: bytes, url: str, headers: Mapping[str, str] | None = None,
             entry: FeedEntry | None = None, min_body_chars: int = DEFAULT_MIN_BODY_CHARS) -> Article:
     """Extract one article from page bytes fetched from `url` (the final URL)."""
+    _refuse_non_html(body, headers or {})
     text = decode_html(body, headers)
     try:
         tree = lxml_html.document_fromstring(text)
@@ -76,6 +79,14 @@ def article(body: bytes, url: str, headers: Mapping[str, str] | None = None,
         content_hash=dedup.content_hash(content),
         extractor_version=EXTRACTOR_VERSION,
     )
+
+
+def _refuse_non_html(body: bytes, headers: Mapping[str, str]) -> None:
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and not any(kind in content_type for kind in _HTML_TYPES):
+        raise ExtractionFailed(f"not an HTML page ({content_type})")
+    if body.lstrip()[:5] in _BINARY_MAGIC or b"\x00" in body[:1024]:
+        raise ExtractionFailed("not an HTML page (binary content)")
 
 
 def clean_body(text: str, title: str | None) -> str:

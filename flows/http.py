@@ -1,9 +1,13 @@
 """The only network code: one async HTTP client per run.
 
-Timeouts, streamed size caps (on the decoded bytes, so a gzip bomb stops at the
-cap too), a redirect limit, conditional GET for feeds, retries with backoff for
-transient failures, and concurrency bounded globally and per host. httpx honours
-the standard proxy environment variables (HTTP_PROXY, HTTPS_PROXY, NO_PROXY).
+Timeouts (connect, read, and a total deadline that a slow-loris server cannot
+stretch), streamed size caps on the decoded bytes (so a gzip bomb stops at the cap
+too), a redirect limit, conditional GET for feeds, retries with backoff and jitter
+for transient failures honouring Retry-After, per-host politeness (concurrency,
+spacing, robots.txt with Crawl-delay), and a guard against private addresses.
+httpx honours the standard proxy environment variables (HTTP_PROXY, HTTPS_PROXY,
+NO_PROXY); through a proxy only literal IP hosts are checked, since the proxy
+resolves names.
 """
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ import asyncio
 import email.utils
 import logging
 import random
+import socket
 import time
+import urllib.request
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,16 +27,23 @@ import httpx
 
 from flows import urls
 from flows.config import Settings
+from flows.politeness import HostGate, RobotsRules, ip_literal, is_private, robots_agent
 from flows.records import FeedPoll, Page, Source
 
 log = logging.getLogger(__name__)
 
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_SECONDS = 30.0
+ROBOTS_MAX_BYTES = 500_000
 
 
-class TooLarge(Exception):
-    """The body went past the configured cap."""
+class FetchError(Exception):
+    """A request that produced no usable response; `kind` says why, `transient` whether to retry."""
+
+    def __init__(self, message: str, kind: str, transient: bool = False):
+        super().__init__(message)
+        self.kind = kind
+        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -39,25 +52,32 @@ class _Response:
     url: str
     headers: dict[str, str]
     body: bytes
+    retry_after: float | None = None
 
 
 class Fetcher:
     """Fetch feeds and pages politely; use as `async with Fetcher(settings) as f`."""
 
-    def __init__(self, settings: Settings, retries: int = 2, backoff_seconds: float = 0.5):
+    def __init__(self, settings: Settings, retries: int = 2, backoff_seconds: float = 0.5,
+                 known_robots: dict[str, str | None] | None = None):
+        """`known_robots`: robots.txt bodies by host from earlier runs (None: no rules)."""
         self.settings = settings
         self.retries = retries
         self.backoff_seconds = backoff_seconds
         self.requests_made = 0
         self._global = asyncio.Semaphore(settings.concurrency)
-        self._per_host: dict[str, asyncio.Semaphore] = defaultdict(
-            lambda: asyncio.Semaphore(settings.per_host_concurrency))
+        self._gates: dict[str, HostGate] = {}
+        self._agent = robots_agent(settings.user_agent)
+        self._robots = {host: RobotsRules(body, self._agent) for host, body in (known_robots or {}).items()}
+        self._robots_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.robots_fetched: dict[str, tuple[int | None, str | None]] = {}
         self._client = httpx.AsyncClient(
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(settings.read_timeout_seconds, connect=settings.connect_timeout_seconds),
             follow_redirects=True,
             max_redirects=settings.max_redirects,
             trust_env=True,
+            event_hooks={"request": [self._refuse_private_addresses]},
         )
 
     async def __aenter__(self) -> Fetcher:
@@ -65,6 +85,12 @@ class Fetcher:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self._client.aclose()
+
+    def configure_host(self, url: str, concurrency: int | None, delay: float | None) -> None:
+        """Per-source politeness overrides for the host serving `url`."""
+        host = urls.host_of(url)
+        self._gates[host] = HostGate(concurrency or self.settings.per_host_concurrency,
+                                     self.settings.min_delay_seconds if delay is None else delay)
 
     async def fetch_feed(self, source: Source, etag: str | None, last_modified: str | None) -> FeedPoll:
         """GET a feed, conditionally when we hold validators; a 304 has no body."""
@@ -78,10 +104,10 @@ class Fetcher:
         try:
             response = await self._get(source.feed_url, headers, self.settings.max_feed_bytes,
                                        source.timeout_seconds)
-        except (httpx.HTTPError, TooLarge) as exc:
-            return FeedPoll(source=source.name, url=source.feed_url, status=None,
-                            error=describe_error(exc), duration_ms=_ms_since(started))
-        error = None if response.status in (200, 304) else f"HTTP {response.status}"
+        except FetchError as exc:
+            return FeedPoll(source=source.name, url=source.feed_url, status=None, error=str(exc),
+                            error_kind=exc.kind, duration_ms=_ms_since(started))
+        ok = response.status in (200, 304)
         return FeedPoll(
             source=source.name, url=source.feed_url, status=response.status,
             body=response.body if response.status == 200 else None,
@@ -89,7 +115,9 @@ class Fetcher:
             etag=response.headers.get("etag") or (etag if response.status == 304 else None),
             last_modified=response.headers.get("last-modified")
             or (last_modified if response.status == 304 else None),
-            error=error, duration_ms=_ms_since(started))
+            error=None if ok else _status_error(response.status),
+            error_kind=None if ok else "http", retry_after=response.retry_after,
+            duration_ms=_ms_since(started))
 
     async def fetch_pages(self, page_urls: Iterable[str]) -> list[Page]:
         """Fetch many pages concurrently; order of the result follows the input."""
@@ -99,50 +127,113 @@ class Fetcher:
         headers = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}
         try:
             response = await self._get(url, headers, self.settings.max_page_bytes, None)
-        except TooLarge as exc:
-            return Page(url=url, final_url=None, status=None, error=str(exc), fetched_at=_now())
-        except httpx.HTTPError as exc:
-            return Page(url=url, final_url=None, status=None, error=describe_error(exc),
-                        transient=_is_transient_error(exc), fetched_at=_now())
-        error = None if 200 <= response.status < 300 else f"HTTP {response.status}"
+        except FetchError as exc:
+            return Page(url=url, final_url=None, status=None, error=str(exc), error_kind=exc.kind,
+                        transient=exc.transient, fetched_at=_now())
+        ok = 200 <= response.status < 300
         return Page(url=url, final_url=response.url, status=response.status,
-                    headers=response.headers, body=response.body if error is None else b"",
-                    fetched_at=_now(), error=error, transient=response.status in TRANSIENT_STATUSES)
+                    headers=response.headers, body=response.body if ok else b"", fetched_at=_now(),
+                    error=None if ok else _status_error(response.status),
+                    error_kind=None if ok else "http", transient=response.status in TRANSIENT_STATUSES,
+                    retry_after=response.retry_after)
 
-    async def _get(self, url: str, headers: dict[str, str], cap: int,
-                   timeout: float | None) -> _Response:
-        """GET with retries for transient failures (exponential backoff, jitter, Retry-After)."""
+    async def _get(self, url: str, headers: dict[str, str], cap: int, timeout: float | None) -> _Response:
+        """GET with retries for transient failures: exponential backoff with jitter, or the
+        server's Retry-After (which also holds back every other request to that host)."""
         for attempt in range(self.retries + 1):
             last_try = attempt == self.retries
             try:
                 response = await self._get_once(url, headers, cap, timeout)
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
-                if last_try or not _is_transient_error(exc):
+            except FetchError as exc:
+                if last_try or not exc.transient:
                     raise
-                await asyncio.sleep(self._backoff(attempt, None))
+                await asyncio.sleep(self._backoff(attempt))
                 continue
-            if response.status not in TRANSIENT_STATUSES or last_try:
+            if response.status not in TRANSIENT_STATUSES:
                 return response
-            await asyncio.sleep(self._backoff(attempt, retry_after_seconds(response.headers)))
+            if response.retry_after is not None:
+                self._gate(url).hold(response.retry_after)
+                if response.retry_after > MAX_RETRY_AFTER_SECONDS:
+                    return response
+            elif not last_try:
+                await asyncio.sleep(self._backoff(attempt))
+            if last_try:
+                return response
         raise AssertionError("unreachable")
 
-    async def _get_once(self, url: str, headers: dict[str, str], cap: int,
-                        timeout: float | None) -> _Response:
-        host = urls.host_of(url)
-        request_timeout = httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(
-            timeout, connect=self.settings.connect_timeout_seconds)
-        async with self._global, self._per_host[host]:
-            self.requests_made += 1
-            async with self._client.stream("GET", url, headers=headers,
-                                           timeout=request_timeout) as response:
-                body = await _read_capped(response, cap) if response.status_code == 200 else b""
-                return _Response(status=response.status_code, url=str(response.url),
-                                 headers={k.lower(): v for k, v in response.headers.items()},
-                                 body=body)
+    async def _get_once(self, url: str, headers: dict[str, str], cap: int, timeout: float | None) -> _Response:
+        if not (await self._robots_for(url)).allows(url):
+            raise FetchError("disallowed by robots.txt", "robots")
+        return await self._request(url, headers, cap, timeout)
 
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, MAX_RETRY_AFTER_SECONDS)
+    async def _request(self, url: str, headers: dict[str, str], cap: int, timeout: float | None) -> _Response:
+        read_timeout = timeout or self.settings.read_timeout_seconds
+        request_timeout = httpx.Timeout(read_timeout, connect=self.settings.connect_timeout_seconds)
+        async with self._global, self._gate(url).turn():
+            self.requests_made += 1
+            try:
+                async with asyncio.timeout(self.settings.total_timeout_seconds):
+                    async with self._client.stream("GET", url, headers=headers,
+                                                   timeout=request_timeout) as response:
+                        body = await _read_capped(response, cap) if response.status_code == 200 else b""
+            except TimeoutError:
+                raise FetchError(f"timeout (no complete response within "
+                                 f"{self.settings.total_timeout_seconds:g}s)", "timeout", True) from None
+            except httpx.HTTPError as exc:
+                raise _classify(exc) from exc
+        response_headers = {k.lower(): v for k, v in response.headers.items()}
+        return _Response(status=response.status_code, url=str(response.url), headers=response_headers,
+                         body=body, retry_after=retry_after_seconds(response_headers))
+
+    async def _robots_for(self, url: str) -> RobotsRules:
+        """robots.txt of the URL's host, fetched once per run; its Crawl-delay slows the host's gate."""
+        host = urls.host_of(url)
+        async with self._robots_locks[host]:
+            if host not in self._robots:
+                status, body = await self._fetch_robots(url)
+                self.robots_fetched[host] = (status, body)
+                self._robots[host] = RobotsRules(body, self._agent)
+            rules = self._robots[host]
+        if rules.crawl_delay:
+            self._gate(url).slow_down_to(rules.crawl_delay)
+        return rules
+
+    async def _fetch_robots(self, url: str) -> tuple[int | None, str | None]:
+        """(status, body); no body when the host has none or cannot be asked: then all is allowed."""
+        robots_url = str(httpx.URL(url).copy_with(path="/robots.txt", query=None, fragment=None))
+        try:
+            response = await self._request(robots_url, {"Accept": "text/plain"}, ROBOTS_MAX_BYTES, None)
+        except FetchError as exc:
+            log.info("no robots.txt for %s (%s): allowing all", urls.host_of(url), exc)
+            return None, None
+        if response.status != 200:
+            return response.status, None
+        return response.status, response.body.decode("utf-8", errors="replace")
+
+    async def _refuse_private_addresses(self, request: httpx.Request) -> None:
+        """Runs before every request, redirects included."""
+        if self.settings.allow_private_networks:
+            return
+        host = request.url.host
+        literal = ip_literal(host)
+        if literal is not None:
+            addresses = [literal]
+        elif _goes_through_proxy(request.url):
+            return
+        else:
+            addresses = await _resolve(host, request.url.port or (443 if request.url.scheme == "https" else 80))
+        private = [a for a in addresses if is_private(a)]
+        if private:
+            raise FetchError(f"refused: {host} is a private address ({private[0]}); "
+                             "set allow_private_networks to allow it", "private")
+
+    def _gate(self, url: str) -> HostGate:
+        host = urls.host_of(url)
+        if host not in self._gates:
+            self._gates[host] = HostGate(self.settings.per_host_concurrency, self.settings.min_delay_seconds)
+        return self._gates[host]
+
+    def _backoff(self, attempt: int) -> float:
         base = self.backoff_seconds * (2 ** attempt)
         return base + random.uniform(0, base)
 
@@ -153,9 +244,24 @@ async def _read_capped(response: httpx.Response, cap: int) -> bytes:
     async for chunk in response.aiter_bytes():
         size += len(chunk)
         if size > cap:
-            raise TooLarge(f"response larger than {cap} bytes (stopped reading)")
+            raise FetchError(f"response larger than {cap} bytes (stopped reading)", "size")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return []  # the connection attempt will fail and say so
+    return [info[4][0] for info in infos]
+
+
+def _goes_through_proxy(url: httpx.URL) -> bool:
+    proxies = urllib.request.getproxies_environment()
+    if url.scheme not in proxies and "all" not in proxies:
+        return False
+    return not urllib.request.proxy_bypass_environment(url.host)
 
 
 def retry_after_seconds(headers: dict[str, str]) -> float | None:
@@ -174,21 +280,21 @@ def retry_after_seconds(headers: dict[str, str]) -> float | None:
     return max(0.0, (when - _now()).total_seconds())
 
 
-def describe_error(exc: BaseException) -> str:
+def _classify(exc: httpx.HTTPError) -> FetchError:
     """A short, specific, user-facing description of a failed request."""
-    if isinstance(exc, TooLarge):
-        return str(exc)
     if isinstance(exc, httpx.TooManyRedirects):
-        return "too many redirects"
+        return FetchError("too many redirects", "redirects")
     if isinstance(exc, httpx.TimeoutException):
-        return f"timeout ({type(exc).__name__})"
+        return FetchError(f"timeout ({type(exc).__name__})", "timeout", True)
     if isinstance(exc, httpx.ConnectError):
-        return f"connection failed: {exc}" if str(exc) else "connection failed"
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return FetchError(f"connection failed: {exc}" if str(exc) else "connection failed", "connect", True)
+    if isinstance(exc, (httpx.NetworkError, httpx.RemoteProtocolError)):
+        return FetchError(f"{type(exc).__name__}: {exc}", "protocol", True)
+    return FetchError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, "protocol")
 
 
-def _is_transient_error(exc: BaseException) -> bool:
-    return isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError))
+def _status_error(status: int) -> str:
+    return "HTTP 410 Gone" if status == 410 else f"HTTP {status}"
 
 
 def _now() -> datetime:

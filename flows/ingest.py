@@ -14,7 +14,7 @@ import logging  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from dataclasses import replace  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
+from datetime import datetime, timedelta, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -31,7 +31,7 @@ from flows.records import PageJob, PageResult, RunSummary, Source  # noqa: E402
 from warehouse import reads, store  # noqa: E402
 
 PAGE_BATCH_SIZE = 25
-RUN_LOCK_WAIT_SECONDS = 60.0
+ROBOTS_TTL = timedelta(days=1)
 progress = logging.getLogger("newsdesk.progress")
 
 
@@ -47,6 +47,8 @@ class RunFailed(RuntimeError):
 async def poll_source(fetcher: Fetcher, source: Source, state: dict[str, Any]) -> pipeline.SourcePoll:
     """Fetch one feed (conditionally) and parse it; errors are returned, not raised."""
     poll = await fetcher.fetch_feed(source, state.get("etag"), state.get("last_modified"))
+    if poll.status == 410:
+        return pipeline.SourcePoll(source, poll, error="HTTP 410 Gone: source retired (checked again daily)")
     if not poll.ok:
         return pipeline.SourcePoll(source, poll, error=poll.error)
     if poll.not_modified or poll.body is None:
@@ -77,7 +79,8 @@ async def fetch_and_extract(fetcher: Fetcher, jobs: Sequence[PageJob], min_body_
 
 @task(name="load", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
 def load(path: Path, draft: RunSummary, sources: Sequence[Source], polls: Sequence[pipeline.SourcePoll],
-         states: dict[str, dict[str, Any]], plan: pipeline.Plan, results: Sequence[PageResult]) -> RunSummary:
+         states: dict[str, dict[str, Any]], plan: pipeline.Plan, results: Sequence[PageResult],
+         robots_rows: list[dict[str, Any]]) -> RunSummary:
     """Resolve duplicates against the warehouse and write the whole run in one transaction."""
     extracted = [r for r in results if r.article]
     with warehouse.writing(path) as con:
@@ -88,9 +91,10 @@ def load(path: Path, draft: RunSummary, sources: Sequence[Source], polls: Sequen
         reports = tuple(pipeline.source_reports(polls, plan, results, resolution))
         outcome = pipeline.outcome(reports)
         summary = replace(draft, finished_at=datetime.now(timezone.utc), outcome=outcome, sources=reports,
-                          message="every source failed" if outcome == "failed" else None)
+                          message=_failure_message(outcome, polls))
         tables = pipeline.run_tables(summary, sources, polls, states, plan, results, resolution)
         tables["runs"] = [pipeline.run_row(summary, _flow_run_id())]
+        tables["robots_txt"] = robots_rows
         store.load(con, tables, resolved_retries=[r.job.url for r in extracted if r.job.attempts])
     return summary
 
@@ -102,7 +106,7 @@ async def ingest(sources_path: str = "sources.yaml", db: str | None = None,
     config = configuration.load(Path(sources_path), Path(db) if db else None)
     sources = _select(config, only)
     path = config.settings.warehouse
-    with warehouse.run_lock(path, RUN_LOCK_WAIT_SECONDS):
+    with warehouse.run_lock(path, config.settings.lock_wait_seconds):
         return await _run(config, sources, path)
 
 
@@ -113,16 +117,23 @@ async def _run(config: configuration.Config, sources: Sequence[Source], path: Pa
     with warehouse.writing(path) as con:
         states = reads.feed_states(con)
         retries = reads.due_retries(con, started)
-    async with Fetcher(config.settings) as fetcher:
+        robots = reads.robots_since(con, started - ROBOTS_TTL)
+    async with Fetcher(config.settings, known_robots=robots) as fetcher:
+        for source in sources:
+            if source.per_host_concurrency or source.min_delay_seconds is not None:
+                for url in filter(None, (source.feed_url, source.site)):
+                    fetcher.configure_host(url, source.per_host_concurrency, source.min_delay_seconds)
         _say(logger, f"polling {len(sources)} feeds")
         polls = list(await asyncio.gather(*(poll_source(fetcher, s, states.get(s.name, {})) for s in sources)))
         plan = _plan(path, polls, retries)
         _say(logger, f"{len(plan.new_entries)} new entries; fetching {len(plan.jobs)} pages")
         results = await _fetch_all(logger, fetcher, plan.jobs, config.settings.min_body_chars)
         requests_made = fetcher.requests_made
+        robots_rows = [{"host": host, "fetched_at": started, "status": status, "body": body}
+                       for host, (status, body) in fetcher.robots_fetched.items()]
     _say(logger, f"loading {sum(1 for r in results if r.article)} extracted articles into {path}")
     draft = RunSummary(run_id, started, started, "ok", (), len(plan.jobs), requests_made, str(path))
-    summary = load(path, draft, config.sources, polls, states, plan, results)
+    summary = load(path, draft, config.sources, polls, states, plan, results, robots_rows)
     return await _finish(logger, summary)
 
 
@@ -160,6 +171,14 @@ async def _finish(logger: logging.Logger, summary: RunSummary) -> RunSummary:
     if summary.outcome == "failed":
         raise RunFailed(summary)
     return summary
+
+
+def _failure_message(outcome: str, polls: Sequence[pipeline.SourcePoll]) -> str | None:
+    if outcome != "failed":
+        return None
+    if pipeline.network_looks_down(polls):
+        return "the network looks down: every source failed to connect (their backoff was not increased)"
+    return "every source failed"
 
 
 def _select(config: configuration.Config, only: list[str] | None) -> list[Source]:

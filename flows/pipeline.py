@@ -17,7 +17,6 @@ from flows.records import (EntryRef, FeedEntry, FeedPoll, PageJob, PageResult, P
 
 MAX_FETCH_ATTEMPTS = 6
 FIRST_RETRY_DELAY = timedelta(minutes=10)
-PERMANENT_PAGE_STATUSES = frozenset({400, 401, 403, 404, 410, 451})
 
 Row = dict[str, Any]
 
@@ -90,9 +89,10 @@ def run_tables(summary: RunSummary, sources: Sequence[Source], polls: Sequence[S
     """Every row a run writes, keyed by table (the run ledger row is added by the caller)."""
     now = summary.finished_at
     new_by_source = Counter(source for source, _, _ in plan.new_entries)
+    down = network_looks_down(polls)
     return {
         "sources": source_rows(sources, now),
-        "feed_state": [feed_state_row(sp, states.get(sp.source.name, {}), now) for sp in polls],
+        "feed_state": [feed_state_row(sp, states.get(sp.source.name, {}), now, down) for sp in polls],
         "polls": [poll_row(summary.run_id, sp, new_by_source[sp.source.name], now) for sp in polls],
         "feed_entries": entry_rows(summary.run_id, plan.new_entries, now),
         "articles": article_rows(summary.run_id, resolution),
@@ -109,21 +109,40 @@ def source_rows(sources: Iterable[Source], now: datetime) -> list[Row]:
              "language": s.language, "enabled": s.enabled, "synced_at": now} for s in sources]
 
 
-def feed_state_row(sp: SourcePoll, previous: Mapping[str, Any], now: datetime) -> Row:
-    """Success resets the failure count; failure keeps the validators and backs off."""
+def feed_state_row(sp: SourcePoll, previous: Mapping[str, Any], now: datetime,
+                   network_down: bool = False) -> Row:
+    """Success resets the failure count; failure keeps the validators and backs off,
+    unless the whole network looked down, which is not the source's fault."""
     ok = sp.error is None
-    failures = 0 if ok else int(previous.get("consecutive_failures") or 0) + 1
+    failures = int(previous.get("consecutive_failures") or 0)
+    if not ok and not network_down:
+        failures += 1
+    gone = sp.poll.status == 410
+    next_poll = schedule.next_poll(now, 0 if ok else failures)
+    if gone:
+        next_poll = now + schedule.MAX_BACKOFF
+    elif not ok and network_down:
+        next_poll = previous.get("next_poll_at") or now
+    if sp.poll.retry_after is not None:
+        next_poll = max(next_poll, now + timedelta(seconds=sp.poll.retry_after))
     return {
         "source": sp.source.name,
         "etag": sp.poll.etag if ok else previous.get("etag"),
         "last_modified": sp.poll.last_modified if ok else previous.get("last_modified"),
         "last_polled_at": now,
         "last_success_at": now if ok else previous.get("last_success_at"),
-        "consecutive_failures": failures,
-        "next_poll_at": schedule.next_poll(now, failures),
+        "consecutive_failures": 0 if ok else failures,
+        "next_poll_at": next_poll,
         "last_status": sp.poll.status,
         "last_error": sp.error,
+        "retired_at": (previous.get("retired_at") or now) if gone else None,
     }
+
+
+def network_looks_down(polls: Sequence[SourcePoll]) -> bool:
+    """Every source, on at least two hosts, failed to connect: blame the network, not them."""
+    hosts = {urls.host_of(sp.source.feed_url) for sp in polls}
+    return len(hosts) >= 2 and all(sp.poll.error_kind == "connect" for sp in polls)
 
 
 def poll_row(run_id: str, sp: SourcePoll, entries_new: int, now: datetime) -> Row:
@@ -158,20 +177,24 @@ def article_rows(run_id: str, resolution: dedup.Resolution) -> list[Row]:
 
 
 def failure_rows(results: Iterable[PageResult], now: datetime) -> list[Row]:
-    """Failed fetches and extractions: retried with backoff while it makes sense, else dead letters."""
+    """Failed fetches and extractions: transient ones are retried with backoff (or after the
+    server's Retry-After) until MAX_FETCH_ATTEMPTS; the rest are kept as dead letters."""
     rows = []
     for result in results:
         if result.failed_stage is None:
             continue
         attempts = result.job.attempts + 1
-        retry = (result.failed_stage == "fetch" and result.page.status not in PERMANENT_PAGE_STATUSES
-                 and attempts < MAX_FETCH_ATTEMPTS)
+        retry = result.failed_stage == "fetch" and result.page.transient and attempts < MAX_FETCH_ATTEMPTS
+        next_attempt = None
+        if retry:
+            next_attempt = now + FIRST_RETRY_DELAY * 2 ** (attempts - 1)
+            if result.page.retry_after is not None:
+                next_attempt = max(next_attempt, now + timedelta(seconds=result.page.retry_after))
         rows.append({
             "url": result.job.url, "source": result.job.source,
             "entry_key": result.job.entries[0].entry_key, "stage": result.failed_stage,
             "state": "retry" if retry else "dead", "attempts": attempts,
-            "first_failed_at": now, "last_attempt_at": now,
-            "next_attempt_at": now + FIRST_RETRY_DELAY * 2 ** (attempts - 1) if retry else None,
+            "first_failed_at": now, "last_attempt_at": now, "next_attempt_at": next_attempt,
             "last_status": result.page.status, "last_error": result.error or "unknown error",
         })
     return rows

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from flows import feeds
@@ -27,9 +27,14 @@ class FoundFeed:
     entries: int
 
 
+def _trusting(settings: Settings) -> Settings:
+    """The user typed this URL: the private-address guard is for links found in feeds."""
+    return replace(settings, allow_private_networks=True)
+
+
 async def find_feed(url: str, settings: Settings) -> FoundFeed:
     """Accept `url` when it is a feed; otherwise follow the feed links the page advertises."""
-    async with Fetcher(settings) as fetcher:
+    async with Fetcher(_trusting(settings)) as fetcher:
         page = await fetcher.fetch_page(url)
         if not page.ok:
             raise NoFeed(f"{url}: {page.error}")
@@ -64,5 +69,5 @@ def _found(url: str, page: Page) -> FoundFeed:
 
 
 async def _fetch(url: str, settings: Settings) -> Page:
-    async with Fetcher(settings) as fetcher:
+    async with Fetcher(_trusting(settings)) as fetcher:
         return await fetcher.fetch_page(url)

@@ -21,6 +21,8 @@ class Source:
     enabled: bool = True
     max_entries: int = 200
     timeout_seconds: float = 20.0
+    per_host_concurrency: int | None = None
+    min_delay_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class FeedPoll:
     etag: str | None = None
     last_modified: str | None = None
     error: str | None = None
+    error_kind: str | None = None
+    retry_after: float | None = None
     duration_ms: int = 0
 
     @property
@@ -83,7 +87,9 @@ class Page:
     body: bytes = b""
     fetched_at: datetime | None = None
     error: str | None = None
+    error_kind: str | None = None
     transient: bool = False
+    retry_after: float | None = None
 
     @property
     def ok(self) -> bool:

@@ -34,7 +34,8 @@ def newsroom():
 
 def write_sources(folder: Path, sources: list[dict], **settings) -> Path:
     path = folder / "sources.yaml"
-    document = {"settings": {"warehouse": str(folder / "news.duckdb"), **settings}, "sources": sources}
+    defaults = {"warehouse": str(folder / "news.duckdb"), "allow_private_networks": True, "min_delay_seconds": 0}
+    document = {"settings": {**defaults, **settings}, "sources": sources}
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return path
 

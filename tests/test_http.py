@@ -13,7 +13,8 @@ FEED = b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title></chan
 
 
 def settings(**overrides):
-    return config.parse({"settings": {"max_page_bytes": 50_000, **overrides}}, config.Path("t.yaml")).settings
+    values = {"max_page_bytes": 50_000, "allow_private_networks": True, "min_delay_seconds": 0, **overrides}
+    return config.parse({"settings": values}, config.Path("t.yaml")).settings
 
 
 @pytest.fixture

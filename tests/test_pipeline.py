@@ -32,21 +32,27 @@ def test_due_retries_join_the_jobs_with_their_feed_entry():
     assert job.attempts == 2 and job.entry.title == "Nine" and job.entry.authors == ("X",)
 
 
-def failed(status, error, attempts=0, stage="fetch"):
+def failed(status, error, attempts=0, stage="fetch", transient=False, retry_after=None):
     job = PageJob("https://n.example/p", (EntryRef("a", "k"),), attempts=attempts)
-    return PageResult(job, Page(job.url, None, status, fetched_at=NOW), failed_stage=stage, error=error)
+    page = Page(job.url, None, status, fetched_at=NOW, transient=transient, retry_after=retry_after)
+    return PageResult(job, page, failed_stage=stage, error=error)
 
 
 def test_transient_fetch_failure_is_queued_with_backoff():
-    row, = pipeline.failure_rows([failed(503, "HTTP 503", attempts=1)], NOW)
+    row, = pipeline.failure_rows([failed(503, "HTTP 503", attempts=1, transient=True)], NOW)
     assert row["state"] == "retry" and row["attempts"] == 2
     assert row["next_attempt_at"] == NOW + pipeline.FIRST_RETRY_DELAY * 2
+
+
+def test_a_long_retry_after_postpones_the_retry():
+    row, = pipeline.failure_rows([failed(429, "HTTP 429", transient=True, retry_after=7200)], NOW)
+    assert row["next_attempt_at"] == NOW + timedelta(hours=2)
 
 
 def test_permanent_or_exhausted_failures_become_dead_letters_with_their_error():
     rows = pipeline.failure_rows([
         failed(404, "HTTP 404"),
-        failed(None, "timeout", attempts=pipeline.MAX_FETCH_ATTEMPTS - 1),
+        failed(None, "timeout", attempts=pipeline.MAX_FETCH_ATTEMPTS - 1, transient=True),
         failed(200, "body too short", stage="extract"),
     ], NOW)
     assert [(r["state"], r["last_error"]) for r in rows] == [

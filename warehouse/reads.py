@@ -39,6 +39,11 @@ def due_retries(con: duckdb.DuckDBPyConnection, now: datetime) -> list[dict[str,
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
+def robots_since(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[str, str | None]:
+    """robots.txt bodies fetched after `since`, by host (None: the host has no rules)."""
+    return dict(con.execute("SELECT host, body FROM robots_txt WHERE fetched_at >= ?", [since]).fetchall())
+
+
 def _matching(con: duckdb.DuckDBPyConnection, sql: str, keys: Iterable[str]) -> set[str]:
     return {row[0] for row in _lookup(con, sql, keys)}
 

@@ -18,7 +18,8 @@ Rows = Sequence[Mapping[str, Any]]
 _UPSERTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "sources": ("name", ("feed_url", "site", "category", "language", "enabled", "synced_at")),
     "feed_state": ("source", ("etag", "last_modified", "last_polled_at", "last_success_at",
-                              "consecutive_failures", "next_poll_at", "last_status", "last_error")),
+                              "consecutive_failures", "next_poll_at", "last_status", "last_error",
+                              "retired_at")),
     "polls": ("run_id, source", ()),
     "feed_entries": ("entry_key", ()),
     "articles": ("article_id", ()),
@@ -26,6 +27,7 @@ _UPSERTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "entry_articles": ("entry_key", ()),
     "fetch_queue": ("url", ("stage", "state", "attempts", "last_attempt_at", "next_attempt_at",
                             "last_status", "last_error")),
+    "robots_txt": ("host", ("fetched_at", "status", "body")),
     "runs": ("run_id", ()),
 }
 # Order matters only for readability of the ledger; there are no foreign keys.
