@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from flows import extract
+from flows.charset import decode_html
 from flows.records import FeedEntry
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
@@ -97,3 +98,15 @@ def test_bylines_at_the_edges_of_the_body_are_dropped(line):
 def test_a_sentence_starting_with_by_is_not_a_byline():
     body = "By Monday, the council had agreed the budget.\nIt takes effect in spring."
     assert extract.clean_body(body, None) == body
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "utf-8"])
+def test_a_byte_order_mark_decodes_with_its_own_byte_order(codec):
+    page = "<p>Zürich – Ålesund</p>"
+    assert decode_html(("\ufeff" + page).encode(codec)) == page
+
+
+def test_a_charset_that_is_no_text_codec_falls_back_to_windows_1252():
+    for charset in ("base64", "punycode", "idna", "undefined"):
+        page = f'<meta charset="{charset}"><p>caf\xe9</p>'
+        assert decode_html(page.encode("cp1252"), {"content-type": f"text/html; charset={charset}"}) == page

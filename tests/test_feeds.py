@@ -1,7 +1,9 @@
 """flows.feeds: feed bytes + headers -> ParsedFeed, and feed discovery in HTML pages."""
 from __future__ import annotations
 
+import codecs
 import json
+import random
 import time
 import unicodedata
 from datetime import datetime, timezone
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from flows.charset import bom_codec, known_codec
 from flows.feeds import FeedError, author_name, discover, parse
 from flows.records import ParsedFeed
 
@@ -162,9 +165,67 @@ def test_truncated_json_feed() -> None:
         parse(fixture("truncated.json"), {"content-type": "application/feed+json"}, "https://x.example/f.json")
 
 
+def test_json_feed_charset_from_the_header_else_utf8_with_a_warning() -> None:
+    body = '{"version": "https://jsonfeed.org/version/1.1", "title": "Café €", "items": []}'.encode("cp1252")
+    labelled = parse(body, {"Content-Type": "application/feed+json; charset=windows-1252"}, "https://x.example/f.json")
+    assert labelled.title == "Café €" and labelled.warning is None
+    unlabelled = parse(body, {}, "https://x.example/f.json")
+    assert unlabelled.title == "Caf\ufffd \ufffd"
+    assert unlabelled.warning == "JSON Feed is not valid UTF-8; bad bytes replaced"
+
+
+def test_json_feed_with_a_utf16_bom() -> None:
+    body = '{"version": "https://jsonfeed.org/version/1", "title": "Zürich", "items": []}'.encode("utf-16")
+    assert parse(body, {"content-type": "application/feed+json"}, "https://x.example/f.json").title == "Zürich"
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
+        lambda text: codecs.BOM_UTF16_BE + text.encode("utf-16-be"),
+        lambda text: codecs.BOM_UTF32_LE + text.encode("utf-32-le"),
+        lambda text: codecs.BOM_UTF32_BE + text.encode("utf-32-be"),
+    ],
+    ids=["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"],
+)
+def test_json_feed_with_a_utf16_or_utf32_bom_and_no_content_type(encode) -> None:
+    body = encode('\n {"version": "https://jsonfeed.org/version/1", "title": "Zürich", "items": []}')
+    feed = parse(body, {"content-type": "text/plain"}, "https://x.example/f.json")
+    assert (feed.format, feed.title) == ("json10", "Zürich")
+
+
+def json_feed(items: list, **fields) -> bytes:
+    return json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items, **fields}).encode()
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [(5, ()), ("news", ()), ({"a": 1}, ()), (["a", 5, None, ["b"], " b ", "a"], ("a", "b"))],
+)
+def test_json_feed_tags_must_be_a_list_of_strings(tags, expected: tuple[str, ...]) -> None:
+    feed = parse(json_feed([{"url": "https://a.example/1", "tags": tags}]), {}, "https://a.example/f.json")
+    assert feed.entries[0].tags == expected
+
+
+def test_json_feed_fields_of_the_wrong_type_are_ignored_or_skipped() -> None:
+    item = {"url": "https://a.example/1", "id": [], "title": {}, "summary": 5, "authors": "x", "author": 5,
+            "date_published": 5, "date_modified": "9999-12-31T23:59:59-01:00"}  # out of range in UTC
+    broken = [5, "x", None, [], {"url": 5}, {"url": "http://[bad"}, {"external_url": ["https://a.example/2"]}]
+    body = json_feed([item, *broken], title=5, authors="x", home_page_url="http://[bad", feed_url=7)
+    feed = parse(body, {"content-type": "application/json; charset=punycode"}, "https://a.example/f.json")
+    assert feed.title is None and feed.skipped_without_link == len(broken)
+    (entry,) = feed.entries
+    assert (entry.link, entry.guid, entry.title, entry.summary) == ("https://a.example/1", None, None, None)
+    assert (entry.authors, entry.published, entry.updated) == ((), None, None)
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
+        (b'{"version": 1, "items": []}', r"version is not a string \(int\)"),
+        (b'{"version": 1' + b"0" * 5000 + b', "items": []}', "unreadable JSON: Exceeds the limit"),
+        (b'{"version": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "unreadable JSON: maximum recursion depth"),
         (b'{"title": "x", "items": []}', "JSON but not a JSON Feed: missing version"),
         (b'{"version": "https://jsonfeed.org/version/1.1", "title": "x"}', "missing items"),
         (b'{"version": "2.0", "items": []}', "unknown version"),
@@ -205,6 +266,28 @@ def test_utf8_bytes_under_a_legacy_label_are_read_as_utf8() -> None:
 def test_text_xml_without_charset_is_not_read_as_ascii() -> None:
     body = '<rss version="2.0"><channel><title>Zürich</title></channel></rss>'.encode()
     assert parse(body, {"Content-Type": "text/xml"}, "https://x.example/rss").title == "Zürich"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "codec"),
+    [
+        (codecs.BOM_UTF32_LE, "utf-32"),  # starts with the UTF-16-LE mark: must win over it
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+        (b"<?xml", None),
+    ],
+)
+def test_bom_codec(prefix: bytes, codec: str | None) -> None:
+    assert bom_codec(prefix + b"<rss/>") == codec
+
+
+def test_known_codec_normalises_labels() -> None:
+    assert known_codec(' "ISO-8859-1" ') == "iso-8859-1"
+    assert known_codec("no-such-charset") is None
+    assert known_codec(None) is None and known_codec("") is None
+    assert known_codec("base64") is None and known_codec("undefined") is None  # not text codecs
 
 
 # --------------------------------------------------------------------------- malformed and not feeds
@@ -253,6 +336,12 @@ def test_body_that_looks_like_a_path_is_never_opened(tmp_path: Path) -> None:
     secret.write_bytes(fixture("rss20.xml"))
     with pytest.raises(FeedError, match="plain text"):
         parse(str(secret).encode(), {}, "https://x.example/feed")
+
+
+def test_feedparser_crash_is_a_feed_error() -> None:
+    body = b'<?xml version="1.0" encoding="u\xcdf-8"?><rss version="2.0"><channel></channel></rss>'
+    with pytest.raises(FeedError, match="^feed parser failed: UnicodeDecodeError: 'utf-8' codec can't decode"):
+        parse(body, {}, "https://x.example/rss")
 
 
 def test_feed_error_is_a_value_error() -> None:
@@ -319,6 +408,56 @@ def test_discover_without_feeds() -> None:
     assert discover(b"", "https://x.example/") == []
     page = b'<link rel=alternate type="application/rss+xml" href="rss.xml">'
     assert discover(page, "https://x.example/blog/post") == ["https://x.example/blog/rss.xml"]
+
+
+def test_discover_keeps_the_links_before_a_garbled_marked_section() -> None:
+    link = b'<link rel=alternate type="application/rss+xml" href="/%s.rss">'
+    page = link % b"a" + b"<![garbled[ x ]]>" + link % b"b"
+    assert discover(page, "https://x.example/") == ["https://x.example/a.rss"]
+    assert discover(b"<![ \x00", "https://x.example/") == []
+
+
+def test_discover_ignores_an_unusable_base_href() -> None:
+    page = b'<base href="http://[bad"><link rel=alternate type="application/rss+xml" href="/a.rss">'
+    assert discover(page, "https://x.example/") == ["https://x.example/a.rss"]
+
+
+def test_discover_decodes_the_page_like_extract_does() -> None:
+    link = '<link rel=alternate type="application/rss+xml" href="/новости.rss">'
+    legacy = ('<meta charset="windows-1251">' + link).encode("cp1251")
+    assert discover(legacy, "https://x.example/") == ["https://x.example/новости.rss"]
+    assert discover(link.encode("utf-16"), "https://x.example/") == ["https://x.example/новости.rss"]
+
+
+# --------------------------------------------------------------------------- damaged input
+
+
+def damaged(body: bytes, rng: random.Random, count: int) -> list[bytes]:
+    """``count`` variants of ``body``: half cut off at random offsets, half with random bytes overwritten."""
+    variants = [body[: rng.randrange(len(body))] for _ in range(count // 2)]
+    for _ in range(count - count // 2):
+        corrupted = bytearray(body)
+        for _ in range(rng.randint(1, 10)):
+            corrupted[rng.randrange(len(corrupted))] = rng.randrange(256)
+        variants.append(bytes(corrupted))
+    return variants
+
+
+@pytest.mark.parametrize("name", ["rss20.xml", "atom10.xml", "rss10.rdf", "feed11.json", "malformed.xml"])
+def test_damaged_feeds_give_a_parsed_feed_or_a_feed_error(name: str) -> None:
+    for body in damaged(fixture(name), random.Random(1234), 60):
+        try:
+            assert isinstance(parse(body, {}, "https://x.example/feed"), ParsedFeed)
+        except FeedError:  # anything else fails the test
+            pass
+
+
+def test_discover_on_damaged_pages_gives_a_list() -> None:
+    rng = random.Random(1234)
+    for body in damaged(fixture("page.html"), rng, 50):
+        cut = rng.randrange(len(body) + 1)
+        for page in (body, body[:cut] + b"<![" + body[cut:]):
+            assert isinstance(discover(page, "https://x.example/"), list)
 
 
 # --------------------------------------------------------------------------- real feeds (optional)
