@@ -19,7 +19,8 @@ import socket
 import time
 import urllib.request
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -27,7 +28,7 @@ import httpx
 
 from flows import urls
 from flows.config import Settings
-from flows.politeness import HostGate, RobotsRules, ip_literal, is_private, robots_agent
+from flows.politeness import HostDeferred, HostGate, RobotsRules, ip_literal, is_private, robots_agent
 from flows.records import FeedPoll, Page, Source
 
 log = logging.getLogger(__name__)
@@ -40,10 +41,11 @@ ROBOTS_MAX_BYTES = 500_000
 class FetchError(Exception):
     """A request that produced no usable response; `kind` says why, `transient` whether to retry."""
 
-    def __init__(self, message: str, kind: str, transient: bool = False):
+    def __init__(self, message: str, kind: str, transient: bool = False, retry_after: float | None = None):
         super().__init__(message)
         self.kind = kind
         self.transient = transient
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ class Fetcher:
                                        source.timeout_seconds)
         except FetchError as exc:
             return FeedPoll(source=source.name, url=source.feed_url, status=None, error=str(exc),
-                            error_kind=exc.kind, duration_ms=_ms_since(started))
+                            error_kind=exc.kind, retry_after=exc.retry_after, duration_ms=_ms_since(started))
         ok = response.status in (200, 304)
         return FeedPoll(
             source=source.name, url=source.feed_url, status=response.status,
@@ -129,7 +131,7 @@ class Fetcher:
             response = await self._get(url, headers, self.settings.max_page_bytes, None)
         except FetchError as exc:
             return Page(url=url, final_url=None, status=None, error=str(exc), error_kind=exc.kind,
-                        transient=exc.transient, fetched_at=_now())
+                        transient=exc.transient, retry_after=exc.retry_after, fetched_at=_now())
         ok = 200 <= response.status < 300
         return Page(url=url, final_url=response.url, status=response.status,
                     headers=response.headers, body=response.body if ok else b"", fetched_at=_now(),
@@ -145,7 +147,7 @@ class Fetcher:
             try:
                 response = await self._get_once(url, headers, cap, timeout)
             except FetchError as exc:
-                if last_try or not exc.transient:
+                if last_try or not exc.transient or exc.kind == "deferred":
                     raise
                 await asyncio.sleep(self._backoff(attempt))
                 continue
@@ -169,7 +171,7 @@ class Fetcher:
     async def _request(self, url: str, headers: dict[str, str], cap: int, timeout: float | None) -> _Response:
         read_timeout = timeout or self.settings.read_timeout_seconds
         request_timeout = httpx.Timeout(read_timeout, connect=self.settings.connect_timeout_seconds)
-        async with self._global, self._gate(url).turn():
+        async with self._global, self._deferrable(url):
             self.requests_made += 1
             try:
                 async with asyncio.timeout(self.settings.total_timeout_seconds):
@@ -191,7 +193,8 @@ class Fetcher:
         async with self._robots_locks[host]:
             if host not in self._robots:
                 status, body = await self._fetch_robots(url)
-                self.robots_fetched[host] = (status, body)
+                if status is not None:  # an unreachable host is asked again next run
+                    self.robots_fetched[host] = (status, body)
                 self._robots[host] = RobotsRules(body, self._agent)
             rules = self._robots[host]
         if rules.crawl_delay:
@@ -226,6 +229,14 @@ class Fetcher:
         if private:
             raise FetchError(f"refused: {host} is a private address ({private[0]}); "
                              "set allow_private_networks to allow it", "private")
+
+    @asynccontextmanager
+    async def _deferrable(self, url: str) -> AsyncIterator[None]:
+        try:
+            async with self._gate(url).turn(MAX_RETRY_AFTER_SECONDS):
+                yield
+        except HostDeferred as exc:
+            raise FetchError(str(exc), "deferred", transient=True, retry_after=exc.seconds) from None
 
     def _gate(self, url: str) -> HostGate:
         host = urls.host_of(url)

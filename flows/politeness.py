@@ -14,6 +14,14 @@ from contextlib import asynccontextmanager
 MAX_CRAWL_DELAY_SECONDS = 30.0
 
 
+class HostDeferred(Exception):
+    """The host asked us to stay away for longer than a run should wait."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"host asked us to wait {seconds:.0f}s (Retry-After)")
+        self.seconds = seconds
+
+
 class HostGate:
     """At most `concurrency` requests in flight to one host, starts at least `delay` apart."""
 
@@ -24,10 +32,13 @@ class HostGate:
         self._next_start = 0.0
 
     @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
+    async def turn(self, max_wait: float) -> AsyncIterator[None]:
+        """Wait for a slot and for the spacing; refuse (HostDeferred) rather than wait past `max_wait`."""
         async with self._slots:
             async with self._spacing:
                 wait = self._next_start - time.monotonic()
+                if wait > max_wait:
+                    raise HostDeferred(wait)
                 if wait > 0:
                     await asyncio.sleep(wait)
                 self._next_start = time.monotonic() + self.delay
