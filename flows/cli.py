@@ -5,6 +5,7 @@ import asyncio
 import csv
 import json
 import logging
+import os
 import sys
 from dataclasses import asdict
 from datetime import date, datetime
@@ -165,6 +166,9 @@ def extract_command(inputs: Annotated[list[str], typer.Argument(help="Saved HTML
 
 
 def _ingest(sources_path: Path, db: Path | None, only: list[str] | None) -> int:
+    # The command line reports progress, the summary and any failure itself; Prefect's
+    # console echo of the same (with tracebacks) would only bury it. The UI keeps the logs.
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     runtime.configure_prefect()
     _show_progress()
     import duckdb
@@ -222,7 +226,7 @@ def _print_summary(summary: Any) -> None:
 def _warehouse_path(sources: Path | None, db: Path | None) -> Path:
     if db is not None:
         return db
-    env = configuration.os.environ.get(configuration.DB_ENV)
+    env = os.environ.get(configuration.DB_ENV)
     return Path(env) if env else _config(sources, None).settings.warehouse
 
 

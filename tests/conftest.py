@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+ROOT = Path(__file__).resolve().parents[1]
+
 os.environ.setdefault("NEWSDESK_STATE_DIR", tempfile.mkdtemp(prefix="newsdesk-test-state-"))
 from flows.runtime import configure_prefect  # noqa: E402
 
@@ -22,6 +24,16 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture
+def prefect_env(prefect_harness) -> dict[str, str]:
+    """Environment for a `newsdesk` subprocess that talks to the session's Prefect server."""
+    from prefect.settings import PREFECT_API_URL
+
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "PYTHONPATH": str(ROOT)}
+    env.pop("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL")  # as a user's shell would be: let the CLI choose
+    return env
 
 
 @pytest.fixture

@@ -68,7 +68,7 @@ def run_lock(path: Path, wait_seconds: float) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise WarehouseBusy(
-                        f"another newsdesk run is using {path} (waited {wait_seconds:.0f}s); "
+                        f"another run holds the warehouse {path} (waited {wait_seconds:g}s); "
                         "try again when it has finished") from None
                 time.sleep(0.2)
         try:

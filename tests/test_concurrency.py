@@ -1,0 +1,51 @@
+"""Two processes and one DuckDB file: waits are bounded and errors are plain."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import duckdb
+
+import warehouse
+from tests.conftest import ROOT, write_sources
+
+NEWSDESK = [sys.executable, "-m", "flows.cli"]
+
+
+def test_second_run_waits_a_bounded_time_then_says_the_warehouse_is_held(tmp_path, newsroom, prefect_env):
+    path = write_sources(tmp_path, newsroom.sources()[:1], lock_wait_seconds=1)
+    with warehouse.run_lock(tmp_path / "news.duckdb", 0):
+        started = time.monotonic()
+        result = subprocess.run([*NEWSDESK, "run", "--sources", str(path)], capture_output=True, text=True,
+                                cwd=ROOT, env=prefect_env, timeout=120)
+    assert result.returncode == 1
+    assert "another run holds the warehouse" in result.stderr and "waited 1s" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert time.monotonic() - started < 60
+    assert [r.path for r in newsroom.requests] == [], "nothing may be fetched without the lock"
+
+
+def test_query_waits_for_a_writer_instead_of_failing(tmp_path):
+    db = tmp_path / "news.duckdb"
+    with warehouse.writing(db):
+        pass
+    holder = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import duckdb, sys, time\n"
+            f"con = duckdb.connect({str(db)!r})\n"
+            "con.execute(\"INSERT INTO sources VALUES ('late', 'https://l.example/f', NULL, NULL, NULL, true, now())\")\n"
+            "print('holding', flush=True)\n"
+            "time.sleep(1.5)\n"
+            "con.close()\n")],
+        stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "holding"
+    try:
+        result = subprocess.run([*NEWSDESK, "query", "--db", str(db), "--format", "csv",
+                                 "SELECT name FROM sources"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    finally:
+        holder.wait(timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["name", "late"]
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM sources").fetchone()[0] == 1
