@@ -17,7 +17,8 @@ from tests.conftest import ROOT, write_sources
 
 # Progress lines `newsdesk run` prints as it enters each phase.
 PHASES = {"fetch": "new entries; fetching", "extract": "pages done:", "load": "loading "}
-ROUNDS = 7
+KILLS_WANTED = 21
+MAX_ROUNDS = 12  # a kill can miss (the run finished first); keep going until enough landed
 SETTINGS = dict(min_delay_seconds=0.01)
 
 
@@ -33,7 +34,7 @@ def kill_during(phase: str, sources: Path, env: dict[str, str], rng: random.Rand
     for line in run.stderr:
         if PHASES[phase] in line:
             try:
-                run.wait(timeout=rng.uniform(0, 0.25))
+                run.wait(timeout=rng.uniform(0, 0.15))
             except subprocess.TimeoutExpired:
                 os.killpg(run.pid, signal.SIGKILL)
                 run.wait()
@@ -83,7 +84,9 @@ def test_kill_9_anywhere_loses_nothing_and_duplicates_nothing(tmp_path, newsroom
     assert len(expected) == newsroom.expected().distinct_articles
 
     kills = {phase: 0 for phase in PHASES}
-    for round_number in range(ROUNDS):
+    for round_number in range(MAX_ROUNDS):
+        if sum(kills.values()) >= KILLS_WANTED:
+            break
         folder = tmp_path / f"round-{round_number}"
         folder.mkdir()
         sources = write_sources(folder, newsroom.sources(), **SETTINGS)
@@ -94,4 +97,4 @@ def test_kill_9_anywhere_loses_nothing_and_duplicates_nothing(tmp_path, newsroom
         assert_consistent(folder / "news.duckdb")
         assert canonical_urls(folder / "news.duckdb") == expected
     print(f"\nkills by phase: {kills}")
-    assert sum(kills.values()) >= 20 and all(kills.values())
+    assert sum(kills.values()) >= 20 and all(kills.values()), kills
