@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -62,14 +62,18 @@ def _config(sources: Path | None, db: Path | None) -> configuration.Config:
 @app.command()
 def run(sources: SourcesOpt = None, db: DbOpt = None,
         source: Annotated[list[str] | None, typer.Option(
-            "--source", metavar="NAME", help="Poll only this source (repeatable).")] = None) -> None:
-    """Run one ingest pass: poll the feeds, fetch new articles, load them.
+            "--source", metavar="NAME", help="Poll only this source (repeatable).")] = None,
+        everything: Annotated[bool, typer.Option(
+            "--all", help="Poll every enabled source, due or not.")] = False) -> None:
+    """Run one ingest pass over the sources that are due: poll, fetch new articles, load them.
 
-    Exit status: 0 all sources fine, 3 some sources failed (the rest loaded),
-    1 the run failed (every source failed or the load failed), 2 bad configuration.
+    A source is due when its interval has passed (longer if the feed asks, longer
+    still while it is failing). Exit status: 0 all polled sources fine, 3 some
+    sources failed (the rest loaded), 1 the run failed (every source failed or the
+    load failed), 2 bad configuration.
     """
     config = _config(sources, db)
-    raise typer.Exit(_ingest(config.path, db, source))
+    raise typer.Exit(_ingest(config.path, db, source, everything))
 
 
 @app.command()
@@ -88,7 +92,7 @@ def demo(db: Annotated[Path, typer.Option("--db", help="Warehouse file for the d
         sources_path = _write_demo_sources(room, db)
         out.print(f"Serving the demo newsroom at [bold]{room.base_url}[/] "
                   f"({len(room.sources())} feeds); ingesting into [bold]{db}[/]")
-        code = _ingest(sources_path, db, None)
+        code = _ingest(sources_path, db, None, everything=True)
     finally:
         room.stop()
     if code in (EXIT_OK, EXIT_PARTIAL):
@@ -107,6 +111,25 @@ def query(sql: Annotated[str, typer.Argument(help="SQL to run (read-only).")],
           format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table) -> None:
     """Run read-only SQL against the warehouse."""
     _print_query(_warehouse_path(sources, db), sql, format)
+
+
+@app.command()
+def stats(sources: SourcesOpt = None, db: DbOpt = None,
+          format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table) -> None:
+    """Source health: last poll and success, failures, next poll, articles, extraction failures."""
+    names, rows = _fetch(_warehouse_path(sources, db), "SELECT * FROM v_source_health")
+    if format is not Format.table:
+        _render(names, rows, format)
+        return
+    summed = {"articles_total", "articles_24h", "pages_retrying", "pages_dead"}
+    table = Table(title="source health (times in UTC)", show_footer=True)
+    for index, name in enumerate(names):
+        footer = "total" if index == 0 else str(sum(r[index] for r in rows)) if name in summed else ""
+        table.add_column(_HEALTH_HEADERS.get(name, name), footer=footer, no_wrap=name != "last_error",
+                         style="red" if name == "last_error" else None)
+    for row in rows:
+        table.add_row(*(_health_cell(name, value) for name, value in zip(names, row)))
+    out.print(table)
 
 
 @sources_app.command("list")
@@ -165,7 +188,7 @@ def extract_command(inputs: Annotated[list[str], typer.Argument(help="Saved HTML
     raise typer.Exit(EXIT_FAILED if failures else EXIT_OK)
 
 
-def _ingest(sources_path: Path, db: Path | None, only: list[str] | None) -> int:
+def _ingest(sources_path: Path, db: Path | None, only: list[str] | None, everything: bool) -> int:
     # The command line reports progress, the summary and any failure itself; Prefect's
     # console echo of the same (with tracebacks) would only bury it. The UI keeps the logs.
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
@@ -177,7 +200,7 @@ def _ingest(sources_path: Path, db: Path | None, only: list[str] | None) -> int:
     from warehouse import WarehouseBusy
 
     try:
-        summary = asyncio.run(ingest(str(sources_path), str(db) if db else None, only))
+        summary = asyncio.run(ingest(str(sources_path), str(db) if db else None, only, everything))
     except RunFailed as exc:
         _print_summary(exc.summary)
         raise _fail(f"run failed: {exc}") from None
@@ -231,6 +254,10 @@ def _warehouse_path(sources: Path | None, db: Path | None) -> Path:
 
 
 def _print_query(path: Path, sql: str, format: Format) -> None:
+    _render(*_fetch(path, sql), format)
+
+
+def _fetch(path: Path, sql: str) -> tuple[list[str], list[tuple]]:
     import duckdb
 
     import warehouse
@@ -239,14 +266,29 @@ def _print_query(path: Path, sql: str, format: Format) -> None:
         with warehouse.reading(path) as con:
             cursor = con.execute(sql)
             names = [c[0] for c in cursor.description] if cursor.description else []
-            rows = cursor.fetchall()
-    except FileNotFoundError as exc:
-        raise _fail(str(exc)) from None
-    except warehouse.WarehouseBusy as exc:
+            return names, cursor.fetchall()
+    except (FileNotFoundError, warehouse.WarehouseBusy) as exc:
         raise _fail(str(exc)) from None
     except duckdb.Error as exc:
         raise _fail(f"SQL error: {exc}") from None
-    _render(names, rows, format)
+
+
+_HEALTH_HEADERS = {
+    "last_polled_at": "last poll", "last_success_at": "last success", "consecutive_failures": "fails",
+    "next_poll_at": "next poll", "articles_total": "articles", "articles_24h": "24 h",
+    "extraction_failure_rate": "no body", "pages_retrying": "retrying", "pages_dead": "dead",
+    "last_error": "last error",
+}
+
+
+def _health_cell(name: str, value: Any) -> str:
+    if isinstance(value, datetime):
+        return f"{value.astimezone(timezone.utc):%m-%d %H:%M}"
+    if name == "extraction_failure_rate":
+        return "" if value is None else f"{value:.0%}"
+    if isinstance(value, bool):
+        return ("retired" if value else "") if name == "retired" else ("yes" if value else "no")
+    return _cell(value)
 
 
 def _render(names: list[str], rows: list[tuple], format: Format) -> None:

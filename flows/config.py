@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from flows.records import Source
 
@@ -30,6 +30,23 @@ def _check_http_url(value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"not an http(s) URL: {value!r}")
     return value
+
+
+class ScheduleModel(BaseModel):
+    """How often `newsdesk serve` runs the flow; each run polls only the sources that are due."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    interval_seconds: int | None = Field(None, ge=1)
+    cron: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ScheduleModel:
+        if self.interval_seconds is not None and self.cron is not None:
+            raise ValueError("give interval_seconds or cron, not both")
+        if self.interval_seconds is None and self.cron is None:
+            self.interval_seconds = 300
+        return self
 
 
 class SettingsModel(BaseModel):
@@ -50,6 +67,8 @@ class SettingsModel(BaseModel):
     lock_wait_seconds: float = Field(60.0, ge=0)
     max_entries_per_poll: int = Field(200, ge=1)
     min_body_chars: int = Field(250, ge=0)
+    poll_interval_minutes: float = Field(30.0, gt=0)
+    schedule: ScheduleModel = ScheduleModel()
 
 
 class SourceModel(BaseModel):
@@ -65,6 +84,7 @@ class SourceModel(BaseModel):
     timeout_seconds: float | None = Field(None, gt=0)
     per_host_concurrency: int | None = Field(None, ge=1)
     min_delay_seconds: float | None = Field(None, ge=0)
+    interval_minutes: float | None = Field(None, gt=0)
 
     @field_validator("url", "site")
     @classmethod
@@ -95,6 +115,8 @@ class Settings:
     allow_private_networks: bool
     lock_wait_seconds: float
     min_body_chars: int
+    schedule_interval_seconds: int | None
+    schedule_cron: str | None
 
 
 @dataclass(frozen=True)
@@ -178,8 +200,9 @@ def _reject_duplicates(path: Path, sources: list[SourceModel]) -> None:
 def _settings(model: SettingsModel, path: Path, db: Path | None) -> Settings:
     chosen = db or (Path(os.environ[DB_ENV]) if os.environ.get(DB_ENV) else None)
     warehouse = chosen if chosen is not None else path.parent / model.warehouse
-    values = model.model_dump(exclude={"warehouse", "max_entries_per_poll"})
-    return Settings(warehouse=warehouse, **values)
+    values = model.model_dump(exclude={"warehouse", "max_entries_per_poll", "poll_interval_minutes", "schedule"})
+    return Settings(warehouse=warehouse, schedule_interval_seconds=model.schedule.interval_seconds,
+                    schedule_cron=model.schedule.cron, **values)
 
 
 def _to_record(model: SourceModel, settings: SettingsModel) -> Source:
@@ -194,4 +217,5 @@ def _to_record(model: SourceModel, settings: SettingsModel) -> Source:
         timeout_seconds=model.timeout_seconds or settings.read_timeout_seconds,
         per_host_concurrency=model.per_host_concurrency,
         min_delay_seconds=model.min_delay_seconds,
+        interval_minutes=model.interval_minutes or settings.poll_interval_minutes,
     )

@@ -149,6 +149,7 @@ def _parse_xml_feed(body: bytes, headers: dict[str, str], url: str) -> ParsedFee
         entries=entries,
         skipped_without_link=skipped,
         warning=warning,
+        ttl_minutes=_ttl_minutes(feed),
     )
 
 
@@ -411,3 +412,9 @@ def _is_wordpress_api(url: str) -> bool:
 
 
 __all__ = ["FeedError", "author_name", "discover", "parse"]
+
+
+def _ttl_minutes(feed: Mapping[str, Any]) -> int | None:
+    """RSS <ttl>: how many minutes the feed may be cached."""
+    value = str(feed.get("ttl") or "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None

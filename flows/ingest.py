@@ -25,7 +25,7 @@ from prefect.runtime import flow_run  # noqa: E402
 
 import warehouse  # noqa: E402
 from flows import config as configuration  # noqa: E402
-from flows import dedup, extract, feeds, pipeline, urls  # noqa: E402
+from flows import dedup, extract, feeds, pipeline, schedule, urls  # noqa: E402
 from flows.http import Fetcher  # noqa: E402
 from flows.records import PageJob, PageResult, RunSummary, Source  # noqa: E402
 from warehouse import reads, store  # noqa: E402
@@ -101,16 +101,17 @@ def load(path: Path, draft: RunSummary, sources: Sequence[Source], polls: Sequen
 
 @flow(name="ingest", log_prints=False)
 async def ingest(sources_path: str = "sources.yaml", db: str | None = None,
-                 only: list[str] | None = None) -> RunSummary:
-    """One pass: poll every enabled source (or `only` these), fetch new pages, load them."""
+                 only: list[str] | None = None, everything: bool = False) -> RunSummary:
+    """One pass over the sources that are due (or `only` these, or `everything` enabled):
+    poll them, fetch new pages, load them."""
     config = configuration.load(Path(sources_path), Path(db) if db else None)
-    sources = _select(config, only)
     path = config.settings.warehouse
     with warehouse.run_lock(path, config.settings.lock_wait_seconds):
-        return await _run(config, sources, path)
+        return await _run(config, only, everything, path)
 
 
-async def _run(config: configuration.Config, sources: Sequence[Source], path: Path) -> RunSummary:
+async def _run(config: configuration.Config, only: list[str] | None, everything: bool,
+               path: Path) -> RunSummary:
     logger = get_run_logger()
     started = datetime.now(timezone.utc)
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
@@ -118,6 +119,7 @@ async def _run(config: configuration.Config, sources: Sequence[Source], path: Pa
         states = reads.feed_states(con)
         retries = reads.due_retries(con, started)
         robots = reads.robots_since(con, started - ROBOTS_TTL)
+    sources = _select(config, only, everything, states, started)
     async with Fetcher(config.settings, known_robots=robots) as fetcher:
         for source in sources:
             if source.per_host_concurrency or source.min_delay_seconds is not None:
@@ -181,9 +183,12 @@ def _failure_message(outcome: str, polls: Sequence[pipeline.SourcePoll]) -> str 
     return "every source failed"
 
 
-def _select(config: configuration.Config, only: list[str] | None) -> list[Source]:
-    if not only:
+def _select(config: configuration.Config, only: list[str] | None, everything: bool,
+            states: dict[str, dict[str, Any]], now: datetime) -> list[Source]:
+    if everything:
         return list(config.enabled_sources)
+    if not only:
+        return schedule.due(config.sources, states, now)
     names = {s.name for s in config.sources}
     unknown = sorted(set(only) - names)
     if unknown:

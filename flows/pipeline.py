@@ -118,7 +118,9 @@ def feed_state_row(sp: SourcePoll, previous: Mapping[str, Any], now: datetime,
     if not ok and not network_down:
         failures += 1
     gone = sp.poll.status == 410
-    next_poll = schedule.next_poll(now, 0 if ok else failures)
+    hint = _refresh_hint(sp, previous, now) if ok else None
+    interval = timedelta(minutes=sp.source.interval_minutes)
+    next_poll = schedule.next_poll(now, 0 if ok else failures, interval, hint)
     if gone:
         next_poll = now + schedule.MAX_BACKOFF
     elif not ok and network_down:
@@ -136,7 +138,16 @@ def feed_state_row(sp: SourcePoll, previous: Mapping[str, Any], now: datetime,
         "last_status": sp.poll.status,
         "last_error": sp.error,
         "retired_at": (previous.get("retired_at") or now) if gone else None,
+        "hint_seconds": int(hint.total_seconds()) if hint else previous.get("hint_seconds"),
     }
+
+
+def _refresh_hint(sp: SourcePoll, previous: Mapping[str, Any], now: datetime) -> timedelta | None:
+    """This answer's hint; a 304 has no feed to read a ttl from, so it keeps the last one."""
+    hint = schedule.feed_hint(sp.poll.headers, sp.feed.ttl_minutes if sp.feed else None, now)
+    if hint is None and sp.poll.not_modified and previous.get("hint_seconds"):
+        hint = timedelta(seconds=previous["hint_seconds"])
+    return hint
 
 
 def network_looks_down(polls: Sequence[SourcePoll]) -> bool:

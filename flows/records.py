@@ -23,6 +23,7 @@ class Source:
     timeout_seconds: float = 20.0
     per_host_concurrency: int | None = None
     min_delay_seconds: float | None = None
+    interval_minutes: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class ParsedFeed:
     entries: tuple[FeedEntry, ...]
     skipped_without_link: int = 0
     warning: str | None = None
+    ttl_minutes: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,65 @@
-"""When a source is next due. A failing source backs off but is never dropped."""
+"""When a source is next due.
+
+Each source has an interval (settings default, per-source override). A feed's own
+hints (RSS <ttl>, Cache-Control max-age, Expires) may lengthen it but never shorten
+it, and never past a day. A failing source backs off, doubling up to a day, but is
+never dropped.
+"""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import email.utils
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from flows.records import Source
 
 FIRST_BACKOFF = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(days=1)
+MAX_HINT = timedelta(days=1)
+_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d+)", re.IGNORECASE)
 
 
-def next_poll(now: datetime, consecutive_failures: int) -> datetime:
-    """Due again at once after a success; after failures, 5 min doubling up to one day."""
-    if consecutive_failures <= 0:
-        return now
-    doublings = min(consecutive_failures - 1, 20)  # 2**20 * 5 min is far past the cap
-    return now + min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** doublings)
+def next_poll(now: datetime, consecutive_failures: int, interval: timedelta = timedelta(0),
+              hint: timedelta | None = None) -> datetime:
+    """After a success: the interval, or the feed's hint when that is longer.
+    After failures: 5 min doubling up to one day."""
+    if consecutive_failures > 0:
+        doublings = min(consecutive_failures - 1, 20)  # 2**20 * 5 min is far past the cap
+        return now + min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** doublings)
+    return now + max(interval, min(hint or timedelta(0), MAX_HINT))
+
+
+def feed_hint(headers: Mapping[str, str], ttl_minutes: int | None, now: datetime) -> timedelta | None:
+    """The longest refresh hint the feed gives: RSS ttl, Cache-Control max-age, or Expires."""
+    hints = []
+    if ttl_minutes:
+        hints.append(timedelta(minutes=ttl_minutes))
+    cache_control = headers.get("cache-control", "")
+    max_age = _MAX_AGE.search(cache_control)
+    if max_age and "no-cache" not in cache_control.lower():
+        hints.append(timedelta(seconds=int(max_age.group(1))))
+    elif headers.get("expires"):
+        expires = _http_date(headers["expires"])
+        if expires and expires > now:
+            hints.append(expires - now)
+    return max(hints) if hints else None
+
+
+def due(sources: Iterable[Source], states: Mapping[str, Mapping[str, Any]], now: datetime) -> list[Source]:
+    """Enabled sources never polled, or whose next poll time has come."""
+    picked = []
+    for source in sources:
+        next_at = states.get(source.name, {}).get("next_poll_at")
+        if source.enabled and (next_at is None or next_at <= now):
+            picked.append(source)
+    return picked
+
+
+def _http_date(value: str) -> datetime | None:
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)

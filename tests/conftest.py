@@ -52,7 +52,7 @@ def write_sources(folder: Path, sources: list[dict], **settings) -> Path:
     return path
 
 
-def run_ingest(sources_path: Path, only: list[str] | None = None):
+def run_ingest(sources_path: Path, only: list[str] | None = None, everything: bool = True):
     from flows.ingest import ingest
 
-    return asyncio.run(ingest(str(sources_path), None, only))
+    return asyncio.run(ingest(str(sources_path), None, only, everything))

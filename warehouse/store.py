@@ -19,7 +19,7 @@ _UPSERTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "sources": ("name", ("feed_url", "site", "category", "language", "enabled", "synced_at")),
     "feed_state": ("source", ("etag", "last_modified", "last_polled_at", "last_success_at",
                               "consecutive_failures", "next_poll_at", "last_status", "last_error",
-                              "retired_at")),
+                              "retired_at", "hint_seconds")),
     "polls": ("run_id, source", ()),
     "feed_entries": ("entry_key", ()),
     "articles": ("article_id", ()),

@@ -24,3 +24,34 @@ SELECT a.article_id, a.title, e.source, e.link, e.first_seen_at
 FROM articles a
 JOIN entry_articles ea USING (article_id)
 JOIN feed_entries e USING (entry_key);
+
+-- One row per configured source: polling state, output and extraction health.
+CREATE OR REPLACE VIEW v_source_health AS
+WITH produced AS (
+    SELECT source,
+           count(*) AS articles_total,
+           count(*) FILTER (WHERE fetched_at >= now() - INTERVAL 24 HOUR) AS articles_24h
+    FROM articles GROUP BY source
+), extract_failed AS (
+    SELECT source, count(*) AS extraction_failures
+    FROM fetch_queue WHERE stage = 'extract' GROUP BY source
+), queued AS (
+    SELECT source, count(*) FILTER (WHERE state = 'retry') AS pages_retrying,
+           count(*) FILTER (WHERE state = 'dead' AND stage = 'fetch') AS pages_dead
+    FROM fetch_queue GROUP BY source
+)
+SELECT s.name AS source, s.enabled, f.last_polled_at, f.last_success_at,
+       coalesce(f.consecutive_failures, 0) AS consecutive_failures, f.next_poll_at,
+       f.retired_at IS NOT NULL AS retired,
+       coalesce(p.articles_total, 0) AS articles_total, coalesce(p.articles_24h, 0) AS articles_24h,
+       round(coalesce(x.extraction_failures, 0)
+             / nullif(coalesce(p.articles_total, 0) + coalesce(x.extraction_failures, 0), 0), 3)
+           AS extraction_failure_rate,
+       coalesce(q.pages_retrying, 0) AS pages_retrying, coalesce(q.pages_dead, 0) AS pages_dead,
+       f.last_error
+FROM sources s
+LEFT JOIN feed_state f ON f.source = s.name
+LEFT JOIN produced p ON p.source = s.name
+LEFT JOIN extract_failed x ON x.source = s.name
+LEFT JOIN queued q ON q.source = s.name
+ORDER BY s.name;
