@@ -6,6 +6,7 @@ import csv
 import json
 import logging
 import os
+import signal
 import sys
 from dataclasses import asdict
 from datetime import date, datetime, timezone
@@ -111,6 +112,50 @@ def query(sql: Annotated[str, typer.Argument(help="SQL to run (read-only).")],
           format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table) -> None:
     """Run read-only SQL against the warehouse."""
     _print_query(_warehouse_path(sources, db), sql, format)
+
+
+@app.command()
+def serve(sources: SourcesOpt = None, db: DbOpt = None,
+          cron: Annotated[str | None, typer.Option(help="Run on this cron schedule, e.g. '*/5 * * * *'.")] = None,
+          interval: Annotated[int | None, typer.Option(
+              help="Run every this many seconds (default: settings.schedule).", min=1)] = None,
+          port: Annotated[int, typer.Option(help="Port for the local Prefect server.")] = 4200) -> None:
+    """Run the ingest flow on a schedule until stopped (Ctrl-C or SIGTERM).
+
+    Each run polls only the sources that are due. With PREFECT_API_URL set, the
+    deployment is served against that server; otherwise a local Prefect server is
+    started on 127.0.0.1 and stopped with newsdesk. Runs never overlap.
+    """
+    from flows import serve as serving
+
+    config = _config(sources, db)
+    if cron and interval:
+        raise _fail("give --cron or --interval, not both", EXIT_USAGE)
+    if not cron and not interval:
+        cron, interval = config.settings.schedule_cron, config.settings.schedule_interval_seconds
+    signal.signal(signal.SIGTERM, _interrupt)  # Prefect's runner installs its own once it starts
+    every = f"cron '{cron}'" if cron else f"every {interval}s"
+    try:
+        if os.environ.get("PREFECT_API_URL"):
+            api = os.environ["PREFECT_API_URL"]
+            out.print(f"Serving {serving.DEPLOYMENT_NAME} ({every}) against {api}; UI: {serving.ui_url(api)}")
+            serving.serve_ingest(config.path, db, interval, cron)
+            return
+        out.print(f"Starting a local Prefect server on 127.0.0.1:{port} ...")
+        with serving.local_prefect_server(port) as api:
+            os.environ["PREFECT_API_URL"] = api
+            out.print(f"Serving {serving.DEPLOYMENT_NAME} ({every}). Prefect UI: {serving.ui_url(api)}  "
+                      "(Ctrl-C to stop)")
+            serving.serve_ingest(config.path, db, interval, cron)
+    except serving.ServerFailed as exc:
+        raise _fail(str(exc)) from None
+    except KeyboardInterrupt:
+        pass
+    out.print("Stopped.")
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 @app.command()

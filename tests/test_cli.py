@@ -18,8 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 FEED = (Path(__file__).parent / "fixtures" / "feeds" / "rss20.xml").read_bytes()
 
 
-def newsdesk(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
+def newsdesk(*args: str, cwd: Path | None = None, timeout: float = 300,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {**(env or os.environ), "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
     return subprocess.run([*NEWSDESK, *args], capture_output=True, text=True, cwd=cwd or ROOT,
                           env=env, timeout=timeout)
 
@@ -105,7 +106,7 @@ def test_extract_prints_one_json_object_per_input():
     assert "Also Read" not in objects[0]["body"]
 
 
-def test_demo_end_to_end_twice(tmp_path):
+def test_demo_end_to_end_twice(tmp_path, prefect_env):
     """What `make demo` does, twice: every source lands, then nothing new and 304s."""
     from flows.demo.site import Newsroom
 
@@ -114,12 +115,12 @@ def test_demo_end_to_end_twice(tmp_path):
         expected = probe.expected()
         names = [s["name"] for s in probe.sources()]
     port = _free_port()
-    first = newsdesk("demo", "--db", str(db), "--port", str(port), cwd=tmp_path)
+    first = newsdesk("demo", "--db", str(db), "--port", str(port), cwd=tmp_path, env=prefect_env)
     assert first.returncode == 0, first.stderr
     assert "Sample query" in first.stdout and all(name in first.stdout for name in names)
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == expected.distinct_articles
-    second = newsdesk("demo", "--db", str(db), "--port", str(port), cwd=tmp_path)
+    second = newsdesk("demo", "--db", str(db), "--port", str(port), cwd=tmp_path, env=prefect_env)
     assert second.returncode == 0, second.stderr
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == expected.distinct_articles
@@ -133,3 +134,15 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_stats_shows_source_health_as_a_table_and_as_json(small_warehouse):
+    import warehouse
+    with warehouse.writing(small_warehouse) as con:
+        con.execute("INSERT INTO feed_state (source, consecutive_failures, last_error, next_poll_at) "
+                    "VALUES ('herald', 3, 'HTTP 503', now())")
+    table = newsdesk("stats", "--db", str(small_warehouse))
+    assert table.returncode == 0 and "herald" in table.stdout and "HTTP 503" in table.stdout
+    assert "total" in table.stdout
+    row = json.loads(newsdesk("stats", "--db", str(small_warehouse), "--format", "json").stdout)
+    assert row["source"] == "herald" and row["consecutive_failures"] == 3 and row["articles_total"] == 0

@@ -1,0 +1,92 @@
+"""Running the ingest flow on a schedule.
+
+A Prefect ephemeral server cannot run schedules, so `newsdesk serve` needs a real one:
+the user's (PREFECT_API_URL), or a local one started here on 127.0.0.1 with its own
+PREFECT_HOME under the state dir and stopped with us. Prefect is imported only once
+PREFECT_API_URL points at the server, because Prefect reads its settings on import.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from flows import runtime
+
+DEPLOYMENT_NAME = "newsdesk-ingest"
+SERVER_START_SECONDS = 180.0
+
+
+class ServerFailed(RuntimeError):
+    """The local Prefect server did not come up."""
+
+
+@contextmanager
+def local_prefect_server(port: int) -> Iterator[str]:
+    """Start `prefect server start` on 127.0.0.1:port; yield its API URL; stop it on exit."""
+    home = runtime.state_dir() / "prefect-server"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PREFECT_HOME": str(home), "DO_NOT_TRACK": "1",
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env.pop("PREFECT_API_URL", None)
+    with open(home / "server.log", "ab") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        api = f"http://127.0.0.1:{port}/api"
+        _wait_healthy(api, server, home / "server.log")
+        yield api
+    finally:
+        _stop(server)
+
+
+def serve_ingest(sources_path: Path, db: Path | None, interval: int | None, cron: str | None) -> None:
+    """Serve the ingest deployment until interrupted; runs never overlap."""
+    runtime.configure_prefect()
+    from flows.ingest import ingest
+
+    parameters = {"sources_path": str(sources_path.resolve()), "db": str(db.resolve()) if db else None}
+    ingest.serve(name=DEPLOYMENT_NAME, interval=interval, cron=cron, parameters=parameters,
+                 global_limit=1, limit=1, print_starting_message=False)
+
+
+def ui_url(api_url: str) -> str:
+    return api_url.removesuffix("/").removesuffix("/api")
+
+
+def _wait_healthy(api: str, server: subprocess.Popen, log: Path) -> None:
+    """Poll /health until it answers, the process dies, or the deadline passes."""
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise ServerFailed(f"the Prefect server exited with status {server.returncode}; see {log}")
+        try:
+            if httpx.get(f"{api}/health", timeout=2, trust_env=False).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise ServerFailed(f"the Prefect server did not answer within {SERVER_START_SECONDS:.0f}s; see {log}")
+
+
+def _stop(server: subprocess.Popen) -> None:
+    """SIGTERM the server's process group, then SIGKILL whatever is left after 20 s."""
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(server.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    server.wait()

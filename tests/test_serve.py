@@ -1,0 +1,83 @@
+"""`newsdesk serve` for real: a local Prefect server, scheduled runs, a clean stop."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import duckdb
+import pytest
+
+import warehouse
+from tests.conftest import ROOT, write_sources
+
+RUNS_WANTED = 2
+DEADLINE_SECONDS = 240
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def runs_so_far(db) -> list[tuple[str, int]]:
+    try:
+        with warehouse.reading(db, wait_seconds=5) as con:
+            return con.execute("SELECT run_id, sources_polled FROM runs ORDER BY started_at").fetchall()
+    except (FileNotFoundError, warehouse.WarehouseBusy, duckdb.Error):
+        return []
+
+
+def running_processes() -> list[tuple[int, str]]:
+    """(session id, command line) of every live process; zombies have exited and are skipped."""
+    listing = subprocess.run(["ps", "-eo", "sid=,stat=,args="], capture_output=True, text=True).stdout
+    rows = [line.split(None, 2) for line in listing.splitlines() if line.strip()]
+    return [(int(sid), args) for sid, stat, *rest in rows for args in [rest[0] if rest else ""]
+            if not stat.startswith("Z")]
+
+
+def processes_mentioning(text: str) -> list[str]:
+    return [args for _, args in running_processes() if text in args and "ps -eo" not in args]
+
+
+def session_members(sid: int) -> list[str]:
+    return [args for session, args in running_processes() if session == sid]
+
+
+def test_serve_runs_on_schedule_polls_only_due_sources_and_stops_cleanly(tmp_path, newsroom):
+    sources = newsroom.sources()
+    sources[0]["interval_minutes"] = 0.01  # due at every run; the others wait 30 minutes
+    path = write_sources(tmp_path, sources)
+    db = tmp_path / "news.duckdb"
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSDESK_STATE_DIR": str(tmp_path / "state"),
+           "PREFECT_RUNNER_POLL_FREQUENCY": "2"}
+    for name in ("PREFECT_API_URL", "PREFECT_HOME"):
+        env.pop(name, None)
+    serve = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--sources", str(path),
+                              "--interval", "5", "--port", str(port)],
+                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             start_new_session=True)
+    try:
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while len(runs := runs_so_far(db)) < RUNS_WANTED and time.monotonic() < deadline:
+            assert serve.poll() is None, serve.stdout.read()
+            time.sleep(1)  # polling the warehouse; the deadline bounds the wait
+        assert len(runs) >= RUNS_WANTED, "scheduled runs did not happen in time"
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        output, _ = serve.communicate(timeout=90)
+    assert serve.returncode == 0, output
+    assert f"Prefect UI: http://127.0.0.1:{port}" in output and "Stopped." in output
+    (first_run, first_count), (second_run, second_count) = runs[:2]
+    assert first_count == len(sources) and second_count == 1
+    with duckdb.connect(str(db), read_only=True) as con:
+        polled = con.execute("SELECT source FROM polls WHERE run_id = ?", [second_run]).fetchall()
+        assert polled == [(sources[0]["name"],)]
+        assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == newsroom.expected().distinct_articles
+    assert processes_mentioning(f"--port {port}") == [], "the local Prefect server is still running"
+    assert session_members(serve.pid) == [], "a process serve started is still running"
