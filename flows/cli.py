@@ -28,8 +28,8 @@ sources_app = typer.Typer(help="List the feeds in sources.yaml, or add one.", no
 app.add_typer(sources_app, name="sources")
 
 # Wide enough for the summary table when output goes to a file or a pipe.
-out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+out = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 DEMO_PORT = 8642
@@ -156,6 +156,29 @@ def serve(sources: SourcesOpt = None, db: DbOpt = None,
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
+
+
+@app.command()
+def reextract(sources: SourcesOpt = None, db: DbOpt = None,
+              source: Annotated[str | None, typer.Option(metavar="NAME", help="Only this source's articles.")] = None,
+              since: Annotated[datetime | None, typer.Option(
+                  formats=["%Y-%m-%d"], help="Only articles published on or after this day (UTC).")] = None) -> None:
+    """Re-run extraction over the stored raw pages and update the articles in place.
+
+    Run it after upgrading newsdesk: articles get the new extractor's body and
+    metadata in one transaction; pages that now fail to extract keep their old row.
+    """
+    from flows import reextract as redo
+
+    config = _config(sources, db)
+    since_utc = since.replace(tzinfo=timezone.utc) if since else None
+    err.print("re-extracting stored pages ...")
+    report = redo.reextract(config.settings.warehouse, source, since_utc, config.settings.min_body_chars,
+                            config.settings.lock_wait_seconds)
+    out.print(f"{report.pages} pages re-extracted, {report.updated} articles updated, "
+              f"{len(report.failed)} failed (kept as they were)")
+    for article_id, error in report.failed[:10]:
+        out.print(f"  {article_id}: {error}", highlight=False)
 
 
 @app.command()
@@ -321,7 +344,8 @@ def _fetch(path: Path, sql: str) -> tuple[list[str], list[tuple]]:
 _HEALTH_HEADERS = {
     "last_polled_at": "last poll", "last_success_at": "last success", "consecutive_failures": "fails",
     "next_poll_at": "next poll", "articles_total": "articles", "articles_24h": "24 h",
-    "extraction_failure_rate": "no body", "pages_retrying": "retrying", "pages_dead": "dead",
+    "extraction_failure_rate": "no body", "no_date_share": "no date", "no_author_share": "no author",
+    "median_words": "words", "pages_retrying": "retrying", "pages_dead": "dead",
     "last_error": "last error",
 }
 
@@ -329,8 +353,10 @@ _HEALTH_HEADERS = {
 def _health_cell(name: str, value: Any) -> str:
     if isinstance(value, datetime):
         return f"{value.astimezone(timezone.utc):%m-%d %H:%M}"
-    if name == "extraction_failure_rate":
+    if name in ("extraction_failure_rate", "no_date_share", "no_author_share"):
         return "" if value is None else f"{value:.0%}"
+    if name == "median_words":
+        return "" if value is None else f"{value:.0f}"
     if isinstance(value, bool):
         return ("retired" if value else "") if name == "retired" else ("yes" if value else "no")
     return _cell(value)

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import zstandard
+
 from flows import dedup, schedule, urls
 from flows.records import (EntryRef, FeedEntry, FeedPoll, PageJob, PageResult, ParsedFeed,
                            RunSummary, Source, SourceReport)
@@ -71,12 +73,12 @@ def plan_pages(polls: Sequence[SourcePoll], known_keys: set[str], known_urls: Ma
         link = urls.canonical(row["url"])
         if link not in jobs:
             jobs[link] = PageJob(row["url"], (EntryRef(row["source"], row["entry_key"]),),
-                                 _queued_entry(row), attempts=row["attempts"])
+                                 entry_from_row(row), attempts=row["attempts"])
     return Plan(tuple(new_entries), tuple(jobs.values()), tuple(known_links))
 
 
-def _queued_entry(row: Mapping[str, Any]) -> FeedEntry:
-    """The feed entry behind a queued retry, as the warehouse remembers it."""
+def entry_from_row(row: Mapping[str, Any]) -> FeedEntry:
+    """The feed entry behind a page (a queued retry, a stored page), as the warehouse remembers it."""
     return FeedEntry(link=row["url"], guid=row.get("guid"), title=row.get("title"),
                      published=row.get("published_at"), updated=row.get("updated_at"),
                      authors=tuple(row.get("authors") or ()), tags=tuple(row.get("tags") or ()),
@@ -96,6 +98,7 @@ def run_tables(summary: RunSummary, sources: Sequence[Source], polls: Sequence[S
         "polls": [poll_row(summary.run_id, sp, new_by_source[sp.source.name], now) for sp in polls],
         "feed_entries": entry_rows(summary.run_id, plan.new_entries, now),
         "articles": article_rows(summary.run_id, resolution),
+        "pages": page_rows(resolution),
         "article_urls": [{"url": a.url, "article_id": a.article_id, "source": a.source, "kind": a.kind,
                           "first_seen_at": now} for a in resolution.aliases],
         "entry_articles": [{"entry_key": key, "article_id": article_id}
@@ -185,6 +188,17 @@ def article_rows(run_id: str, resolution: dedup.Resolution) -> list[Row]:
                    tags=list(article.tags))
         rows.append(row)
     return rows
+
+
+def page_rows(resolution: dedup.Resolution) -> list[Row]:
+    """The raw HTML of each new article, zstd-compressed, for later re-extraction."""
+    compressor = zstandard.ZstdCompressor(level=6)
+    return [{
+        "article_id": article_id, "url": result.page.final_url or result.job.url,
+        "fetched_at": result.page.fetched_at, "content_type": result.page.headers.get("content-type"),
+        "html_zstd": compressor.compress(result.page.body), "html_bytes": len(result.page.body),
+        "extractor_version": article.extractor_version,
+    } for article_id, article, result in resolution.new]
 
 
 def failure_rows(results: Iterable[PageResult], now: datetime) -> list[Row]:

@@ -171,3 +171,28 @@ def test_run_leaves_a_prefect_table_artifact_and_links_the_flow_run(warehouse_of
     table = artifact.data if isinstance(artifact.data, list) else __import__("json").loads(artifact.data)
     assert {row["source"] for row in table} == {s["name"] for s in newsroom.sources()}
     assert str(artifact.flow_run_id) == scalar(db, "SELECT flow_run_id FROM runs")
+
+
+def test_raw_pages_are_kept_compressed_and_reextract_updates_articles_in_place(warehouse_of):
+    import zstandard
+
+    from flows import extract
+    from flows.reextract import reextract
+
+    path, db, _ = warehouse_of
+    stored = rows(db, "SELECT count(*), sum(html_bytes) > sum(octet_length(html_zstd)) FROM pages")[0]
+    assert stored == (scalar(db, "SELECT count(*) FROM articles"), True)
+    html = zstandard.ZstdDecompressor().decompress(rows(db, "SELECT html_zstd FROM pages LIMIT 1")[0][0])
+    assert html.lstrip().lower().startswith(b"<!doctype html")
+    victim, source = rows(db, "SELECT article_id, source FROM articles ORDER BY article_id LIMIT 1")[0]
+    good_body = scalar(db, "SELECT body FROM articles WHERE article_id = ?", victim)
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE articles SET body = 'stale', title = 'stale', extractor_version = 'old' "
+                    "WHERE article_id = ?", [victim])
+    report = reextract(db, source, None, 250, 10)
+    assert report.failed == [] and report.updated == report.pages == scalar(
+        db, "SELECT count(*) FROM articles WHERE source = ?", source)
+    body, title, version = rows(db, "SELECT body, title, extractor_version FROM articles "
+                                    "WHERE article_id = ?", victim)[0]
+    assert body == good_body and title != "stale" and version == extract.EXTRACTOR_VERSION
+    assert scalar(db, "SELECT extractor_version FROM pages WHERE article_id = ?", victim) == version

@@ -44,6 +44,27 @@ def robots_since(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[str, s
     return dict(con.execute("SELECT host, body FROM robots_txt WHERE fetched_at >= ?", [since]).fetchall())
 
 
+def stored_pages(con: duckdb.DuckDBPyConnection, source: str | None, since: datetime | None,
+                 limit: int, offset: int) -> list[dict[str, Any]]:
+    """Stored raw pages with what re-extraction needs: URL, content type, and the feed
+    entry's date, title and authors (the first entry that led to the article)."""
+    cursor = con.execute("""
+        WITH first_entry AS (
+            SELECT ea.article_id, e.guid, e.title, e.published_at, e.updated_at, e.authors, e.tags,
+                   e.summary, row_number() OVER (PARTITION BY ea.article_id
+                                                 ORDER BY e.first_seen_at, e.entry_key) AS n
+            FROM entry_articles ea JOIN feed_entries e USING (entry_key))
+        SELECT p.article_id, p.url, p.content_type, p.html_zstd, f.guid, f.title, f.published_at,
+               f.updated_at, f.authors, f.tags, f.summary
+        FROM pages p JOIN articles a USING (article_id)
+        LEFT JOIN first_entry f ON f.article_id = p.article_id AND f.n = 1
+        WHERE (CAST(? AS VARCHAR) IS NULL OR a.source = ?)
+          AND (CAST(? AS TIMESTAMPTZ) IS NULL OR coalesce(a.published_at, a.fetched_at) >= ?)
+        ORDER BY p.article_id LIMIT ? OFFSET ?""", [source, source, since, since, limit, offset])
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
 def _matching(con: duckdb.DuckDBPyConnection, sql: str, keys: Iterable[str]) -> set[str]:
     return {row[0] for row in _lookup(con, sql, keys)}
 

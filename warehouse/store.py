@@ -23,6 +23,7 @@ _UPSERTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "polls": ("run_id, source", ()),
     "feed_entries": ("entry_key", ()),
     "articles": ("article_id", ()),
+    "pages": ("article_id", ()),
     "article_urls": ("url", ()),
     "entry_articles": ("entry_key", ()),
     "fetch_queue": ("url", ("stage", "state", "attempts", "last_attempt_at", "next_attempt_at",
@@ -59,6 +60,34 @@ def load(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Rows],
         con.execute("ROLLBACK")
         raise
     return written
+
+
+ARTICLE_FIELDS = ("title", "authors", "published_at", "published_source", "updated_at", "language",
+                  "sitename", "description", "tags", "image_url", "body", "word_count", "content_hash",
+                  "extractor_version")
+
+
+def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows) -> int:
+    """Replace the extracted fields of existing articles (and their pages' extractor version)
+    in one transaction; rows carry article_id plus ARTICLE_FIELDS."""
+    if not rows:
+        return 0
+    batch = pa.Table.from_pylist([dict(row) for row in rows])
+    con.register("reextracted", batch)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        assignments = ", ".join(f"{field} = r.{field}" for field in ARTICLE_FIELDS)
+        con.execute(f"UPDATE articles SET {assignments} FROM reextracted r "
+                    "WHERE articles.article_id = r.article_id")
+        con.execute("UPDATE pages SET extractor_version = r.extractor_version FROM reextracted r "
+                    "WHERE pages.article_id = r.article_id")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("reextracted")
+    return batch.num_rows
 
 
 def _upsert(con: duckdb.DuckDBPyConnection, table: str, rows: Rows) -> int:

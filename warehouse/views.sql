@@ -30,7 +30,10 @@ CREATE OR REPLACE VIEW v_source_health AS
 WITH produced AS (
     SELECT source,
            count(*) AS articles_total,
-           count(*) FILTER (WHERE fetched_at >= now() - INTERVAL 24 HOUR) AS articles_24h
+           count(*) FILTER (WHERE fetched_at >= now() - INTERVAL 24 HOUR) AS articles_24h,
+           round(avg(CASE WHEN published_at IS NULL THEN 1 ELSE 0 END), 3) AS no_date_share,
+           round(avg(CASE WHEN len(coalesce(authors, [])) = 0 THEN 1 ELSE 0 END), 3) AS no_author_share,
+           median(word_count) AS median_words
     FROM articles GROUP BY source
 ), extract_failed AS (
     SELECT source, count(*) AS extraction_failures
@@ -47,6 +50,7 @@ SELECT s.name AS source, s.enabled, f.last_polled_at, f.last_success_at,
        round(coalesce(x.extraction_failures, 0)
              / nullif(coalesce(p.articles_total, 0) + coalesce(x.extraction_failures, 0), 0), 3)
            AS extraction_failure_rate,
+       p.no_date_share, p.no_author_share, p.median_words,
        coalesce(q.pages_retrying, 0) AS pages_retrying, coalesce(q.pages_dead, 0) AS pages_dead,
        f.last_error
 FROM sources s
