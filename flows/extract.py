@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-import py3langid
 import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
+from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-from flows import dedup, pagemeta, urls
+from flows import authors, dates, dedup, pagemeta, titles, urls
 from flows.charset import decode_html
 from flows.records import Article, FeedEntry
 
@@ -34,8 +34,7 @@ _BYLINE = re.compile(
     re.IGNORECASE)
 _HTML_TYPES = ("html", "xml", "text/plain")
 _BINARY_MAGIC = {b"%PDF-", b"\x89PNG\r", b"PK\x03\x04\x14", b"GIF89", b"GIF87"}
-_BY_PREFIX = re.compile(r"^\s*(by|von|par|por|di)\s+", re.IGNORECASE)
-_TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]{2,60}$")
+_LANGUAGE_ID = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
 
 
 class ExtractionFailed(ValueError):
@@ -56,21 +55,23 @@ def article(body: bytes, url: str, headers: Mapping[str, str] | None = None,
                                       include_tables=False)
     if doc is None or not doc.text:
         raise ExtractionFailed("no article body found")
-    title = _clean_title(meta.headline or doc.title or (entry.title if entry else None), doc.sitename)
+    sites = (*meta.site_names, doc.sitename)
+    title = titles.choose((*meta.headlines, doc.title, entry.title if entry else None), sites)
     content = clean_body(doc.text, title)
     if len(content) < min_body_chars:
         raise ExtractionFailed(f"body too short ({len(content)} chars, minimum {min_body_chars})")
-    published, published_source = _published(meta, doc.date, entry)
+    published, published_source = _published(meta, doc.date, url, entry)
     return Article(
         url=url,
         canonical_url=_canonical_url(url, meta.canonical),
         title=title,
-        authors=_authors(meta.authors or _split_authors(doc.author) or (entry.authors if entry else ())),
+        authors=authors.clean(meta.authors or ((doc.author,) if doc.author else ())
+                              or (entry.authors if entry else ()), sites),
         published_at=published,
         published_source=published_source,
         updated_at=meta.modified or (entry.updated if entry else None),
-        language=meta.language or _detect_language(content),
-        sitename=doc.sitename or None,
+        language=_language(meta.language, content),
+        sitename=next((name for name in sites if name), None),
         description=doc.description or (entry.summary if entry else None),
         tags=_unique([*(doc.tags or []), *(doc.categories or []), *(entry.tags if entry else ())]),
         image_url=doc.image or None,
@@ -111,42 +112,20 @@ def _canonical_url(final_url: str, declared: str | None) -> str:
     return urls.canonical(final_url)
 
 
-def _published(meta: pagemeta.PageMeta, page_day: str | None,
+def _published(meta: pagemeta.PageMeta, page_day: str | None, url: str,
                entry: FeedEntry | None) -> tuple[datetime | None, str | None]:
-    """Prefer a page date with time of day; borrow the feed's time when the page has a day only."""
-    if meta.published:
-        return meta.published, meta.published_source
-    feed_date = entry.published or entry.updated if entry else None
-    if page_day:
-        day = datetime.fromisoformat(page_day[:10]).replace(tzinfo=timezone.utc)
-        # A page day and a feed timestamp within a day of each other (time zones) agree.
-        if feed_date and abs(feed_date - day) <= timedelta(hours=36):
-            return feed_date, "page+feed"
-        return day, "page"
-    return (feed_date, "feed") if feed_date else (None, None)
+    day = datetime.fromisoformat(page_day[:10]).replace(tzinfo=timezone.utc) if page_day else None
+    feed_date = (entry.published or entry.updated) if entry else None
+    return dates.choose(meta.published, feed_date, [(dates.from_url(url), "url"), (day, "page")],
+                        datetime.now(timezone.utc))
 
 
-def _clean_title(title: str | None, sitename: str | None) -> str | None:
-    if not title:
-        return None
-    title = " ".join(title.split())
-    if sitename and title.lower().endswith(sitename.lower()):
-        stripped = _TITLE_SUFFIX.sub("", title)
-        return stripped or title
-    return title
-
-
-def _split_authors(value: str | None) -> list[str]:
-    return [part for part in (value or "").split(";") if part.strip()]
-
-
-def _authors(names: Iterable[str]) -> tuple[str, ...]:
-    return _unique(_BY_PREFIX.sub("", name).strip() for name in names if name and name.strip())
-
-
-def _detect_language(text: str) -> str | None:
-    code, _ = py3langid.classify(text[:2000])
-    return code or None
+def _language(declared: str | None, text: str) -> str | None:
+    """The page's declared language, unless the body is confidently in another one."""
+    detected, confidence = _LANGUAGE_ID.classify(text[:2000])
+    if declared and (declared == detected or confidence < 0.9):
+        return declared
+    return detected or declared
 
 
 def _unique(values: Iterable[str]) -> tuple[str, ...]:

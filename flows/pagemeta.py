@@ -25,11 +25,11 @@ _MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "d
 
 @dataclass(frozen=True)
 class PageMeta:
-    published: datetime | None = None
-    published_source: str | None = None
+    published: tuple[tuple[datetime | None, str], ...] = ()   # candidates, most trusted first
     modified: datetime | None = None
     authors: tuple[str, ...] = ()
-    headline: str | None = None
+    headlines: tuple[str | None, ...] = ()   # JSON-LD headline, H1, og:title, <title>
+    site_names: tuple[str | None, ...] = ()  # og:site_name, JSON-LD publisher
     canonical: str | None = None
     language: str | None = None
 
@@ -39,18 +39,24 @@ def read(tree: lxml_html.HtmlElement) -> PageMeta:
     meta = _meta_tags(tree)
     ld_published = parse_datetime(_text(ld.get("datePublished")))
     meta_published = next((parse_datetime(meta[k]) for k in _PUBLISHED_META if k in meta), None)
-    published, source = (ld_published, "jsonld") if ld_published else (meta_published, "meta")
     modified = parse_datetime(_text(ld.get("dateModified"))) or next(
         (parse_datetime(meta[k]) for k in _MODIFIED_META if k in meta), None)
+    publisher = ld.get("publisher")
     return PageMeta(
-        published=published,
-        published_source=source if published else None,
+        published=((ld_published, "jsonld"), (meta_published, "meta")),
         modified=modified,
         authors=tuple(_ld_authors(ld.get("author"))),
-        headline=_text(ld.get("headline")),
+        headlines=(_text(ld.get("headline")), _first_text(tree, "//h1"), meta.get("og:title"),
+                   _first_text(tree, "//title")),
+        site_names=(meta.get("og:site_name"), _text(publisher.get("name")) if isinstance(publisher, dict) else None),
         canonical=_canonical(tree, meta),
         language=_language(tree, meta),
     )
+
+
+def _first_text(tree: lxml_html.HtmlElement, xpath: str) -> str | None:
+    found = tree.xpath(xpath)
+    return _text(found[0].text_content()) if found else None
 
 
 def parse_datetime(value: str | None) -> datetime | None:

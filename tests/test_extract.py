@@ -110,3 +110,24 @@ def test_a_charset_that_is_no_text_codec_falls_back_to_windows_1252():
     for charset in ("base64", "punycode", "idna", "undefined"):
         page = f'<meta charset="{charset}"><p>caf\xe9</p>'
         assert decode_html(page.encode("cp1252"), {"content-type": f"text/html; charset={charset}"}) == page
+
+
+def test_feed_authors_fill_in_when_the_page_names_none():
+    page = promo_page().replace(b'"author": [{"@type": "Person", "name": "Ines Marlow"}, '
+                                b'{"@type": "Person", "name": "Tobias Fenn"}],', b"")
+    page = page.replace(b'<p class="byline">By Ines Marlow and Tobias Fenn</p>', b"")
+    entry = FeedEntry(link=URL, authors=("Ola Brandt",))
+    assert extract.article(page, URL, entry=entry).authors == ("Ola Brandt",)
+
+
+def test_date_in_the_url_is_used_when_the_page_states_none():
+    page = promo_page().replace(b'"datePublished": "2026-11-23T06:45:00+01:00", ', b"")
+    page = page.replace(b'"dateModified": "2026-11-23T09:10:00+01:00",', b"")
+    article = extract.article(page, "https://gazette.example/2026/11/21/tide-gauge")
+    assert article.published_at == datetime(2026, 11, 21, tzinfo=timezone.utc)
+    assert article.published_source in ("url", "page")
+
+
+def test_declared_language_gives_way_to_a_confident_detection():
+    page = promo_page().replace(b'<html lang="en-GB">', b'<html lang="de">')
+    assert extract.article(page, URL).language == "en"
