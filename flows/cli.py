@@ -168,13 +168,19 @@ def reextract(sources: SourcesOpt = None, db: DbOpt = None,
     Run it after upgrading newsdesk: articles get the new extractor's body and
     metadata in one transaction; pages that now fail to extract keep their old row.
     """
+    import duckdb
+
     from flows import reextract as redo
+    from warehouse import WarehouseBusy
 
     config = _config(sources, db)
     since_utc = since.replace(tzinfo=timezone.utc) if since else None
     err.print("re-extracting stored pages ...")
-    report = redo.reextract(config.settings.warehouse, source, since_utc, config.settings.min_body_chars,
-                            config.settings.lock_wait_seconds)
+    try:
+        report = redo.reextract(config.settings.warehouse, source, since_utc, config.settings.min_body_chars,
+                                config.settings.lock_wait_seconds)
+    except (WarehouseBusy, duckdb.Error, OSError) as exc:
+        raise _fail(f"re-extraction failed: {exc}") from None
     out.print(f"{report.pages} pages re-extracted, {report.updated} articles updated, "
               f"{len(report.failed)} failed (kept as they were)")
     for article_id, error in report.failed[:10]:

@@ -40,6 +40,7 @@ def http_url(href: Any, base: str) -> str | None:
     try:
         absolute = urljoin(base, href.strip())
         parts = urlsplit(absolute)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
     except ValueError:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:

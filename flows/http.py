@@ -171,7 +171,8 @@ class Fetcher:
     async def _request(self, url: str, headers: dict[str, str], cap: int, timeout: float | None) -> _Response:
         read_timeout = timeout or self.settings.read_timeout_seconds
         request_timeout = httpx.Timeout(read_timeout, connect=self.settings.connect_timeout_seconds)
-        async with self._global, self._deferrable(url):
+        # The host's turn first: requests waiting on a slow host must not hold global slots.
+        async with self._deferrable(url), self._global:
             self.requests_made += 1
             try:
                 async with asyncio.timeout(self.settings.total_timeout_seconds):

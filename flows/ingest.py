@@ -33,6 +33,7 @@ from warehouse import reads, store  # noqa: E402
 PAGE_BATCH_SIZE = 25
 ROBOTS_TTL = timedelta(days=1)
 progress = logging.getLogger("newsdesk.progress")
+log = logging.getLogger(__name__)
 
 
 class RunFailed(RuntimeError):
@@ -57,6 +58,9 @@ async def poll_source(fetcher: Fetcher, source: Source, state: dict[str, Any]) -
         parsed = await asyncio.to_thread(feeds.parse, poll.body, poll.headers, poll.final_url or poll.url)
     except feeds.FeedError as exc:
         return pipeline.SourcePoll(source, poll, error=f"not a readable feed: {exc}")
+    except Exception as exc:  # a feed that breaks the parser is this source's failure, not the run's
+        log.exception("feed parser crashed on %s", source.feed_url)
+        return pipeline.SourcePoll(source, poll, error=f"feed parser error: {type(exc).__name__}: {exc}")
     return pipeline.SourcePoll(source, poll, feed=parsed)
 
 
@@ -72,18 +76,21 @@ async def fetch_and_extract(fetcher: Fetcher, jobs: Sequence[PageJob], min_body_
                 extract.article, page.body, page.final_url or job.url, page.headers, job.entry, min_body_chars)
         except extract.ExtractionFailed as exc:
             return PageResult(job, page, failed_stage="extract", error=str(exc))
+        except Exception as exc:  # a page that breaks the extractor is recorded, not fatal to the run
+            log.exception("extractor crashed on %s", job.url)
+            return PageResult(job, page, failed_stage="extract", error=f"extractor error: {type(exc).__name__}: {exc}")
         return PageResult(job, page, article=article)
 
     return list(await asyncio.gather(*(one(job) for job in jobs)))
 
 
 @task(name="load", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def load(path: Path, draft: RunSummary, sources: Sequence[Source], polls: Sequence[pipeline.SourcePoll],
+def load(path: Path, lock_wait: float, draft: RunSummary, sources: Sequence[Source], polls: Sequence[pipeline.SourcePoll],
          states: dict[str, dict[str, Any]], plan: pipeline.Plan, results: Sequence[PageResult],
          robots_rows: list[dict[str, Any]]) -> RunSummary:
     """Resolve duplicates against the warehouse and write the whole run in one transaction."""
     extracted = [r for r in results if r.article]
-    with warehouse.writing(path) as con:
+    with warehouse.writing(path, lock_wait) as con:
         resolution = dedup.resolve(
             results,
             reads.articles_by_url(con, (u for r in extracted for u in dedup.urls_of(r))),
@@ -95,7 +102,7 @@ def load(path: Path, draft: RunSummary, sources: Sequence[Source], polls: Sequen
         tables = pipeline.run_tables(summary, sources, polls, states, plan, results, resolution)
         tables["runs"] = [pipeline.run_row(summary, _flow_run_id())]
         tables["robots_txt"] = robots_rows
-        store.load(con, tables, resolved_retries=[r.job.url for r in extracted if r.job.attempts])
+        store.load(con, tables, resolved_retries=[r.job.url for r in extracted])
     return summary
 
 
@@ -134,8 +141,10 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
         robots_rows = [{"host": host, "fetched_at": started, "status": status, "body": body}
                        for host, (status, body) in fetcher.robots_fetched.items()]
     _say(logger, f"loading {sum(1 for r in results if r.article)} extracted articles into {path}")
-    draft = RunSummary(run_id, started, started, "ok", (), len(plan.jobs), requests_made, str(path))
-    summary = load(path, draft, config.sources, polls, states, plan, results, robots_rows)
+    fetched = sum(1 for r in results if r.page.status is not None)
+    draft = RunSummary(run_id, started, started, "ok", (), fetched, requests_made, str(path))
+    summary = load(path, config.settings.lock_wait_seconds, draft, config.sources, polls, states, plan,
+                   results, robots_rows)
     return await _finish(logger, summary)
 
 

@@ -140,9 +140,16 @@ def feed_state_row(sp: SourcePoll, previous: Mapping[str, Any], now: datetime,
         "next_poll_at": next_poll,
         "last_status": sp.poll.status,
         "last_error": sp.error,
-        "retired_at": (previous.get("retired_at") or now) if gone else None,
+        "retired_at": _retired_at(gone, ok, previous, now),
         "hint_seconds": int(hint.total_seconds()) if hint else previous.get("hint_seconds"),
     }
+
+
+def _retired_at(gone: bool, ok: bool, previous: Mapping[str, Any], now: datetime) -> datetime | None:
+    """Set by 410 Gone, cleared by a success, kept through other failures."""
+    if gone:
+        return previous.get("retired_at") or now
+    return None if ok else previous.get("retired_at")
 
 
 def _refresh_hint(sp: SourcePoll, previous: Mapping[str, Any], now: datetime) -> timedelta | None:
@@ -229,6 +236,7 @@ def source_reports(polls: Sequence[SourcePoll], plan: Plan, results: Sequence[Pa
                    resolution: dedup.Resolution) -> list[SourceReport]:
     new_by_source = Counter(source for source, _, _ in plan.new_entries)
     key_source = {key: source for source, key, _ in plan.new_entries}
+    key_source.update((ref.entry_key, ref.source) for r in results for ref in r.job.entries)
     links_by_source = Counter(key_source.get(key) for key, _ in (*plan.known_links, *resolution.entry_links))
     created = Counter(result.job.source for _, _, result in resolution.new)
     failed = Counter((r.job.source, r.failed_stage) for r in results if r.failed_stage)

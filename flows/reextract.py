@@ -58,6 +58,9 @@ def _extract_chunk(rows: list[dict], min_body_chars: int, report: Report) -> lis
         except extract.ExtractionFailed as exc:
             report.failed.append((row["article_id"], str(exc)))
             continue
+        except Exception as exc:  # one bad page must not abort a long re-extraction
+            report.failed.append((row["article_id"], f"extractor error: {type(exc).__name__}: {exc}"))
+            continue
         fields = asdict(article)
         updates.append({"article_id": row["article_id"],
                         **{name: fields[name] for name in store.ARTICLE_FIELDS},

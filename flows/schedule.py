@@ -44,7 +44,7 @@ def feed_hint(headers: Mapping[str, str], ttl_minutes: int | None, now: datetime
         expires = _http_date(headers["expires"])
         if expires and expires > now:
             hints.append(expires - now)
-    return max(hints) if hints else None
+    return min(max(hints), MAX_HINT) if hints else None
 
 
 def due(sources: Iterable[Source], states: Mapping[str, Mapping[str, Any]], now: datetime) -> list[Source]:

@@ -131,3 +131,8 @@ def test_date_in_the_url_is_used_when_the_page_states_none():
 def test_declared_language_gives_way_to_a_confident_detection():
     page = promo_page().replace(b'<html lang="en-GB">', b'<html lang="de">')
     assert extract.article(page, URL).language == "en"
+
+
+def test_dates_that_cannot_be_moved_to_utc_are_ignored_not_fatal():
+    page = promo_page().replace(b"2026-11-23T06:45:00+01:00", b"9999-12-31T23:00:00-05:00")
+    assert extract.article(page, URL).published_source != "jsonld"

@@ -80,3 +80,13 @@ def test_outcome_fails_only_when_every_source_failed():
     assert pipeline.outcome([ok, bad]) == "partial"
     assert pipeline.outcome([bad, bad]) == "failed"
     assert pipeline.outcome([]) == "ok"
+
+
+def test_an_article_from_a_queued_retry_is_not_counted_as_a_negative_duplicate():
+    from flows import dedup
+    from tests.test_dedup import article
+    job = PageJob("https://n.example/9", (EntryRef("a", "a|guid|9"),), attempts=1)
+    result = PageResult(job, Page(job.url, job.url, 200, fetched_at=NOW), article(job.url, "a retried story"))
+    resolution = dedup.resolve([result], {}, {})
+    report, = pipeline.source_reports([polled("a")], pipeline.Plan((), (job,), ()), [result], resolution)
+    assert (report.articles_new, report.duplicates) == (1, 0)

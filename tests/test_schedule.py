@@ -59,3 +59,7 @@ def test_feed_state_uses_the_source_interval_and_the_feeds_ttl():
 def test_a_304_keeps_honouring_the_last_known_ttl():
     row = pipeline.feed_state_row(polled(304, {}), {"hint_seconds": 3600}, NOW)
     assert row["next_poll_at"] == NOW + timedelta(hours=1)
+
+
+def test_a_far_future_expires_is_capped_so_it_fits_the_warehouse():
+    assert schedule.feed_hint({"expires": "Thu, 01 Jan 2099 00:00:00 GMT"}, None, NOW) == timedelta(days=1)

@@ -22,3 +22,10 @@ def test_meaningful_query_parameters_keep_articles_apart():
 def test_host_key_includes_port():
     assert urls.host_of("http://127.0.0.1:8000/a") == "127.0.0.1:8000"
     assert urls.host_of("https://News.example/a") == "news.example"
+
+
+def test_feed_links_with_impossible_ports_are_not_links():
+    from flows.feedtext import http_url
+    assert http_url("http://a.example:abc/x", "http://b.example/") is None
+    assert http_url("http://a.example:99999/x", "http://b.example/") is None
+    assert http_url("/x", "http://b.example:8080/") == "http://b.example:8080/x"

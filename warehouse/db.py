@@ -32,7 +32,11 @@ def connect(path: Path, read_only: bool = False,
     path.parent.mkdir(parents=True, exist_ok=True)
     con = _open_waiting(path, read_only, wait_seconds)
     if not read_only:
-        migrate(con)
+        try:
+            migrate(con)
+        except BaseException:
+            con.close()
+            raise
     return con
 
 

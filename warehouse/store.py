@@ -74,8 +74,8 @@ def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows) -> int:
         return 0
     batch = pa.Table.from_pylist([dict(row) for row in rows])
     con.register("reextracted", batch)
+    con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("BEGIN TRANSACTION")
         assignments = ", ".join(f"{field} = r.{field}" for field in ARTICLE_FIELDS)
         con.execute(f"UPDATE articles SET {assignments} FROM reextracted r "
                     "WHERE articles.article_id = r.article_id")
