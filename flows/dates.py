@@ -1,6 +1,7 @@
 """Publication dates with provenance: the most trustworthy plausible candidate wins."""
 from __future__ import annotations
 
+import email.utils
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
@@ -9,6 +10,15 @@ EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
 FUTURE_SKEW = timedelta(hours=2)
 SAME_DAY = timedelta(hours=36)  # a date-only candidate and a timestamp this close agree (time zones)
 _URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|[-_]|\.html?|$)")
+
+
+def http_date(value: str) -> datetime | None:
+    """An HTTP date (Expires, Retry-After, Last-Modified) as an aware datetime."""
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def plausible(when: datetime | None, now: datetime) -> bool:

@@ -12,7 +12,6 @@ resolves names.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
 import random
 import socket
@@ -26,7 +25,7 @@ from datetime import datetime, timezone
 
 import httpx
 
-from flows import urls
+from flows import dates, urls
 from flows.config import Settings
 from flows.politeness import HostDeferred, HostGate, RobotsRules, ip_literal, is_private, robots_agent
 from flows.records import FeedPoll, Page, Source
@@ -283,13 +282,8 @@ def retry_after_seconds(headers: dict[str, str]) -> float | None:
         return None
     if value.isdigit():
         return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - _now()).total_seconds())
+    when = dates.http_date(value)
+    return None if when is None else max(0.0, (when - _now()).total_seconds())
 
 
 def _classify(exc: httpx.HTTPError) -> FetchError:

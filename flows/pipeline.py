@@ -174,6 +174,7 @@ def poll_row(run_id: str, sp: SourcePoll, entries_new: int, now: datetime) -> Ro
         "entries_seen": len(sp.entries), "entries_new": entries_new,
         "entries_skipped": sp.feed.skipped_without_link if sp.feed else 0,
         "duration_ms": sp.poll.duration_ms, "error": sp.error,
+        "warning": sp.feed.warning if sp.feed else None,
     }
 
 

@@ -7,12 +7,12 @@ never dropped.
 """
 from __future__ import annotations
 
-import email.utils
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
+from flows import dates
 from flows.records import Source
 
 FIRST_BACKOFF = timedelta(minutes=5)
@@ -41,7 +41,7 @@ def feed_hint(headers: Mapping[str, str], ttl_minutes: int | None, now: datetime
     if max_age and "no-cache" not in cache_control.lower():
         hints.append(timedelta(seconds=int(max_age.group(1))))
     elif headers.get("expires"):
-        expires = _http_date(headers["expires"])
+        expires = dates.http_date(headers["expires"])
         if expires and expires > now:
             hints.append(expires - now)
     return min(max(hints), MAX_HINT) if hints else None
@@ -56,10 +56,3 @@ def due(sources: Iterable[Source], states: Mapping[str, Mapping[str, Any]], now:
             picked.append(source)
     return picked
 
-
-def _http_date(value: str) -> datetime | None:
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)

@@ -10,7 +10,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import write_sources
 from tests.loopback import Loopback, Reply
 
 NEWSDESK = [sys.executable, "-m", "flows.cli"]

@@ -9,7 +9,6 @@ import sys
 import time
 
 import duckdb
-import pytest
 
 import warehouse
 from tests.conftest import ROOT, write_sources

@@ -10,9 +10,7 @@ import pyarrow as pa
 
 
 def feed_states(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
-    cursor = con.execute("SELECT * FROM feed_state")
-    names = [column[0] for column in cursor.description]
-    return {row[0]: dict(zip(names, row)) for row in cursor.fetchall()}
+    return {row["source"]: row for row in _dicts(con.execute("SELECT * FROM feed_state"))}
 
 
 def known_entry_keys(con: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> set[str]:
@@ -35,8 +33,7 @@ def due_retries(con: duckdb.DuckDBPyConnection, now: datetime) -> list[dict[str,
         "e.updated_at, e.authors, e.tags, e.summary FROM fetch_queue q "
         "LEFT JOIN feed_entries e USING (entry_key) "
         "WHERE q.state = 'retry' AND q.next_attempt_at <= ? ORDER BY q.next_attempt_at", [now])
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return _dicts(cursor)
 
 
 def robots_since(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[str, str | None]:
@@ -61,6 +58,10 @@ def stored_pages(con: duckdb.DuckDBPyConnection, source: str | None, since: date
         WHERE (CAST(? AS VARCHAR) IS NULL OR a.source = ?)
           AND (CAST(? AS TIMESTAMPTZ) IS NULL OR coalesce(a.published_at, a.fetched_at) >= ?)
         ORDER BY p.article_id LIMIT ? OFFSET ?""", [source, source, since, since, limit, offset])
+    return _dicts(cursor)
+
+
+def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
