@@ -5,7 +5,6 @@ ExtractionFailed, so the caller records it instead of loading a menu as news.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 
@@ -13,25 +12,16 @@ import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+from trafilatura.settings import Document
 
-from flows import authors, dates, dedup, pagemeta, titles, urls
+from flows import authors, bodyclean, dates, dedup, pagemeta, titles, urls
 from flows.charset import decode_html
 from flows.records import Article, FeedEntry
 
 EXTRACTOR_VERSION = f"newsdesk-1+trafilatura-{trafilatura.__version__}"
 DEFAULT_MIN_BODY_CHARS = 250
+_SHORT_BODY_CHARS = 500  # a precision-mode body this short may have lost the article
 
-# A promo line is short and starts with one of these labels, directly followed by a separator.
-_PROMO_LINE = re.compile(
-    r"^\s*(also read|read more|read also|see also|more on this( story)?|more|related( stories| articles?)?|"
-    r"recommended( for you)?|don'?t miss|must read|lesen sie auch|mehr zum thema|lire aussi|"
-    r"(à )?lire aussi|lee también|leer también)\s*[:|–—-]\s*\S.{0,200}$",
-    re.IGNORECASE)
-# A byline or dateline-stamp line at the edge of the body: "By Ann Lee | Published: Tue 24 Nov".
-_BYLINE = re.compile(
-    r"^\s*((by|von|par|por)\s+\w[\w.'’-]*(\s+(and|und|et|y|\w[\w.'’-]*)){0,5}\s*([|·•]\s*.*)?"
-    r"|(published|updated|last updated|veröffentlicht|aktualisiert)\s*:?.{0,60})$",
-    re.IGNORECASE)
 _HTML_TYPES = ("html", "xml", "text/plain")
 _BINARY_MAGIC = {b"%PDF-", b"\x89PNG\r", b"PK\x03\x04\x14", b"GIF89", b"GIF87"}
 _LANGUAGE_ID = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
@@ -47,17 +37,16 @@ def article(body: bytes, url: str, headers: Mapping[str, str] | None = None,
     _refuse_non_html(body, headers or {})
     text = decode_html(body, headers)
     try:
-        tree = lxml_html.document_fromstring(text)
+        tree = _parse(text)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionFailed(f"not an HTML page: {exc}") from exc
     meta = pagemeta.read(tree)
-    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, include_comments=False,
-                                      include_tables=False)
+    doc = _trafilatura(tree, url)
     if doc is None or not doc.text:
         raise ExtractionFailed("no article body found")
     sites = (*meta.site_names, doc.sitename)
     title = titles.choose((*meta.headlines, doc.title, entry.title if entry else None), sites)
-    content = clean_body(doc.text, title)
+    content = bodyclean.clean(doc.text, title, doc.description)
     if len(content) < min_body_chars:
         raise ExtractionFailed(f"body too short ({len(content)} chars, minimum {min_body_chars})")
     published, published_source = _published(meta, doc.date, url, entry)
@@ -82,25 +71,30 @@ def article(body: bytes, url: str, headers: Mapping[str, str] | None = None,
     )
 
 
+def _parse(text: str) -> lxml_html.HtmlElement:
+    """Trafilatura's parser (it drops comments, which cut paragraphs short); lxml for fragments it refuses."""
+    tree = trafilatura.load_html(text)
+    return tree if tree is not None else lxml_html.document_fromstring(text)
+
+
+def _trafilatura(tree: lxml_html.HtmlElement, url: str) -> Document | None:
+    """Trafilatura in precision mode, unless that leaves only a stub of what the default mode finds."""
+    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, include_comments=False,
+                                      favor_precision=True)
+    found = len(doc.text or "") if doc else 0
+    if found < _SHORT_BODY_CHARS:
+        fuller = trafilatura.bare_extraction(tree, url=url, with_metadata=True, include_comments=False)
+        if fuller is not None and len(fuller.text or "") > 3 * found:
+            return fuller
+    return doc
+
+
 def _refuse_non_html(body: bytes, headers: Mapping[str, str]) -> None:
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type and not any(kind in content_type for kind in _HTML_TYPES):
         raise ExtractionFailed(f"not an HTML page ({content_type})")
     if body.lstrip()[:5] in _BINARY_MAGIC or b"\x00" in body[:1024]:
         raise ExtractionFailed("not an HTML page (binary content)")
-
-
-def clean_body(text: str, title: str | None) -> str:
-    """Drop inline promo lines, a leading repeat of the headline, and bylines at either end."""
-    lines = [line.strip() for line in text.splitlines()]
-    lines = [line for line in lines if line and not _PROMO_LINE.match(line)]
-    if lines and title and dedup.normalise_body(lines[0]) == dedup.normalise_body(title):
-        lines = lines[1:]
-    while lines and len(lines[0]) < 160 and _BYLINE.match(lines[0]):
-        lines = lines[1:]
-    while lines and len(lines[-1]) < 160 and _BYLINE.match(lines[-1]):
-        lines = lines[:-1]
-    return "\n".join(lines)
 
 
 def _canonical_url(final_url: str, declared: str | None) -> str:

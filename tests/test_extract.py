@@ -3,9 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from flows import extract
+from flows import bodyclean, extract
 from flows.charset import decode_html
 from flows.records import FeedEntry
+from trafilatura.settings import Document
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 URL = "https://gazette.example/news/2026/11/tide-gauge-upgrade?utm_source=rss"
@@ -66,7 +67,7 @@ def test_legacy_bytes_are_decoded_with_the_declared_charset():
 
 
 def test_clean_body_drops_a_leading_headline_repeat():
-    assert extract.clean_body("Big News\nFirst line.\nAlso Read: other", "Big news") == "First line."
+    assert bodyclean.clean("Big News\nFirst line.\nAlso Read: other", "Big news") == "First line."
 
 
 @pytest.mark.parametrize("line", [
@@ -74,7 +75,7 @@ def test_clean_body_drops_a_leading_headline_repeat():
     "MORE: Council votes on budget", "Lesen Sie auch: Neue Buslinie", "Related: Market hall",
 ])
 def test_promo_lines_in_several_forms_are_dropped(line):
-    assert extract.clean_body(f"Opening line.\n{line}\nClosing line.", None) == "Opening line.\nClosing line."
+    assert bodyclean.clean(f"Opening line.\n{line}\nClosing line.", None) == "Opening line.\nClosing line."
 
 
 @pytest.mark.parametrize("line", [
@@ -82,7 +83,7 @@ def test_promo_lines_in_several_forms_are_dropped(line):
     "Related costs rose by a third.",
 ])
 def test_ordinary_sentences_that_start_like_promos_are_kept(line):
-    assert extract.clean_body(line, None) == line
+    assert bodyclean.clean(line, None) == line
 
 
 @pytest.mark.parametrize("line", [
@@ -91,13 +92,13 @@ def test_ordinary_sentences_that_start_like_promos_are_kept(line):
 ])
 def test_bylines_at_the_edges_of_the_body_are_dropped(line):
     body = "The council met on Monday.\nIt agreed the budget."
-    assert extract.clean_body(f"{line}\n{body}", None) == body
-    assert extract.clean_body(f"{body}\n{line}", None) == body
+    assert bodyclean.clean(f"{line}\n{body}", None) == body
+    assert bodyclean.clean(f"{body}\n{line}", None) == body
 
 
 def test_a_sentence_starting_with_by_is_not_a_byline():
     body = "By Monday, the council had agreed the budget.\nIt takes effect in spring."
-    assert extract.clean_body(body, None) == body
+    assert bodyclean.clean(body, None) == body
 
 
 @pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "utf-8"])
@@ -136,3 +137,81 @@ def test_declared_language_gives_way_to_a_confident_detection():
 def test_dates_that_cannot_be_moved_to_utc_are_ignored_not_fatal():
     page = promo_page().replace(b"2026-11-23T06:45:00+01:00", b"9999-12-31T23:00:00-05:00")
     assert extract.article(page, URL).published_source != "jsonld"
+
+
+def _with(old: bytes, new: bytes) -> bytes:
+    page = promo_page()
+    assert old in page
+    return page.replace(old, new)
+
+
+def test_text_after_an_html_comment_inside_a_paragraph_is_kept():
+    page = _with(b"flood warnings up to", b"flood warnings <!-- ad slot --> up to")
+    assert "three hours earlier this winter" in extract.article(page, URL).body
+
+
+def test_a_plain_text_page_still_extracts():
+    text = "The council met on Monday and agreed the budget for the new sea wall. " * 8
+    article = extract.article(text.encode(), URL, {"content-type": "text/plain"})
+    assert article.body.startswith("The council met on Monday")
+
+
+def test_a_table_in_the_article_is_part_of_the_body():
+    table = (b"<table><tr><th>Gauge</th><th>Readings per hour</th></tr>"
+             b"<tr><td>Old estuary gauge</td><td>4</td></tr><tr><td>New estuary gauge</td><td>60</td></tr></table>")
+    page = _with(b"<p>The authority said", table + b"<p>The authority said")
+    assert "New estuary gauge" in extract.article(page, URL).body
+
+
+def test_a_paragraph_that_is_only_a_link_to_another_story_is_dropped():
+    teaser = b'<p><a href="/news/lifeboat-crew">Lifeboat crew honoured for winter rescue</a></p>'
+    page = _with(b"<p>The authority said", teaser + b"<p>The authority said")
+    assert "Lifeboat crew" not in extract.article(page, URL).body
+
+
+def test_precision_mode_gives_way_when_it_keeps_only_a_stub(monkeypatch):
+    def fake(tree, favor_precision=False, **options):
+        return Document(text="Stub." if favor_precision else "A full paragraph of the story. " * 40)
+    monkeypatch.setattr(extract.trafilatura, "bare_extraction", fake)
+    assert extract.article(promo_page(), URL, min_body_chars=0).body.startswith("A full paragraph")
+
+
+def test_a_leading_dek_is_dropped_but_a_lede_equal_to_the_description_is_kept():
+    dek = "Engineers swap the old tide gauge for minute-by-minute sensors"
+    assert bodyclean.clean(f"{dek}\nThe council met.", None, dek) == "The council met."
+    lede = "Engineers swapped the old tide gauge on Monday."
+    assert bodyclean.clean(f"{lede}\nThe council met.", None, lede) == f"{lede}\nThe council met."
+
+
+@pytest.mark.parametrize("line", [
+    "Ola Brandt contributed to this report.", "(Reporting by Ines Marlow; Editing by Tobias Fenn)",
+    "Additional reporting by Jana Krüger", "Contributing: Odile Ferrante", "SOURCE: News agencies",
+    "Follow the Gazette on Facebook, Twitter and Instagram.", "Email Ines Marlow at ines@gazette.example.",
+    "Get the morning briefing delivered to your inbox by signing up for our newsletter.",
+    "© 2026 The Saltmarsh Gazette. All rights reserved.", "Copyright Saltmarsh Gazette 2026", "12 comments",
+    "Filed under: Harbour |", "This copy is for your personal, non-commercial use only.", "Liked this story? Share it with a friend!", "Share this article", "You may also like:",
+])
+def test_furniture_after_the_last_paragraph_is_dropped(line):
+    body = "The council met on Monday.\nIt agreed the budget."
+    assert bodyclean.clean(f"{body}\n{line}", None) == body
+
+
+@pytest.mark.parametrize("line", [
+    "Its newsletter closed in spring.", "Subscribers pay five pounds a month.",
+    "The harbour office inbox was flooded.", "She hopes to share it with her grandchildren one day.",
+])
+def test_a_closing_sentence_that_only_mentions_such_words_is_kept(line):
+    body = f"The council met on Monday.\n{line}"
+    assert bodyclean.clean(body, None) == body
+
+
+@pytest.mark.parametrize("line", ["SEE MORE: Lifeboat crew honoured", "DON'T MISS", "More:", "Leggi anche",
+                                  "Also on gazette.example: Lifeboat crew honoured"])
+def test_bare_promo_labels_are_dropped(line):
+    assert bodyclean.clean(f"Opening line.\n{line}\nClosing line.", None) == "Opening line.\nClosing line."
+
+
+@pytest.mark.parametrize("stamp", ["Monday, 23 November 2026 at 6:45", "6:45 AM GMT 11/23/2026 by Ines Marlow"])
+def test_a_leading_date_and_time_stamp_is_dropped(stamp):
+    assert bodyclean.clean(f"{stamp}\nThe council met at 6:45 on 23 November 2026.", None) == (
+        "The council met at 6:45 on 23 November 2026.")
