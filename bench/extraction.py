@@ -10,6 +10,7 @@ import importlib.util
 import json
 import sys
 import time
+from datetime import datetime, timezone
 from collections.abc import Callable
 from pathlib import Path
 
@@ -66,7 +67,46 @@ def main() -> int:
             hits = [titles[r["id"]] == r["expected_title"] for r in rows if r.get("expected_title")]
             line += f"  {sum(hits) / len(hits):.3f}" if any(titles.values()) else "  -"
         print(line)
+    labelled_accuracy()
     return 0
+
+
+def labelled_accuracy() -> None:
+    """Title, author and date accuracy on our own labelled pages."""
+    from flows.demo.labelled import fixture_pages, labelled_pages
+
+    quirky = fixture_pages(Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "labelled")
+    for label, pages in (("demo newsroom pages", labelled_pages()), ("pages with real-world quirks", quirky)):
+        _metadata_table(label, pages)
+
+
+def _metadata_table(label: str, pages: list) -> None:
+    import trafilatura
+
+    from flows import extract
+
+    print(f"\nmetadata right on {len(pages)} labelled {label}:")
+    print(f"{'extractor':<22} {'title':>6} {'authors':>8} {'day':>6} {'day+time':>9}")
+    ours_found = [extract.article(p.html, p.url, min_body_chars=0) for p in pages]
+    ours_rows = [(a.title, a.authors, a.published_at) for a in ours_found]
+    plain_rows = []
+    for page in pages:
+        doc = trafilatura.bare_extraction(page.html.decode("utf-8"), url=page.url, with_metadata=True)
+        names = tuple(n.strip() for n in (doc.author or "").split(";") if n.strip())
+        day = datetime.fromisoformat(doc.date).replace(tzinfo=timezone.utc) if doc.date else None
+        plain_rows.append((doc.title, names, day))
+    for name, found in (("newsdesk (ours)", ours_rows), ("trafilatura (plain)", plain_rows)):
+        share = _shares(pages, found)
+        print(f"{name:<22} {share[0]:6.3f} {share[1]:8.3f} {share[2]:6.3f} {share[3]:9.3f}")
+
+
+def _shares(pages: list, found: list) -> tuple[float, float, float, float]:
+    truth = [(p.title, p.authors, p.published.astimezone(timezone.utc)) for p in pages]
+    count = len(pages)
+    return (sum(f[0] == t[0] for f, t in zip(found, truth)) / count,
+            sum(f[1] == t[1] for f, t in zip(found, truth)) / count,
+            sum(f[2] is not None and f[2].date() == t[2].date() for f, t in zip(found, truth)) / count,
+            sum(f[2] == t[2] for f, t in zip(found, truth)) / count)
 
 
 if __name__ == "__main__":
