@@ -181,7 +181,7 @@ def reextract(sources: SourcesOpt = None, db: DbOpt = None,
                                 config.settings.lock_wait_seconds)
     except (WarehouseBusy, duckdb.Error, OSError) as exc:
         raise _fail(f"re-extraction failed: {exc}") from None
-    out.print(f"{report.pages} pages re-extracted, {report.updated} articles updated, "
+    out.print(f"{report.pages} pages re-extracted, {report.changed} articles changed, "
               f"{len(report.failed)} failed (kept as they were)")
     for article_id, error in report.failed[:10]:
         out.print(f"  {article_id}: {error}", highlight=False)

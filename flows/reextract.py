@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Report:
     pages: int = 0
-    updated: int = 0
+    changed: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)   # (article_id, error)
 
 
@@ -42,7 +42,7 @@ def reextract(db: Path, source: str | None, since: datetime | None, min_body_cha
             updates += _extract_chunk(rows, min_body_chars, report)
             log.info("re-extracted %d pages", report.pages)
         with warehouse.writing(db) as con:
-            report.updated = store.update_articles(con, updates)
+            report.changed = store.update_articles(con, updates)
     return report
 
 

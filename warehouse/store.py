@@ -68,8 +68,9 @@ ARTICLE_FIELDS = ("title", "authors", "published_at", "published_source", "updat
 
 
 def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows) -> int:
-    """Replace the extracted fields of existing articles (and their pages' extractor version)
-    in one transaction; rows carry article_id plus ARTICLE_FIELDS."""
+    """Replace the extracted fields of existing articles where they differ (and record the
+    pages' extractor version) in one transaction; returns how many articles changed.
+    Rows carry article_id plus ARTICLE_FIELDS."""
     if not rows:
         return 0
     batch = pa.Table.from_pylist([dict(row) for row in rows])
@@ -77,8 +78,10 @@ def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows) -> int:
     con.execute("BEGIN TRANSACTION")
     try:
         assignments = ", ".join(f"{field} = r.{field}" for field in ARTICLE_FIELDS)
-        con.execute(f"UPDATE articles SET {assignments} FROM reextracted r "
-                    "WHERE articles.article_id = r.article_id")
+        differs = " OR ".join(f"articles.{field} IS DISTINCT FROM r.{field}"
+                              for field in ARTICLE_FIELDS if field != "extractor_version")
+        changed = con.execute(f"UPDATE articles SET {assignments} FROM reextracted r "
+                              f"WHERE articles.article_id = r.article_id AND ({differs})").fetchone()[0]
         con.execute("UPDATE pages SET extractor_version = r.extractor_version FROM reextracted r "
                     "WHERE pages.article_id = r.article_id")
         con.execute("COMMIT")
@@ -87,7 +90,7 @@ def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows) -> int:
         raise
     finally:
         con.unregister("reextracted")
-    return batch.num_rows
+    return changed
 
 
 def _upsert(con: duckdb.DuckDBPyConnection, table: str, rows: Rows) -> int:
