@@ -2,24 +2,20 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import json
 import logging
 import os
 import signal
-import sys
 from dataclasses import asdict
-from datetime import date, datetime, timezone
-from enum import Enum
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from flows import config as configuration
-from flows import runtime
+from flows import output, runtime
+from flows.output import err, out
 
 app = typer.Typer(
     help="newsdesk: poll news feeds, extract the articles, and keep them in a DuckDB warehouse.",
@@ -27,9 +23,6 @@ app = typer.Typer(
 sources_app = typer.Typer(help="List the feeds in sources.yaml, or add one.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 
-# Wide enough for the summary table when output goes to a file or a pipe.
-out = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 DEMO_PORT = 8642
@@ -40,12 +33,6 @@ SourcesOpt = Annotated[Path | None, typer.Option(
 DbOpt = Annotated[Path | None, typer.Option(
     "--db", metavar="PATH", show_default=False,
     help="Warehouse file (default: $NEWSDESK_DB, else settings.warehouse in the sources file).")]
-
-
-class Format(str, Enum):
-    table = "table"
-    csv = "csv"
-    json = "json"
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
@@ -100,7 +87,7 @@ def demo(db: Annotated[Path, typer.Option("--db", help="Warehouse file for the d
         sample = ("SELECT source, count(*) AS articles, max(published_at) AS latest "
                   "FROM articles GROUP BY source ORDER BY articles DESC")
         out.print(f"\n[bold]Sample query[/]: {sample}")
-        _print_query(db, sample, Format.table)
+        _print_query(db, sample, output.Format.table)
         out.print(f"\nQuery further with:  .venv/bin/newsdesk query --db {db} \"SELECT title, source FROM v_articles LIMIT 10\"")
         out.print(f"            or with:  .venv/bin/duckdb -readonly {db}")
     raise typer.Exit(code)
@@ -109,7 +96,7 @@ def demo(db: Annotated[Path, typer.Option("--db", help="Warehouse file for the d
 @app.command()
 def query(sql: Annotated[str, typer.Argument(help="SQL to run (read-only).")],
           sources: SourcesOpt = None, db: DbOpt = None,
-          format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table) -> None:
+          format: Annotated[output.Format, typer.Option("--format", "-f", help="Output format.")] = output.Format.table) -> None:
     """Run read-only SQL against the warehouse."""
     _print_query(_warehouse_path(sources, db), sql, format)
 
@@ -189,21 +176,13 @@ def reextract(sources: SourcesOpt = None, db: DbOpt = None,
 
 @app.command()
 def stats(sources: SourcesOpt = None, db: DbOpt = None,
-          format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table) -> None:
+          format: Annotated[output.Format, typer.Option("--format", "-f", help="Output format.")] = output.Format.table) -> None:
     """Source health: last poll and success, failures, next poll, articles, extraction failures."""
     names, rows = _fetch(_warehouse_path(sources, db), "SELECT * FROM v_source_health")
-    if format is not Format.table:
-        _render(names, rows, format)
+    if format is not output.Format.table:
+        output.render(names, rows, format)
         return
-    summed = {"articles_total", "articles_24h", "pages_retrying", "pages_dead"}
-    table = Table(title="source health (times in UTC)", show_footer=True)
-    for index, name in enumerate(names):
-        footer = "total" if index == 0 else str(sum(r[index] for r in rows)) if name in summed else ""
-        table.add_column(_HEALTH_HEADERS.get(name, name), footer=footer, no_wrap=name != "last_error",
-                         style="red" if name == "last_error" else None)
-    for row in rows:
-        table.add_row(*(_health_cell(name, value) for name, value in zip(names, row)))
-    out.print(table)
+    out.print(output.health_table(names, rows))
 
 
 @sources_app.command("list")
@@ -258,7 +237,7 @@ def extract_command(inputs: Annotated[list[str], typer.Argument(help="Saved HTML
             failures += 1
             err.print(f"[red]{item}[/]: {exc}", highlight=False)
             continue
-        _show_article(asdict(article), as_json)
+        output.show_article(asdict(article), as_json)
     raise typer.Exit(EXIT_FAILED if failures else EXIT_OK)
 
 
@@ -276,13 +255,13 @@ def _ingest(sources_path: Path, db: Path | None, only: list[str] | None, everyth
     try:
         summary = asyncio.run(ingest(str(sources_path), str(db) if db else None, only, everything))
     except RunFailed as exc:
-        _print_summary(exc.summary)
+        output.print_summary(exc.summary)
         raise _fail(f"run failed: {exc}") from None
     except configuration.ConfigError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     except (WarehouseBusy, duckdb.Error, OSError) as exc:
         raise _fail(f"run failed: {exc}") from None
-    _print_summary(summary)
+    output.print_summary(summary)
     if summary.outcome == "partial":
         err.print("[yellow]some sources failed; see the error column[/]")
         return EXIT_PARTIAL
@@ -301,25 +280,6 @@ def _show_progress() -> None:
         logger.propagate = False
 
 
-def _print_summary(summary: Any) -> None:
-    table = Table(title=f"run {summary.run_id}: {summary.outcome}", show_footer=True)
-    columns = [("source", "source"), ("status", "status"), ("304", "not_modified"),
-               ("entries", "entries"), ("new", "entries_new"), ("articles", "articles_new"),
-               ("dups", "duplicates"), ("fetch fail", "fetch_failures"),
-               ("extract fail", "extraction_failures")]
-    for header, field in columns:
-        footer = "total" if field == "source" else "" if field == "status" else str(summary.total(field))
-        table.add_column(header, footer=footer, justify="left" if field == "source" else "right")
-    table.add_column("error", style="red")
-    for r in summary.sources:
-        table.add_row(r.source, str(r.status or "-"), "yes" if r.not_modified else "", str(r.entries),
-                      str(r.entries_new), str(r.articles_new), str(r.duplicates), str(r.fetch_failures),
-                      str(r.extraction_failures), r.error or "")
-    out.print(table)
-    out.print(f"{summary.pages_fetched} pages fetched, {summary.requests_made} requests, "
-              f"{(summary.finished_at - summary.started_at).total_seconds():.1f}s -> {summary.warehouse}")
-
-
 def _warehouse_path(sources: Path | None, db: Path | None) -> Path:
     if db is not None:
         return db
@@ -327,8 +287,8 @@ def _warehouse_path(sources: Path | None, db: Path | None) -> Path:
     return Path(env) if env else _config(sources, None).settings.warehouse
 
 
-def _print_query(path: Path, sql: str, format: Format) -> None:
-    _render(*_fetch(path, sql), format)
+def _print_query(path: Path, sql: str, format: output.Format) -> None:
+    output.render(*_fetch(path, sql), format)
 
 
 def _fetch(path: Path, sql: str) -> tuple[list[str], list[tuple]]:
@@ -347,71 +307,9 @@ def _fetch(path: Path, sql: str) -> tuple[list[str], list[tuple]]:
         raise _fail(f"SQL error: {exc}") from None
 
 
-_HEALTH_HEADERS = {
-    "last_polled_at": "last poll", "last_success_at": "last success", "consecutive_failures": "fails",
-    "next_poll_at": "next poll", "articles_total": "articles", "articles_24h": "24 h",
-    "extraction_failure_rate": "no body", "no_date_share": "no date", "no_author_share": "no author",
-    "median_words": "words", "pages_retrying": "retrying", "pages_dead": "dead",
-    "last_error": "last error",
-}
-
-
-def _health_cell(name: str, value: Any) -> str:
-    if isinstance(value, datetime):
-        return f"{value.astimezone(timezone.utc):%m-%d %H:%M}"
-    if name in ("extraction_failure_rate", "no_date_share", "no_author_share"):
-        return "" if value is None else f"{value:.0%}"
-    if name == "median_words":
-        return "" if value is None else f"{value:.0f}"
-    if isinstance(value, bool):
-        return ("retired" if value else "") if name == "retired" else ("yes" if value else "no")
-    return _cell(value)
-
-
-def _render(names: list[str], rows: list[tuple], format: Format) -> None:
-    if format is Format.json:
-        for row in rows:
-            sys.stdout.write(json.dumps(dict(zip(names, row)), default=_jsonable, ensure_ascii=False) + "\n")
-    elif format is Format.csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(names)
-        writer.writerows(rows)
-    else:
-        table = Table(*names)
-        for row in rows:
-            table.add_row(*(_cell(value) for value in row))
-        out.print(table)
-        out.print(f"[dim]{len(rows)} row{'s' if len(rows) != 1 else ''}[/]")
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return str(value)
-
-
 def _probe_settings(sources: Path | None) -> configuration.Settings:
     path = configuration.resolve_sources_path(sources)
     return _config(sources, None).settings if path.exists() else configuration.parse({}, path).settings
-
-
-def _show_article(article: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        sys.stdout.write(json.dumps(article, default=_jsonable, ensure_ascii=False) + "\n")
-        return
-    out.print(f"[bold]{article['title'] or '(no title)'}[/]  {article['canonical_url']}")
-    out.print(f"{', '.join(article['authors']) or 'no author'} | {article['published_at'] or 'no date'} "
-              f"({article['published_source'] or '-'}) | {article['language'] or '?'} | "
-              f"{article['word_count']} words")
-    out.print(article["body"][:600] + ("..." if len(article["body"]) > 600 else ""), highlight=False)
-    out.print()
 
 
 def _write_demo_sources(room: Any, db: Path) -> Path:

@@ -1,0 +1,109 @@
+"""What the command line prints: summary and health tables, query results, articles."""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import date, datetime, timezone
+from enum import Enum
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+# Wide enough for the summary table when output goes to a file or a pipe.
+out = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+def print_summary(summary: Any) -> None:
+    table = Table(title=f"run {summary.run_id}: {summary.outcome}", show_footer=True)
+    columns = [("source", "source"), ("status", "status"), ("304", "not_modified"),
+               ("entries", "entries"), ("new", "entries_new"), ("articles", "articles_new"),
+               ("dups", "duplicates"), ("fetch fail", "fetch_failures"),
+               ("extract fail", "extraction_failures")]
+    for header, field in columns:
+        footer = "total" if field == "source" else "" if field == "status" else str(summary.total(field))
+        table.add_column(header, footer=footer, justify="left" if field == "source" else "right")
+    table.add_column("error", style="red")
+    for r in summary.sources:
+        table.add_row(r.source, str(r.status or "-"), "yes" if r.not_modified else "", str(r.entries),
+                      str(r.entries_new), str(r.articles_new), str(r.duplicates), str(r.fetch_failures),
+                      str(r.extraction_failures), r.error or "")
+    out.print(table)
+    out.print(f"{summary.pages_fetched} pages fetched, {summary.requests_made} requests, "
+              f"{(summary.finished_at - summary.started_at).total_seconds():.1f}s -> {summary.warehouse}")
+
+_HEALTH_HEADERS = {
+    "last_polled_at": "last poll", "last_success_at": "last success", "consecutive_failures": "fails",
+    "next_poll_at": "next poll", "articles_total": "articles", "articles_24h": "24 h",
+    "extraction_failure_rate": "no body", "no_date_share": "no date", "no_author_share": "no author",
+    "median_words": "words", "pages_retrying": "retrying", "pages_dead": "dead",
+    "last_error": "last error",
+}
+
+def _health_cell(name: str, value: Any) -> str:
+    if isinstance(value, datetime):
+        return f"{value.astimezone(timezone.utc):%m-%d %H:%M}"
+    if name in ("extraction_failure_rate", "no_date_share", "no_author_share"):
+        return "" if value is None else f"{value:.0%}"
+    if name == "median_words":
+        return "" if value is None else f"{value:.0f}"
+    if isinstance(value, bool):
+        return ("retired" if value else "") if name == "retired" else ("yes" if value else "no")
+    return _cell(value)
+
+def render(names: list[str], rows: list[tuple], format: Format) -> None:
+    if format is Format.json:
+        for row in rows:
+            sys.stdout.write(json.dumps(dict(zip(names, row)), default=_jsonable, ensure_ascii=False) + "\n")
+    elif format is Format.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(names)
+        writer.writerows(rows)
+    else:
+        table = Table(*names)
+        for row in rows:
+            table.add_row(*(_cell(value) for value in row))
+        out.print(table)
+        out.print(f"[dim]{len(rows)} row{'s' if len(rows) != 1 else ''}[/]")
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
+
+def show_article(article: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(article, default=_jsonable, ensure_ascii=False) + "\n")
+        return
+    out.print(f"[bold]{article['title'] or '(no title)'}[/]  {article['canonical_url']}")
+    out.print(f"{', '.join(article['authors']) or 'no author'} | {article['published_at'] or 'no date'} "
+              f"({article['published_source'] or '-'}) | {article['language'] or '?'} | "
+              f"{article['word_count']} words")
+    out.print(article["body"][:600] + ("..." if len(article["body"]) > 600 else ""), highlight=False)
+    out.print()
+
+
+def health_table(names: list[str], rows: list[tuple]) -> Table:
+    """v_source_health as a table with totals."""
+    summed = {"articles_total", "articles_24h", "pages_retrying", "pages_dead"}
+    table = Table(title="source health (times in UTC)", show_footer=True)
+    for index, name in enumerate(names):
+        footer = "total" if index == 0 else str(sum(r[index] for r in rows)) if name in summed else ""
+        table.add_column(_HEALTH_HEADERS.get(name, name), footer=footer, no_wrap=name != "last_error",
+                         style="red" if name == "last_error" else None)
+    for row in rows:
+        table.add_row(*(_health_cell(name, value) for name, value in zip(names, row)))
+    return table
