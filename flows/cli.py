@@ -175,6 +175,30 @@ def reextract(sources: SourcesOpt = None, db: DbOpt = None,
 
 
 @app.command()
+def export(out_path: Annotated[Path, typer.Option("--out", help="File (jsonl, csv) or folder (parquet) to write.")],
+           format: Annotated[str, typer.Option("--format", "-f", help="parquet, jsonl or csv.")] = "parquet",
+           table: Annotated[str, typer.Option(help="Table or view to export.")] = "articles",
+           since: Annotated[datetime | None, typer.Option(
+               formats=["%Y-%m-%d"], help="Only rows from this day on (UTC; articles: by publication).")] = None,
+           sources: SourcesOpt = None, db: DbOpt = None) -> None:
+    """Export a table for other tools: Parquet partitioned by publication day, JSON lines, or CSV."""
+    import duckdb
+
+    import warehouse
+    from warehouse import export as exporting
+
+    since_utc = since.replace(tzinfo=timezone.utc) if since else None
+    try:
+        with warehouse.reading(_warehouse_path(sources, db)) as con:
+            count = exporting.export(con, table, format, out_path, since_utc)
+    except ValueError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    except (FileNotFoundError, warehouse.WarehouseBusy, duckdb.Error) as exc:
+        raise _fail(f"export failed: {exc}") from None
+    out.print(f"{count} rows of {table} written to {out_path} ({format})")
+
+
+@app.command()
 def stats(sources: SourcesOpt = None, db: DbOpt = None,
           format: Annotated[output.Format, typer.Option("--format", "-f", help="Output format.")] = output.Format.table) -> None:
     """Source health: last poll and success, failures, next poll, articles, extraction failures."""

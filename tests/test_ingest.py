@@ -196,3 +196,34 @@ def test_raw_pages_are_kept_compressed_and_reextract_updates_articles_in_place(w
                                     "WHERE article_id = ?", victim)[0]
     assert body == good_body and title != "stale" and version == extract.EXTRACTOR_VERSION
     assert scalar(db, "SELECT extractor_version FROM pages WHERE article_id = ?", victim) == version
+
+
+def test_export_round_trips_through_parquet_jsonl_and_csv(warehouse_of, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    _, db, _ = warehouse_of
+
+    def export(*args):
+        return subprocess.run([sys.executable, "-m", "flows.cli", "export", "--db", str(db), *args],
+                              capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert export("--format", "parquet", "--out", str(tmp_path / "pq")).returncode == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        back = con.execute(
+            f"SELECT * EXCLUDE (published_date) FROM read_parquet('{tmp_path}/pq/**/*.parquet', "
+            "hive_partitioning = true) ORDER BY article_id").fetchall()
+        original = con.execute("SELECT * FROM articles ORDER BY article_id").fetchall()
+    assert back == original
+    assert all(p.name.startswith("published_date=") for p in (tmp_path / "pq").iterdir())
+    since = export("--format", "jsonl", "--out", str(tmp_path / "a.jsonl"), "--since", "2026-11-25")
+    assert since.returncode == 0, since.stderr
+    lines = [json.loads(line) for line in (tmp_path / "a.jsonl").read_text().splitlines()]
+    assert lines and all(line["published_at"] >= "2026-11-25" for line in lines)
+    assert len(lines) == scalar(db, "SELECT count(*) FROM articles WHERE published_at >= '2026-11-25'")
+    assert export("--format", "csv", "--out", str(tmp_path / "h.csv"), "--table", "v_source_health").returncode == 0
+    assert (tmp_path / "h.csv").read_text().startswith("source,enabled,")
+    bad = export("--format", "csv", "--out", str(tmp_path / "x.csv"), "--table", "schema_version")
+    assert bad.returncode == 2 and "cannot export 'schema_version'" in bad.stderr
