@@ -162,11 +162,11 @@ async def _fetch_all(logger: logging.Logger, fetcher: Fetcher, jobs: Sequence[Pa
 
 
 def _plan(path: Path, polls: list[pipeline.SourcePoll], retries: list[dict[str, Any]]) -> pipeline.Plan:
-    keyed = [(key, entry) for sp in polls for key, entry in sp.keyed_entries()]
+    keyed = pipeline.keyed_entries(polls)
     with warehouse.reading(path) as con:
-        known_keys = reads.known_entry_keys(con, (key for key, _ in keyed))
-        known_urls = reads.articles_by_url(con, (urls.canonical(e.link) for _, e in keyed))
-    return pipeline.plan_pages(polls, known_keys, known_urls, retries)
+        known_keys = reads.known_entry_keys(con, (key for _, key, _ in keyed))
+        known_urls = reads.articles_by_url(con, (urls.canonical(e.link) for _, _, e in keyed))
+    return pipeline.plan_pages(keyed, known_keys, known_urls, retries)
 
 
 async def _finish(logger: logging.Logger, summary: RunSummary) -> RunSummary:

@@ -21,6 +21,7 @@ MAX_FETCH_ATTEMPTS = 6
 FIRST_RETRY_DELAY = timedelta(minutes=10)
 
 Row = dict[str, Any]
+KeyedEntry = tuple[str, str, FeedEntry]   # (source, entry_key, entry)
 
 
 @dataclass(frozen=True)
@@ -36,39 +37,42 @@ class SourcePoll:
     def entries(self) -> tuple[FeedEntry, ...]:
         return self.feed.entries[: self.source.max_entries] if self.feed else ()
 
-    def keyed_entries(self) -> list[tuple[str, FeedEntry]]:
-        return list(zip(dedup.entry_keys(self.source.name, self.entries), self.entries))
-
 
 @dataclass(frozen=True)
 class Plan:
     """New entries, the pages they need, and entries that point at articles we already have."""
 
-    new_entries: tuple[tuple[str, str, FeedEntry], ...]   # (source, entry_key, entry)
+    new_entries: tuple[KeyedEntry, ...]
     jobs: tuple[PageJob, ...]
     known_links: tuple[tuple[str, str], ...]               # (entry_key, article_id)
 
 
-def plan_pages(polls: Sequence[SourcePoll], known_keys: set[str], known_urls: Mapping[str, str],
+def keyed_entries(polls: Iterable[SourcePoll]) -> list[KeyedEntry]:
+    """Every polled entry with its key, computed once per run."""
+    return [(sp.source.name, key, entry) for sp in polls
+            for key, entry in zip(dedup.entry_keys(sp.source.name, sp.entries), sp.entries)]
+
+
+def plan_pages(keyed: Iterable[KeyedEntry], known_keys: set[str], known_urls: Mapping[str, str],
                retries: Iterable[Row]) -> Plan:
     """Unseen entries become page jobs (one per canonical link); queued retries join them."""
-    new_entries: list[tuple[str, str, FeedEntry]] = []
+    new_entries: list[KeyedEntry] = []
     jobs: dict[str, PageJob] = {}
     known_links: list[tuple[str, str]] = []
-    for sp in polls:
-        for key, entry in sp.keyed_entries():
-            if key in known_keys:
-                continue
-            known_keys.add(key)
-            new_entries.append((sp.source.name, key, entry))
-            link = urls.canonical(entry.link)
-            ref = EntryRef(sp.source.name, key)
-            if link in known_urls:
-                known_links.append((key, known_urls[link]))
-            elif link in jobs:
-                jobs[link] = PageJob(jobs[link].url, jobs[link].entries + (ref,), jobs[link].entry)
-            else:
-                jobs[link] = PageJob(entry.link, (ref,), entry)
+    seen = set(known_keys)
+    for source, key, entry in keyed:
+        if key in seen:
+            continue
+        seen.add(key)
+        new_entries.append((source, key, entry))
+        link = urls.canonical(entry.link)
+        ref = EntryRef(source, key)
+        if link in known_urls:
+            known_links.append((key, known_urls[link]))
+        elif link in jobs:
+            jobs[link] = PageJob(jobs[link].url, jobs[link].entries + (ref,), jobs[link].entry)
+        else:
+            jobs[link] = PageJob(entry.link, (ref,), entry)
     for row in retries:
         link = urls.canonical(row["url"])
         if link not in jobs:
@@ -178,7 +182,7 @@ def poll_row(run_id: str, sp: SourcePoll, entries_new: int, now: datetime) -> Ro
     }
 
 
-def entry_rows(run_id: str, new_entries: Iterable[tuple[str, str, FeedEntry]], now: datetime) -> list[Row]:
+def entry_rows(run_id: str, new_entries: Iterable[KeyedEntry], now: datetime) -> list[Row]:
     return [{
         "entry_key": key, "source": source, "guid": e.guid, "link": e.link,
         "canonical_link": urls.canonical(e.link), "title": e.title, "published_at": e.published,

@@ -16,7 +16,9 @@ def polled(name: str, *links: str) -> pipeline.SourcePoll:
 def test_unseen_entries_become_one_job_per_canonical_link():
     polls = [polled("a", "https://n.example/1", "https://n.example/2?utm_source=rss"),
              polled("b", "https://n.example/2", "https://n.example/3")]
-    plan = pipeline.plan_pages(polls, {"a|link|https://n.example/1"}, {"https://n.example/3": "id3"}, [])
+    known = {"a|link|https://n.example/1"}
+    plan = pipeline.plan_pages(pipeline.keyed_entries(polls), known, {"https://n.example/3": "id3"}, [])
+    assert known == {"a|link|https://n.example/1"}, "the caller's set is not changed"
     assert [job.url for job in plan.jobs] == ["https://n.example/2?utm_source=rss"]
     assert plan.jobs[0].entries == (EntryRef("a", "a|link|https://n.example/2"),
                                     EntryRef("b", "b|link|https://n.example/2"))
