@@ -26,27 +26,25 @@ def load_scorer():
     return module
 
 
-def ours(page: bytes, url: str) -> tuple[str, str | None]:
+def ours(page: bytes, url: str) -> str:
     from flows import extract
     try:
-        found = extract.article(page, url, headers={}, entry=None, min_body_chars=0)
+        return extract.article(page, url, headers={}, entry=None, min_body_chars=0).body
     except extract.ExtractionFailed:
-        return "", None
-    return found.body, found.title
+        return ""
 
 
-def plain(page: bytes, url: str) -> tuple[str, str | None]:
+def plain(page: bytes, url: str) -> str:
     import trafilatura
-    return trafilatura.extract(page.decode("utf-8"), include_comments=False) or "", None
+    return trafilatura.extract(page.decode("utf-8"), include_comments=False) or ""
 
 
-def run(extractor: Callable, rows: list[dict]) -> tuple[dict, dict, float]:
-    bodies, titles = {}, {}
+def run(extractor: Callable, rows: list[dict]) -> tuple[dict, float]:
+    bodies = {}
     started = time.perf_counter()
     for row in rows:
-        page = (GROUND_TRUTH.parent / row["html_path"]).read_bytes()
-        bodies[row["id"]], titles[row["id"]] = extractor(page, row["url"])
-    return bodies, titles, (time.perf_counter() - started) * 1000 / len(rows)
+        bodies[row["id"]] = extractor((GROUND_TRUTH.parent / row["html_path"]).read_bytes(), row["url"])
+    return bodies, (time.perf_counter() - started) * 1000 / len(rows)
 
 
 def main() -> int:
@@ -56,17 +54,12 @@ def main() -> int:
     scorer = load_scorer()
     rows = [json.loads(line) for line in GROUND_TRUTH.open(encoding="utf-8")]
     truth = {row["id"]: row["expected_body"] for row in rows}
-    has_titles = any(row.get("expected_title") for row in rows)
-    print(f"{'extractor':<22} {'F1':>13} {'P':>6} {'R':>6} {'ms/page':>8}" + ("  title=" if has_titles else ""))
+    print(f"{'extractor':<22} {'F1':>13} {'P':>6} {'R':>6} {'ms/page':>8}")
     for name, extractor in (("newsdesk (ours)", ours), ("trafilatura (plain)", plain)):
-        bodies, titles, ms = run(extractor, rows)
+        bodies, ms = run(extractor, rows)
         score = scorer.evaluate(truth, bodies)
-        line = (f"{name:<22} {score['f1']:.3f} ± {score['f1_std']:.3f} {score['precision']:.3f} "
-                f"{score['recall']:.3f} {ms:8.1f}")
-        if has_titles:
-            hits = [titles[r["id"]] == r["expected_title"] for r in rows if r.get("expected_title")]
-            line += f"  {sum(hits) / len(hits):.3f}" if any(titles.values()) else "  -"
-        print(line)
+        print(f"{name:<22} {score['f1']:.3f} ± {score['f1_std']:.3f} {score['precision']:.3f} "
+              f"{score['recall']:.3f} {ms:8.1f}")
     labelled_accuracy()
     return 0
 

