@@ -59,3 +59,28 @@ LEFT JOIN produced p ON p.source = s.name
 LEFT JOIN extract_failed x ON x.source = s.name
 LEFT JOIN queued q ON q.source = s.name
 ORDER BY s.name;
+
+-- One row per story: articles that share a story_id (an article no story was found for
+-- is a story of its own), with every outlet that ran any of its copies.
+CREATE OR REPLACE VIEW v_stories AS
+WITH members AS (
+    SELECT coalesce(story_id, article_id) AS story_id, article_id, title, source,
+           coalesce(published_at, fetched_at) AS seen_at
+    FROM articles
+), outlets AS (
+    SELECT m.story_id, e.source
+    FROM members m
+    JOIN entry_articles ea USING (article_id)
+    JOIN feed_entries e USING (entry_key)
+    UNION
+    SELECT story_id, source FROM members
+), outlet_lists AS (
+    SELECT story_id, count(*) AS sources, list(source ORDER BY source) AS source_names
+    FROM outlets GROUP BY story_id
+)
+SELECT m.story_id, min(m.seen_at) AS first_seen, max(m.seen_at) AS last_seen,
+       count(*) AS articles, any_value(o.sources) AS sources,
+       arg_min(m.title, m.seen_at) AS headline, any_value(o.source_names) AS source_names
+FROM members m
+JOIN outlet_lists o USING (story_id)
+GROUP BY m.story_id;
