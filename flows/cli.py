@@ -273,10 +273,11 @@ def _ingest(sources_path: Path, db: Path | None, only: list[str] | None, everyth
     _show_progress()
     import duckdb
 
-    from flows.ingest import RunFailed, ingest
+    from flows.ingest import RunFailed, ingest, refuse_dask_without_server
     from warehouse import WarehouseBusy
 
     try:
+        refuse_dask_without_server(configuration.load(sources_path, db))
         summary = asyncio.run(ingest(str(sources_path), str(db) if db else None, only, everything))
     except RunFailed as exc:
         output.print_summary(exc.summary)

@@ -49,6 +49,20 @@ class ScheduleModel(BaseModel):
         return self
 
 
+class DaskModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    address: str | None = None
+    workers: int | None = Field(None, ge=1)
+    staging_dir: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> DaskModel:
+        if (self.address is None) == (self.workers is None):
+            raise ValueError("give address (an existing Dask scheduler) or workers (a local cluster), one of them")
+        return self
+
+
 class SettingsModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -69,6 +83,7 @@ class SettingsModel(BaseModel):
     min_body_chars: int = Field(250, ge=0)
     poll_interval_minutes: float = Field(30.0, gt=0)
     schedule: ScheduleModel = ScheduleModel()
+    dask: DaskModel | None = None
 
 
 class SourceModel(BaseModel):
@@ -100,6 +115,17 @@ class FileModel(BaseModel):
 
 
 @dataclass(frozen=True)
+class DaskSettings:
+    """Run fetch-and-extract batches on a Dask cluster: an existing one at `address`, or a
+    local one with `workers` processes. Workers write staged batches into `staging_dir`
+    (shared storage when the cluster spans machines); only the flow's process loads them."""
+
+    address: str | None
+    workers: int | None
+    staging_dir: Path
+
+
+@dataclass(frozen=True)
 class Settings:
     warehouse: Path
     user_agent: str
@@ -117,6 +143,7 @@ class Settings:
     min_body_chars: int
     schedule_interval_seconds: int | None
     schedule_cron: str | None
+    dask: DaskSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -200,9 +227,17 @@ def _reject_duplicates(path: Path, sources: list[SourceModel]) -> None:
 def _settings(model: SettingsModel, path: Path, db: Path | None) -> Settings:
     chosen = db or (Path(os.environ[DB_ENV]) if os.environ.get(DB_ENV) else None)
     warehouse = chosen if chosen is not None else path.parent / model.warehouse
-    values = model.model_dump(exclude={"warehouse", "max_entries_per_poll", "poll_interval_minutes", "schedule"})
+    values = model.model_dump(exclude={"warehouse", "max_entries_per_poll", "poll_interval_minutes", "schedule",
+                                       "dask"})
     return Settings(warehouse=warehouse, schedule_interval_seconds=model.schedule.interval_seconds,
-                    schedule_cron=model.schedule.cron, **values)
+                    schedule_cron=model.schedule.cron, dask=_dask(model.dask, path, warehouse), **values)
+
+
+def _dask(model: DaskModel | None, path: Path, warehouse: Path) -> DaskSettings | None:
+    if model is None:
+        return None
+    staging = path.parent / model.staging_dir if model.staging_dir else warehouse.parent / "staging"
+    return DaskSettings(address=model.address, workers=model.workers, staging_dir=staging)
 
 
 def _to_record(model: SourceModel, settings: SettingsModel) -> Source:

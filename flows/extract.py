@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
+from functools import cache
 
 import trafilatura
 from lxml import etree
@@ -24,7 +25,12 @@ _SHORT_BODY_CHARS = 500  # a precision-mode body this short may have lost the ar
 
 _HTML_TYPES = ("html", "xml", "text/plain")
 _BINARY_MAGIC = {b"%PDF-", b"\x89PNG\r", b"PK\x03\x04\x14", b"GIF89", b"GIF87"}
-_LANGUAGE_ID = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+
+
+@cache
+def _language_identifier() -> LanguageIdentifier:
+    """Loaded on first need (about a second): most pages declare their language."""
+    return LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
 
 
 class ExtractionFailed(ValueError):
@@ -116,7 +122,7 @@ def _published(meta: pagemeta.PageMeta, page_day: str | None, url: str,
 
 def _language(declared: str | None, text: str) -> str | None:
     """The page's declared language, unless the body is confidently in another one."""
-    detected, confidence = _LANGUAGE_ID.classify(text[:2000])
+    detected, confidence = _language_identifier().classify(text[:2000])
     if declared and (declared == detected or confidence < 0.9):
         return declared
     return detected or declared

@@ -10,7 +10,11 @@ from flows.runtime import configure_prefect
 configure_prefect()
 
 import asyncio  # noqa: E402
+import concurrent.futures  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import threading  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from dataclasses import replace  # noqa: E402
@@ -21,16 +25,20 @@ from typing import Any  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import acreate_table_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.futures import as_completed  # noqa: E402
 from prefect.runtime import flow_run  # noqa: E402
 
 import warehouse  # noqa: E402
 from flows import config as configuration  # noqa: E402
-from flows import dedup, extract, feeds, pipeline, schedule, urls  # noqa: E402
+from flows import dedup, extract, extractpool, feeds, pipeline, schedule, staging, urls  # noqa: E402
 from flows.http import Fetcher  # noqa: E402
 from flows.records import PageJob, PageResult, RunSummary, Source  # noqa: E402
 from warehouse import reads, store  # noqa: E402
 
-PAGE_BATCH_SIZE = 25
+PAGE_BATCH_SIZE = 25       # pages per fetch-and-extract task
+BATCHES_IN_FLIGHT = 8      # batches being fetched or extracted at once
+BATCHES_QUEUED = 2         # finished batches waiting for the loader
+LOAD_EVERY = 200           # pages per warehouse transaction
 ROBOTS_TTL = timedelta(days=1)
 progress = logging.getLogger("newsdesk.progress")
 log = logging.getLogger(__name__)
@@ -66,43 +74,88 @@ async def poll_source(fetcher: Fetcher, source: Source, state: dict[str, Any]) -
 
 @task(name="fetch-and-extract", cache_policy=NO_CACHE)
 async def fetch_and_extract(fetcher: Fetcher, jobs: Sequence[PageJob], min_body_chars: int) -> list[PageResult]:
-    """Fetch a batch of pages concurrently, extracting each as it arrives."""
-    async def one(job: PageJob) -> PageResult:
-        page = await fetcher.fetch_page(job.url)
-        if not page.ok:
-            return PageResult(job, page, failed_stage="fetch", error=page.error)
-        try:
-            article = await asyncio.to_thread(
-                extract.article, page.body, page.final_url or job.url, page.headers, job.entry, min_body_chars)
-        except extract.ExtractionFailed as exc:
-            return PageResult(job, page, failed_stage="extract", error=str(exc))
-        except Exception as exc:  # a page that breaks the extractor is recorded, not fatal to the run
-            log.exception("extractor crashed on %s", job.url)
-            return PageResult(job, page, failed_stage="extract", error=f"extractor error: {type(exc).__name__}: {exc}")
-        return PageResult(job, page, article=article)
-
-    return list(await asyncio.gather(*(one(job) for job in jobs)))
+    """Fetch a batch of pages concurrently; each is extracted in the worker processes as it arrives."""
+    return list(await asyncio.gather(*(_page_result(fetcher, job, min_body_chars, extractpool.article)
+                                       for job in jobs)))
 
 
-@task(name="load", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def load(path: Path, lock_wait: float, draft: RunSummary, sources: Sequence[Source], polls: Sequence[pipeline.SourcePoll],
-         states: dict[str, dict[str, Any]], plan: pipeline.Plan, results: Sequence[PageResult],
-         robots_rows: list[dict[str, Any]]) -> RunSummary:
-    """Resolve duplicates against the warehouse and write the whole run in one transaction."""
+@task(name="fetch-and-extract-staged", cache_policy=NO_CACHE)
+def fetch_and_extract_staged(settings: configuration.Settings, sources: Sequence[Source],
+                             robots: dict[str, str | None], jobs: Sequence[PageJob], min_body_chars: int,
+                             path: str) -> str:
+    """On a Dask worker: fetch and extract a batch in this process, then stage the results
+    as Parquet for the flow's process to load (workers never open the warehouse)."""
+    async def batch() -> list[PageResult]:
+        async with _fetcher(settings, sources, robots) as fetcher:
+            return list(await asyncio.gather(*(_page_result(fetcher, job, min_body_chars, _extract_in_thread)
+                                               for job in jobs)))
+
+    return str(staging.write(asyncio.run(batch()), Path(path)))
+
+
+async def _page_result(fetcher: Fetcher, job: PageJob, min_body_chars: int, extractor) -> PageResult:
+    page = await fetcher.fetch_page(job.url)
+    if not page.ok:
+        return PageResult(job, page, failed_stage="fetch", error=page.error)
+    try:
+        article = await extractor(page.body, page.final_url or job.url, page.headers, job.entry, min_body_chars)
+    except extract.ExtractionFailed as exc:
+        return PageResult(job, page, failed_stage="extract", error=str(exc))
+    except Exception as exc:  # a page that breaks the extractor is recorded, not fatal to the run
+        log.exception("extractor crashed on %s", job.url)
+        return PageResult(job, page, failed_stage="extract", error=f"extractor error: {type(exc).__name__}: {exc}")
+    return PageResult(job, page, article=article)
+
+
+async def _extract_in_thread(*args):
+    return await asyncio.to_thread(extract.article, *args)
+
+
+def _fetcher(settings: configuration.Settings, sources: Sequence[Source],
+             robots: dict[str, str | None]) -> Fetcher:
+    fetcher = Fetcher(settings, known_robots=robots)
+    for source in sources:
+        if source.per_host_concurrency or source.min_delay_seconds is not None:
+            for url in filter(None, (source.feed_url, source.site)):
+                fetcher.configure_host(url, source.per_host_concurrency, source.min_delay_seconds)
+    return fetcher
+
+
+@task(name="load-pages", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+async def load_pages(path: Path, lock_wait: float, run_id: str, plan: pipeline.Plan,
+                     results: Sequence[PageResult]) -> pipeline.Tally:
+    """Resolve a batch of pages against the warehouse and write it in one transaction."""
+    return await asyncio.to_thread(_write_pages, path, lock_wait, run_id, plan, results)
+
+
+def _write_pages(path: Path, lock_wait: float, run_id: str, plan: pipeline.Plan,
+                 results: Sequence[PageResult]) -> pipeline.Tally:
     extracted = [r for r in results if r.article]
     with warehouse.writing(path, lock_wait) as con:
         resolution = dedup.resolve(
             results,
             reads.articles_by_url(con, (u for r in extracted for u in dedup.urls_of(r))),
             reads.articles_by_hash(con, (r.article.content_hash for r in extracted)))
-        reports = tuple(pipeline.source_reports(polls, plan, results, resolution))
-        outcome = pipeline.outcome(reports)
-        summary = replace(draft, finished_at=datetime.now(timezone.utc), outcome=outcome, sources=reports,
-                          message=_failure_message(outcome, polls))
-        tables = pipeline.run_tables(summary, sources, polls, states, plan, results, resolution)
-        tables["runs"] = [pipeline.run_row(summary, _flow_run_id())]
-        tables["robots_txt"] = robots_rows
+        tables = pipeline.batch_tables(run_id, results, resolution, pipeline.entries_of(results, plan),
+                                       datetime.now(timezone.utc))
         store.load(con, tables, resolved_retries=[r.job.url for r in extracted])
+    return pipeline.batch_tally(results, resolution)
+
+
+@task(name="record-run", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+def record_run(path: Path, lock_wait: float, draft: RunSummary, sources: Sequence[Source],
+               polls: Sequence[pipeline.SourcePoll], states: dict[str, dict[str, Any]], plan: pipeline.Plan,
+               tally: pipeline.Tally, robots_rows: list[dict[str, Any]]) -> RunSummary:
+    """After the last batch: the feeds' new state, the poll ledger and the run's own row."""
+    reports = tuple(pipeline.source_reports(polls, plan, tally))
+    outcome = pipeline.outcome(reports)
+    summary = replace(draft, finished_at=datetime.now(timezone.utc), outcome=outcome, sources=reports,
+                      pages_fetched=tally.pages_fetched, message=_failure_message(outcome, polls))
+    tables = pipeline.closing_tables(summary, sources, polls, states, plan)
+    tables["runs"] = [pipeline.run_row(summary, _flow_run_id())]
+    tables["robots_txt"] = robots_rows
+    with warehouse.writing(path, lock_wait) as con:
+        store.load(con, tables)
     return summary
 
 
@@ -112,9 +165,18 @@ async def ingest(sources_path: str = "sources.yaml", db: str | None = None,
     """One pass over the sources that are due (or `only` these, or `everything` enabled):
     poll them, fetch new pages, load them."""
     config = configuration.load(Path(sources_path), Path(db) if db else None)
+    refuse_dask_without_server(config)
     path = config.settings.warehouse
     with warehouse.run_lock(path, config.settings.lock_wait_seconds):
         return await _run(config, only, everything, path)
+
+
+def refuse_dask_without_server(config: configuration.Config) -> None:
+    """Without a shared server every Dask worker would start its own temporary one, racily."""
+    if config.settings.dask and not os.environ.get("PREFECT_API_URL"):
+        raise configuration.ConfigError(
+            f"{config.path}: settings.dask needs a Prefect server the Dask workers can reach: "
+            "set PREFECT_API_URL (see `prefect server start`), or run under `newsdesk serve`")
 
 
 async def _run(config: configuration.Config, only: list[str] | None, everything: bool,
@@ -127,38 +189,132 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
         retries = reads.due_retries(con, started)
         robots = reads.robots_since(con, started - ROBOTS_TTL)
     sources = _select(config, only, everything, states, started)
-    async with Fetcher(config.settings, known_robots=robots) as fetcher:
-        for source in sources:
-            if source.per_host_concurrency or source.min_delay_seconds is not None:
-                for url in filter(None, (source.feed_url, source.site)):
-                    fetcher.configure_host(url, source.per_host_concurrency, source.min_delay_seconds)
+    lock_wait = config.settings.lock_wait_seconds
+    async with _fetcher(config.settings, sources, robots) as fetcher:
         _say(logger, f"polling {len(sources)} feeds")
         polls = list(await asyncio.gather(*(poll_source(fetcher, s, states.get(s.name, {})) for s in sources)))
         plan = _plan(path, polls, retries)
         _say(logger, f"{len(plan.new_entries)} new entries; fetching {len(plan.jobs)} pages")
-        results = await _fetch_all(logger, fetcher, plan.jobs, config.settings.min_body_chars)
+        pages = _PageStream(logger, path, lock_wait, run_id, plan)
+        if config.settings.dask:
+            robots = {**robots, **{host: body for host, (_, body) in fetcher.robots_fetched.items()}}
+            tally = await pages.run_on_dask(config.settings, sources, robots)
+        else:
+            tally = await pages.run(fetcher, config.settings.min_body_chars)
         requests_made = fetcher.requests_made
         robots_rows = [{"host": host, "fetched_at": started, "status": status, "body": body}
                        for host, (status, body) in fetcher.robots_fetched.items()]
-    _say(logger, f"loading {sum(1 for r in results if r.article)} extracted articles into {path}")
-    fetched = sum(1 for r in results if r.page.status is not None)
-    draft = RunSummary(run_id, started, started, "ok", (), fetched, requests_made, str(path))
-    summary = load(path, config.settings.lock_wait_seconds, draft, config.sources, polls, states, plan,
-                   results, robots_rows)
+    draft = RunSummary(run_id, started, started, "ok", (), 0, requests_made, str(path))
+    summary = record_run(path, lock_wait, draft, config.sources, polls, states, plan,
+                         tally + pipeline.known_links_tally(plan), robots_rows)
     return await _finish(logger, summary)
 
 
-async def _fetch_all(logger: logging.Logger, fetcher: Fetcher, jobs: Sequence[PageJob],
-                     min_body_chars: int) -> list[PageResult]:
-    """All page batches at once (the fetcher bounds concurrency); results in job order."""
-    batches = [jobs[i:i + PAGE_BATCH_SIZE] for i in range(0, len(jobs), PAGE_BATCH_SIZE)]
-    results: list[PageResult] = []
-    for finished in asyncio.as_completed([fetch_and_extract(fetcher, b, min_body_chars) for b in batches]):
-        results.extend(await finished)
-        if len(batches) > 1:
-            _say(logger, f"pages done: {len(results)}/{len(jobs)}")
-    order = {job.url: index for index, job in enumerate(jobs)}
-    return sorted(results, key=lambda result: order[result.job.url])
+class _PageStream:
+    """Pages flow fetch -> extract (worker processes) -> load (batches of LOAD_EVERY pages),
+    with a bounded number of batches in each stage: fetching never waits for the load
+    unless the load falls far behind, and memory stays flat however many pages there are."""
+
+    def __init__(self, logger: logging.Logger, path: Path, lock_wait: float, run_id: str,
+                 plan: pipeline.Plan):
+        self.logger, self.path, self.lock_wait, self.run_id, self.plan = logger, path, lock_wait, run_id, plan
+        jobs = pipeline.interleave_by_host(plan.jobs)
+        self.batches = [jobs[i:i + PAGE_BATCH_SIZE] for i in range(0, len(jobs), PAGE_BATCH_SIZE)]
+        self.done: asyncio.Queue[list[PageResult] | BaseException] = asyncio.Queue(maxsize=BATCHES_QUEUED)
+
+    async def run(self, fetcher: Fetcher, min_body_chars: int) -> pipeline.Tally:
+        if not self.batches:
+            return pipeline.Tally()
+        extractpool.warm()
+        slots = asyncio.Semaphore(BATCHES_IN_FLIGHT)
+        producers = [asyncio.create_task(self._produce(slots, fetcher, batch, min_body_chars))
+                     for batch in self.batches]
+        try:
+            return await self._consume()
+        finally:
+            for producer in producers:
+                producer.cancel()
+            await asyncio.gather(*producers, return_exceptions=True)
+
+    async def run_on_dask(self, settings: configuration.Settings, sources: Sequence[Source],
+                          robots: dict[str, str | None]) -> pipeline.Tally:
+        if not self.batches:
+            return pipeline.Tally()
+        folder = settings.dask.staging_dir / self.run_id
+        folder.mkdir(parents=True, exist_ok=True)
+        stop = threading.Event()
+        feeder = asyncio.create_task(asyncio.to_thread(
+            self._feed_from_dask, settings, sources, robots, folder, stop, asyncio.get_running_loop()))
+        try:
+            return await self._consume()
+        finally:
+            stop.set()
+            await asyncio.gather(feeder, return_exceptions=True)
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _feed_from_dask(self, settings: configuration.Settings, sources: Sequence[Source],
+                        robots: dict[str, str | None], folder: Path, stop: threading.Event,
+                        loop: asyncio.AbstractEventLoop) -> None:
+        """In a thread: submit every batch to the cluster, queue each staged batch as it lands."""
+        with _dask_runner(settings.dask) as runner:
+            futures = [runner.submit(fetch_and_extract_staged, {
+                "settings": settings, "sources": sources, "robots": robots, "jobs": batch,
+                "min_body_chars": settings.min_body_chars, "path": str(folder / f"batch-{index:05d}.parquet")})
+                for index, batch in enumerate(self.batches)]
+            for future in as_completed(futures):
+                try:
+                    staged: list[PageResult] | BaseException = staging.read(Path(future.result()))
+                except Exception as exc:
+                    staged = exc
+                queued = asyncio.run_coroutine_threadsafe(self.done.put(staged), loop)
+                while not _settled(queued, stop):
+                    pass
+                if stop.is_set():
+                    return
+
+    async def _produce(self, slots: asyncio.Semaphore, fetcher: Fetcher, batch: Sequence[PageJob],
+                       min_body_chars: int) -> None:
+        async with slots:  # held until the batch is queued for loading: that is the back-pressure
+            try:
+                results: list[PageResult] | BaseException = await fetch_and_extract(fetcher, batch, min_body_chars)
+            except Exception as exc:
+                results = exc
+            await self.done.put(results)
+
+    async def _consume(self) -> pipeline.Tally:
+        tally, pending, seen, total = pipeline.Tally(), [], 0, sum(map(len, self.batches))
+        for index in range(len(self.batches)):
+            results = await self.done.get()
+            if isinstance(results, BaseException):
+                raise results
+            pending.extend(results)
+            seen += len(results)
+            _say(self.logger, f"pages done: {seen}/{total}")
+            if len(pending) >= LOAD_EVERY or index == len(self.batches) - 1:
+                _say(self.logger, f"loading {len(pending)} pages into {self.path}")
+                tally += await load_pages(self.path, self.lock_wait, self.run_id, self.plan, pending)
+                pending = []
+        return tally
+
+
+def _settled(future: concurrent.futures.Future, stop: threading.Event) -> bool:
+    """Wait a moment for `future`; give up on it once `stop` is set."""
+    try:
+        future.result(timeout=0.5)
+        return True
+    except TimeoutError:
+        if stop.is_set():
+            future.cancel()
+        return stop.is_set()
+
+
+def _dask_runner(dask: configuration.DaskSettings):
+    from prefect_dask import DaskTaskRunner
+
+    if dask.address:
+        return DaskTaskRunner(address=dask.address)
+    return DaskTaskRunner(cluster_kwargs={"n_workers": dask.workers, "threads_per_worker": 1,
+                                          "dashboard_address": None})
 
 
 def _plan(path: Path, polls: list[pipeline.SourcePoll], retries: list[dict[str, Any]]) -> pipeline.Plan:

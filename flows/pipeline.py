@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -89,10 +89,27 @@ def entry_from_row(row: Mapping[str, Any]) -> FeedEntry:
                      summary=row.get("summary"))
 
 
-def run_tables(summary: RunSummary, sources: Sequence[Source], polls: Sequence[SourcePoll],
-               states: Mapping[str, Mapping[str, Any]], plan: Plan, results: Sequence[PageResult],
-               resolution: dedup.Resolution) -> dict[str, list[Row]]:
-    """Every row a run writes, keyed by table (the run ledger row is added by the caller)."""
+def batch_tables(run_id: str, results: Sequence[PageResult], resolution: dedup.Resolution,
+                 entries: Iterable[KeyedEntry], now: datetime) -> dict[str, list[Row]]:
+    """What one batch of pages writes, in one transaction: the new entries behind the pages,
+    the articles with their raw pages and URLs, which article each entry became, and the
+    failed pages queued. A run killed after this commit has lost nothing of the batch."""
+    return {
+        "feed_entries": entry_rows(run_id, entries, now),
+        "articles": article_rows(run_id, resolution),
+        "pages": page_rows(resolution),
+        "article_urls": [{"url": a.url, "article_id": a.article_id, "source": a.source, "kind": a.kind,
+                          "first_seen_at": now} for a in resolution.aliases],
+        "entry_articles": [{"entry_key": key, "article_id": article_id}
+                           for key, article_id in resolution.entry_links],
+        "fetch_queue": failure_rows(results, now),
+    }
+
+
+def closing_tables(summary: RunSummary, sources: Sequence[Source], polls: Sequence[SourcePoll],
+                   states: Mapping[str, Mapping[str, Any]], plan: Plan) -> dict[str, list[Row]]:
+    """What the run writes after its last batch: the feeds' new state and poll ledger, and
+    the new entries that needed no page (the run ledger row is added by the caller)."""
     now = summary.finished_at
     new_by_source = Counter(source for source, _, _ in plan.new_entries)
     down = network_looks_down(polls)
@@ -100,15 +117,31 @@ def run_tables(summary: RunSummary, sources: Sequence[Source], polls: Sequence[S
         "sources": source_rows(sources, now),
         "feed_state": [feed_state_row(sp, states.get(sp.source.name, {}), now, down) for sp in polls],
         "polls": [poll_row(summary.run_id, sp, new_by_source[sp.source.name], now) for sp in polls],
-        "feed_entries": entry_rows(summary.run_id, plan.new_entries, now),
-        "articles": article_rows(summary.run_id, resolution),
-        "pages": page_rows(resolution),
-        "article_urls": [{"url": a.url, "article_id": a.article_id, "source": a.source, "kind": a.kind,
-                          "first_seen_at": now} for a in resolution.aliases],
-        "entry_articles": [{"entry_key": key, "article_id": article_id}
-                           for key, article_id in (*plan.known_links, *resolution.entry_links)],
-        "fetch_queue": failure_rows(results, now),
+        "feed_entries": entry_rows(summary.run_id, entries_without_page(plan), now),
+        "entry_articles": [{"entry_key": key, "article_id": article_id} for key, article_id in plan.known_links],
     }
+
+
+def entries_of(results: Iterable[PageResult], plan: Plan) -> list[KeyedEntry]:
+    """The run's new entries that led to these pages."""
+    keys = {ref.entry_key for result in results for ref in result.job.entries}
+    return [keyed for keyed in plan.new_entries if keyed[1] in keys]
+
+
+def entries_without_page(plan: Plan) -> list[KeyedEntry]:
+    """New entries whose link is an article we already have: no page job carries them."""
+    keys = {ref.entry_key for job in plan.jobs for ref in job.entries}
+    return [keyed for keyed in plan.new_entries if keyed[1] not in keys]
+
+
+def interleave_by_host(jobs: Sequence[PageJob]) -> list[PageJob]:
+    """Jobs in round-robin order over their hosts, so every batch spreads over many hosts
+    and no host's politeness delay holds up a whole batch."""
+    by_host: dict[str, list[PageJob]] = {}
+    for job in jobs:
+        by_host.setdefault(urls.host_of(job.url), []).append(job)
+    queues = list(by_host.values())
+    return [queue[i] for i in range(max(map(len, queues), default=0)) for queue in queues if i < len(queue)]
 
 
 def source_rows(sources: Iterable[Source], now: datetime) -> list[Row]:
@@ -204,7 +237,7 @@ def article_rows(run_id: str, resolution: dedup.Resolution) -> list[Row]:
 
 def page_rows(resolution: dedup.Resolution) -> list[Row]:
     """The raw HTML of each new article, zstd-compressed, for later re-extraction."""
-    compressor = zstandard.ZstdCompressor(level=6)
+    compressor = zstandard.ZstdCompressor(level=3)
     return [{
         "article_id": article_id, "url": result.page.final_url or result.job.url,
         "fetched_at": result.page.fetched_at, "content_type": result.page.headers.get("content-type"),
@@ -237,23 +270,45 @@ def failure_rows(results: Iterable[PageResult], now: datetime) -> list[Row]:
     return rows
 
 
-def source_reports(polls: Sequence[SourcePoll], plan: Plan, results: Sequence[PageResult],
-                   resolution: dedup.Resolution) -> list[SourceReport]:
+@dataclass(frozen=True)
+class Tally:
+    """Per-source counts of what the loaded batches produced."""
+
+    created: Counter[str] = field(default_factory=Counter)
+    linked: Counter[str] = field(default_factory=Counter)       # entries that became an article
+    failed: Counter[tuple[str, str]] = field(default_factory=Counter)  # (source, stage)
+    pages_fetched: int = 0
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(self.created + other.created, self.linked + other.linked,
+                     self.failed + other.failed, self.pages_fetched + other.pages_fetched)
+
+
+def batch_tally(results: Sequence[PageResult], resolution: dedup.Resolution) -> Tally:
+    return Tally(
+        created=Counter(result.job.source for _, _, result in resolution.new),
+        linked=Counter(ref.source for r in results if r.article for ref in r.job.entries),
+        failed=Counter((r.job.source, r.failed_stage) for r in results if r.failed_stage),
+        pages_fetched=sum(1 for r in results if r.page.status is not None))
+
+
+def known_links_tally(plan: Plan) -> Tally:
+    """New entries that pointed at articles already in the warehouse."""
+    source_of = {key: source for source, key, _ in plan.new_entries}
+    return Tally(linked=Counter(source_of[key] for key, _ in plan.known_links))
+
+
+def source_reports(polls: Sequence[SourcePoll], plan: Plan, tally: Tally) -> list[SourceReport]:
     new_by_source = Counter(source for source, _, _ in plan.new_entries)
-    key_source = {key: source for source, key, _ in plan.new_entries}
-    key_source.update((ref.entry_key, ref.source) for r in results for ref in r.job.entries)
-    links_by_source = Counter(key_source.get(key) for key, _ in (*plan.known_links, *resolution.entry_links))
-    created = Counter(result.job.source for _, _, result in resolution.new)
-    failed = Counter((r.job.source, r.failed_stage) for r in results if r.failed_stage)
     return [SourceReport(
         source=sp.source.name, status=sp.poll.status, not_modified=sp.poll.not_modified,
         feed_format=sp.feed.format if sp.feed else None, entries=len(sp.entries),
         entries_new=new_by_source[sp.source.name],
         entries_skipped=sp.feed.skipped_without_link if sp.feed else 0,
-        articles_new=created[sp.source.name],
-        duplicates=links_by_source[sp.source.name] - created[sp.source.name],
-        fetch_failures=failed[(sp.source.name, "fetch")],
-        extraction_failures=failed[(sp.source.name, "extract")],
+        articles_new=tally.created[sp.source.name],
+        duplicates=tally.linked[sp.source.name] - tally.created[sp.source.name],
+        fetch_failures=tally.failed[(sp.source.name, "fetch")],
+        extraction_failures=tally.failed[(sp.source.name, "extract")],
         error=sp.error,
     ) for sp in polls]
 

@@ -1,3 +1,4 @@
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 from flows import pipeline, schedule
@@ -90,5 +91,33 @@ def test_an_article_from_a_queued_retry_is_not_counted_as_a_negative_duplicate()
     job = PageJob("https://n.example/9", (EntryRef("a", "a|guid|9"),), attempts=1)
     result = PageResult(job, Page(job.url, job.url, 200, fetched_at=NOW), article(job.url, "a retried story"))
     resolution = dedup.resolve([result], {}, {})
-    report, = pipeline.source_reports([polled("a")], pipeline.Plan((), (job,), ()), [result], resolution)
+    report, = pipeline.source_reports([polled("a")], pipeline.Plan((), (job,), ()),
+                                      pipeline.batch_tally([result], resolution))
     assert (report.articles_new, report.duplicates) == (1, 0)
+
+
+def test_jobs_are_interleaved_across_hosts_so_no_batch_is_one_host():
+    jobs = [PageJob(f"https://{host}.example/{n}", (EntryRef(host, f"{host}{n}"),))
+            for host, count in (("a", 3), ("b", 1), ("c", 2)) for n in range(count)]
+    order = [job.url for job in pipeline.interleave_by_host(jobs)]
+    assert order == ["https://a.example/0", "https://b.example/0", "https://c.example/0",
+                     "https://a.example/1", "https://c.example/1", "https://a.example/2"]
+
+
+def test_each_new_entry_is_written_once_with_its_page_or_at_the_close():
+    polls = [polled("a", "https://n.example/1", "https://n.example/2"), polled("b", "https://n.example/3")]
+    plan = pipeline.plan_pages(pipeline.keyed_entries(polls), set(), {"https://n.example/3": "id3"}, [])
+    first_page = [PageResult(plan.jobs[0], Page(plan.jobs[0].url, None, 200, fetched_at=NOW))]
+    assert [key for _, key, _ in pipeline.entries_of(first_page, plan)] == ["a|link|https://n.example/1"]
+    assert [key for _, key, _ in pipeline.entries_without_page(plan)] == ["b|link|https://n.example/3"]
+    assert pipeline.known_links_tally(plan).linked == {"b": 1}
+
+
+def test_tallies_of_batches_add_up_per_source():
+    one = pipeline.Tally(created=Counter(a=2), linked=Counter(a=3), failed=Counter({("a", "fetch"): 1}),
+                         pages_fetched=4)
+    two = pipeline.Tally(created=Counter(b=1), linked=Counter(a=1, b=1), pages_fetched=2)
+    total = one + two
+    assert (total.created, total.linked, total.pages_fetched) == (Counter(a=2, b=1), Counter(a=4, b=1), 6)
+    report, = pipeline.source_reports([polled("a")], pipeline.Plan((), (), ()), total)
+    assert (report.articles_new, report.duplicates, report.fetch_failures) == (2, 2, 1)

@@ -1,0 +1,223 @@
+"""A generated newsroom for throughput runs.
+
+N article pages of realistic size (100-200 KiB: navigation, inline styles and scripts,
+a sidebar, a footer, JSON-LD, then 600-1,200 words of body) spread over H hosts,
+127.0.0.2, 127.0.0.3, ... on one port, each with an RSS feed (ETag and Last-Modified,
+so an unchanged feed answers 304) and a robots.txt. Every request waits `latency_ms`
+first, as a distant server would. Pages are written to disk before the run and the
+server only reads them, so serving costs little CPU next to the pipeline it feeds.
+"""
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import random
+import threading
+import time
+from dataclasses import dataclass
+from email.utils import format_datetime
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+PLACES = ["Harrowgate", "Lindenfield", "Port Averly", "Ostmere", "Carrick Bay", "Wenlow", "Dunmarsh",
+          "Kesterton", "Falbridge", "Norhaven", "Ebbwater", "Saltmoor"]
+SUBJECTS = ["The county council", "A group of residents", "The harbour authority", "Local traders",
+            "The regional health board", "Engineers from the water company", "The school governors",
+            "A spokesperson for the bus operator", "Volunteers at the food bank", "The fire service",
+            "Researchers at the university", "The planning committee", "Farmers in the valley"]
+VERBS = ["said on Tuesday that", "warned that", "confirmed that", "announced that", "argued that",
+         "told a public meeting that", "insisted that", "admitted that", "estimated that"]
+CLAIMS = ["the new timetable would start in the spring", "repairs to the sea wall would cost more than planned",
+          "the number of visitors had doubled since last summer", "the old mill would be turned into flats",
+          "waiting times had fallen for the third month running", "the bridge would stay closed until March",
+          "the plan had been delayed by a shortage of materials", "most shops reported a quieter season",
+          "a second consultation would open next week", "rents in the town centre had risen sharply",
+          "the river level was being watched around the clock", "the grant would pay for forty new homes"]
+TAILS = ["according to figures released this week", "despite objections from neighbours",
+         "after a vote of seven to four", "although details are still being worked out",
+         "in a statement published on its website", "while campaigners called for a full inquiry",
+         "with the first results expected by the end of the year", "as costs continue to climb"]
+SECTIONS = ["News", "Local", "Business", "Politics", "Environment", "Transport", "Health", "Education",
+            "Sport", "Culture", "Opinion", "Weather"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    root: Path
+    hosts: int
+    port: int
+
+    def host(self, index: int) -> str:
+        return f"127.0.0.{index + 2}"
+
+    def feed_url(self, index: int) -> str:
+        return f"http://{self.host(index)}:{self.port}/feed.xml"
+
+    def page_path(self, index: int, number: int) -> Path:
+        return self.root / f"host-{index}" / f"{number:06d}.html"
+
+
+def generate(root: Path, articles: int, hosts: int, port: int, seed: int = 7) -> Layout:
+    """Write every page and feed under `root`; article i goes to host i mod H."""
+    layout = Layout(root, hosts, port)
+    rng = random.Random(seed)
+    now = datetime(2026, 11, 27, 6, 0, tzinfo=timezone.utc)
+    items: dict[int, list[str]] = {h: [] for h in range(hosts)}
+    for number in range(articles):
+        host = number % hosts
+        title = _headline(rng, number)
+        published = now - timedelta(minutes=7 * number)
+        url = f"http://{layout.host(host)}:{port}/news/{number:06d}"
+        path = layout.page_path(host, number)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = _paragraphs(rng, rng.randint(9, 17))
+        path.write_bytes(_page(rng, host, title, url, published, body).encode("utf-8"))
+        items[host].append(f"<item><title>{escape(title)}</title><link>{url}</link><guid>{url}</guid>"
+                           f"<pubDate>{format_datetime(published)}</pubDate>"
+                           f"<description>{escape(body[0][:200])}</description></item>")
+    for host, entries in items.items():
+        feed = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+                f"<title>Gazette {host}</title><link>http://{layout.host(host)}:{port}/</link>"
+                f"<description>Generated news</description>{''.join(entries)}</channel></rss>")
+        (root / f"host-{host}" / "feed.xml").write_text(feed, encoding="utf-8")
+    return layout
+
+
+def _headline(rng: random.Random, number: int) -> str:
+    return f"{rng.choice(PLACES)}: {rng.choice(CLAIMS).capitalize()} ({number})"
+
+
+def _paragraphs(rng: random.Random, count: int) -> list[str]:
+    return [" ".join(f"{rng.choice(SUBJECTS)} in {rng.choice(PLACES)} {rng.choice(VERBS)} "
+                     f"{rng.choice(CLAIMS)}, {rng.choice(TAILS)}; {rng.randint(2, 980)} people were affected."
+                     for _ in range(rng.randint(3, 6))) for _ in range(count)]
+
+
+def _page(rng: random.Random, host: int, title: str, url: str, published: datetime, body: list[str]) -> str:
+    nav = "".join(f'<li class="menu"><a href="/section/{s.lower()}">{s}</a><ul>'
+                  + "".join(f'<li><a href="/section/{s.lower()}/{p.lower().replace(" ", "-")}">{p}</a></li>'
+                            for p in PLACES) + "</ul></li>" for s in SECTIONS)
+    cards = "".join(_card(rng) for _ in range(rng.randint(90, 170)))
+    footer = "".join(f'<li><a href="/about/{i}">About us {i}</a></li>' for i in range(60))
+    style = "".join(f".c{i}{{margin:{i % 9}px;padding:{i % 7}px;color:#{i * 2654435761 % 0xFFFFFF:06x}}}"
+                    for i in range(rng.randint(100, 300)))
+    script = ",".join(f'"k{i}":"{hashlib.md5(f"{url}{i}".encode()).hexdigest()}"'
+                      for i in range(rng.randint(700, 2300)))
+    paragraphs = "".join(f"<p>{escape(p)}</p>" for p in body)
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)} | Gazette {host}</title>'
+            f'<link rel="canonical" href="{url}"><meta property="og:title" content="{escape(title)}">'
+            f'<script type="application/ld+json">{{"@type":"NewsArticle","headline":"{escape(title)}",'
+            f'"datePublished":"{published.isoformat()}","author":{{"name":"Staff reporter"}}}}</script>'
+            f"<style>{style}</style><script>var config={{{script}}};</script></head><body>"
+            f'<header><nav><ul>{nav}</ul></nav><form><input name="q"></form></header>'
+            f'<main><article><h1>{escape(title)}</h1><p class="byline">By Staff reporter</p>'
+            f'<time datetime="{published.isoformat()}">{published:%d %B %Y}</time>{paragraphs}</article>'
+            f'<aside><h2>More from the Gazette</h2><div class="grid">{cards}</div></aside></main>'
+            f"<footer><ul>{footer}</ul><p>All rights reserved.</p></footer></body></html>")
+
+
+def _card(rng: random.Random) -> str:
+    number = rng.randint(0, 99999)
+    return (f'<div class="card"><a class="thumb" href="/news/{number:06d}"><img src="/img/{number}.jpg" '
+            f'alt="" width="320" height="180"></a><div class="meta"><span class="section">{rng.choice(SECTIONS)}</span>'
+            f'<h3><a href="/news/{number:06d}">{_headline(rng, number)}</a></h3>'
+            f'<p class="teaser">{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(CLAIMS)}.</p>'
+            f'<span class="time">{rng.randint(1, 23)} hours ago</span></div></div>')
+
+
+class Counters:
+    """Requests the server saw, shared with the benchmark process."""
+
+    def __init__(self, context: multiprocessing.context.BaseContext):
+        self.feeds, self.feeds_unchanged = context.Value("i", 0), context.Value("i", 0)
+        self.pages, self.robots = context.Value("i", 0), context.Value("i", 0)
+
+    def total(self) -> int:
+        return self.feeds.value + self.pages.value + self.robots.value
+
+    @staticmethod
+    def bump(counter) -> None:
+        with counter.get_lock():
+            counter.value += 1
+
+
+def serve(layout: Layout, latency_ms: float, counters: Counters, ready) -> None:
+    """Run in its own process: one threaded server per host, forever."""
+    servers = []
+    for index in range(layout.hosts):
+        handler = type("Handler", (_Handler,), {"root": layout.root / f"host-{index}",
+                                                "latency": latency_ms / 1000, "counters": counters})
+        server = ThreadingHTTPServer((layout.host(index), layout.port), handler)
+        server.daemon_threads = True
+        servers.append(server)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    ready.set()
+    threading.Event().wait()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    root: Path
+    latency: float
+    counters: Counters
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        time.sleep(self.latency)
+        if self.path == "/robots.txt":
+            Counters.bump(self.counters.robots)
+            return self._send(200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
+        if self.path == "/feed.xml":
+            return self._feed()
+        if self.path.startswith("/news/"):
+            Counters.bump(self.counters.pages)
+            page = self.root / f"{self.path.rsplit('/', 1)[-1]}.html"
+            if page.is_file():
+                return self._send(200, page.read_bytes(), "text/html; charset=utf-8")
+        self._send(404, b"not here", "text/plain")
+
+    def _feed(self) -> None:
+        Counters.bump(self.counters.feeds)
+        body = (self.root / "feed.xml").read_bytes()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        if self.headers.get("If-None-Match") == etag:
+            Counters.bump(self.counters.feeds_unchanged)
+            return self._send(304, b"", None, {"ETag": etag})
+        self._send(200, body, "application/rss+xml", {"ETag": etag})
+
+    def _send(self, status: int, body: bytes, content_type: str | None, extra: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class Newsroom:
+    """The generated newsroom served from a child process, as a context manager."""
+
+    def __init__(self, layout: Layout, latency_ms: float):
+        context = multiprocessing.get_context("spawn")
+        self.layout, self.counters = layout, Counters(context)
+        ready = context.Event()
+        self.process = context.Process(target=serve, args=(layout, latency_ms, self.counters, ready), daemon=True)
+        self.process.start()
+        if not ready.wait(30):
+            raise RuntimeError("the generated newsroom did not start within 30 s")
+
+    def __enter__(self) -> Newsroom:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        self.process.join(10)
+
+    def sources(self) -> list[dict]:
+        return [{"name": f"gazette-{h}", "url": self.layout.feed_url(h)} for h in range(self.layout.hosts)]

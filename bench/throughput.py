@@ -1,0 +1,163 @@
+"""Throughput of the real ingest flow against a generated newsroom, next to the CPU ceiling
+and the naive loop a user would write first.
+
+    .venv/bin/python bench/throughput.py --articles 2000 --hosts 20 --latency-ms 100
+
+It generates N pages over H hosts (bench/newsroom.py), serves them on loopback with L ms
+of latency per request, starts a local Prefect server, and runs `newsdesk run --all` into
+a temporary warehouse twice (the second time nothing has changed). Figures:
+- run time: the flow's own start-to-finish time from the `runs` ledger (process start-up
+  and Prefect's client import are printed separately as process wall time);
+- extraction CPU: extract.article on a sample of the same pages, in this process;
+- ceiling: usable cores / extraction CPU per page; efficiency: achieved / ceiling;
+- peak RSS: the run's whole process tree (the CLI and its extractor workers), sampled
+  every 50 ms; the Prefect server and the newsroom are separate processes and not counted;
+- requests: as counted by the newsroom's server.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import naive, newsroom  # noqa: E402
+from flows import extract, extractpool  # noqa: E402
+
+EXTRACTION_SAMPLE = 80
+
+
+def main() -> None:
+    args = _arguments()
+    work = Path(tempfile.mkdtemp(prefix="newsdesk-throughput-"))
+    print(f"generating {args.articles} pages over {args.hosts} hosts in {work} ...", flush=True)
+    layout = newsroom.generate(work / "site", args.articles, args.hosts, _free_port())
+    sizes = [p.stat().st_size for p in (work / "site").glob("host-*/*.html")]
+    print(f"pages: {len(sizes)}, {sum(sizes) / len(sizes) / 1024:.0f} KiB average "
+          f"({min(sizes) / 1024:.0f}-{max(sizes) / 1024:.0f} KiB)")
+    cpu_ms = _extraction_cpu_ms(layout, args.articles)
+    cores = extractpool.workers()
+    ceiling = cores / (cpu_ms / 1000)
+    print(f"extraction CPU: {cpu_ms:.1f} ms/page on {EXTRACTION_SAMPLE} of these pages; "
+          f"{cores} cores -> ceiling {ceiling:.1f} articles/s", flush=True)
+
+    from flows.serve import local_prefect_server
+    with newsroom.Newsroom(layout, args.latency_ms) as room, local_prefect_server(_free_port()) as api:
+        sources = _write_sources(work, room, args)
+        first = _run(sources, api, room)
+        second = _run(sources, api, room)
+        subset = naive.measure(room.sources(), args.naive_articles, work / "naive.duckdb")
+    rate = first["articles_new"] / first["run_s"]
+    print()
+    print(f"settings: per-host concurrency {args.per_host}, min delay {args.min_delay}s, latency {args.latency_ms} ms")
+    _table([
+        ("first run: articles loaded", f"{first['articles_new']}"),
+        ("first run: run time (flow)", f"{first['run_s']:.1f} s   (process wall {first['wall_s']:.1f} s)"),
+        ("first run: articles/s", f"{rate:.1f}"),
+        ("extraction CPU ms/page", f"{cpu_ms:.1f}"),
+        ("CPU ceiling (cores / extraction)", f"{ceiling:.1f} articles/s ({cores} cores)"),
+        ("efficiency (achieved / ceiling)", f"{rate / ceiling:.2f}"),
+        ("peak RSS (run + extractor workers)", f"{first['peak_rss_mb']:.0f} MB"),
+        ("first run: requests made", f"{first['requests']}"),
+        ("re-run: requests made", f"{second['requests']} ({second['feeds_unchanged']} feeds answered 304)"),
+        ("re-run: pages fetched", f"{second['pages_fetched']}"),
+        ("re-run: run time (flow)", f"{second['run_s']:.1f} s   (process wall {second['wall_s']:.1f} s)"),
+        ("naive loop: articles", f"{subset.articles} in {subset.seconds:.1f} s"),
+        ("naive loop: articles/s", f"{subset.rate:.2f}"),
+        ("speed ratio (ours / naive)", f"{rate / subset.rate:.1f}x"),
+    ])
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=2000, help="article pages to generate (N)")
+    parser.add_argument("--hosts", type=int, default=20, help="hosts, one feed each (H)")
+    parser.add_argument("--latency-ms", type=float, default=100, help="latency added to every request (L)")
+    parser.add_argument("--naive-articles", type=int, default=60, help="articles for the naive baseline")
+    parser.add_argument("--per-host", type=int, default=4, help="settings.per_host_concurrency")
+    parser.add_argument("--min-delay", type=float, default=0.1, help="settings.min_delay_seconds")
+    return parser.parse_args()
+
+
+def _extraction_cpu_ms(layout: newsroom.Layout, articles: int) -> float:
+    sample = [layout.page_path(n % layout.hosts, n) for n in range(0, articles, max(1, articles // EXTRACTION_SAMPLE))]
+    sample = sample[:EXTRACTION_SAMPLE]
+    extract.article(sample[0].read_bytes(), "http://127.0.0.2/", {}, None, 0)  # imports and caches warmed
+    pages = [p.read_bytes() for p in sample]
+    started = time.process_time()
+    for page in pages:
+        extract.article(page, "http://127.0.0.2/news/1", {"content-type": "text/html; charset=utf-8"}, None, 0)
+    return (time.process_time() - started) / len(pages) * 1000
+
+
+def _write_sources(work: Path, room: newsroom.Newsroom, args: argparse.Namespace) -> Path:
+    per_feed = args.articles // args.hosts + 1
+    settings = {"warehouse": str(work / "news.duckdb"), "allow_private_networks": True,
+                "concurrency": 32, "per_host_concurrency": args.per_host, "min_delay_seconds": args.min_delay,
+                "max_entries_per_poll": per_feed, "max_feed_bytes": 50_000_000}
+    path = work / "sources.yaml"
+    path.write_text(yaml.safe_dump({"settings": settings, "sources": room.sources()}, sort_keys=False))
+    return path
+
+
+def _run(sources: Path, api: str, room: newsroom.Newsroom) -> dict:
+    before = (room.counters.total(), room.counters.feeds_unchanged.value)
+    env = {**os.environ, "PREFECT_API_URL": api, "PYTHONPATH": str(ROOT)}
+    started = time.monotonic()
+    run = subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "--all", "--sources", str(sources)],
+                           cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while run.poll() is None:
+        peak = max(peak, _tree_rss(run.pid))
+        time.sleep(0.05)
+    wall = time.monotonic() - started
+    if run.returncode != 0:
+        raise SystemExit(f"newsdesk run exited {run.returncode}:\n{run.stderr.read()[-3000:]}")
+    with duckdb.connect(str(yaml.safe_load(sources.read_text())["settings"]["warehouse"]), read_only=True) as con:
+        run_s, articles_new, pages_fetched = con.execute(
+            "SELECT epoch(finished_at - started_at), articles_new, pages_fetched FROM runs "
+            "ORDER BY started_at DESC LIMIT 1").fetchone()
+    return {"wall_s": wall, "run_s": run_s, "articles_new": articles_new, "pages_fetched": pages_fetched,
+            "peak_rss_mb": peak / 1024 / 1024, "requests": room.counters.total() - before[0],
+            "feeds_unchanged": room.counters.feeds_unchanged.value - before[1]}
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        pending.extend(int(child) for child in children)
+    return total
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _table(rows: list[tuple[str, str]]) -> None:
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Extraction in worker processes: trafilatura is CPU-bound Python, so threads would share
+one core and stall the event loop that fetches pages. One pool per process, sized to the
+cores, started on first use and reused by later runs in the same process."""
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from flows import extract
+from flows.records import Article, FeedEntry
+
+log = logging.getLogger(__name__)
+
+_pool: ProcessPoolExecutor | None = None
+
+
+def workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def warm() -> None:
+    """Start the workers now (importing trafilatura takes them a second or two), so they
+    are ready when the first pages arrive."""
+    pool = _shared()
+    for _ in range(workers()):
+        pool.submit(_ready)
+
+
+async def article(body: bytes, url: str, headers: dict[str, str], entry: FeedEntry | None,
+                  min_body_chars: int) -> Article:
+    """extract.article in a worker process; raises extract.ExtractionFailed like it does.
+    A worker that dies (a crash in a C library) is replaced and the page tried once more."""
+    try:
+        found, failure = await _in_pool(body, url, headers, entry, min_body_chars)
+    except BrokenProcessPool:
+        try:
+            found, failure = await _in_pool(body, url, headers, entry, min_body_chars)
+        except BrokenProcessPool:
+            raise extract.ExtractionFailed("the extractor process died on this page") from None
+    if failure is not None:
+        raise extract.ExtractionFailed(failure)
+    return found
+
+
+async def _in_pool(*args) -> tuple[Article | None, str | None]:
+    pool = _shared()
+    try:
+        return await asyncio.get_running_loop().run_in_executor(pool, _extract, *args)
+    except BrokenProcessPool:
+        _replace(pool)
+        raise
+
+
+def _shared() -> ProcessPoolExecutor:
+    global _pool
+    if _pool is None:
+        # Not plain fork: the parent runs threads (Prefect, asyncio) that a fork would copy
+        # mid-flight. A fork server imports the extractor once and forks clean workers from it.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        _pool = ProcessPoolExecutor(workers(), mp_context=context)
+    return _pool
+
+
+def _replace(broken: ProcessPoolExecutor) -> None:
+    global _pool
+    if _pool is broken:
+        log.warning("an extractor process died; starting a new pool")
+        broken.shutdown(wait=False, cancel_futures=True)
+        _pool = None
+
+
+@atexit.register
+def _shutdown() -> None:
+    if _pool is not None:
+        _pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _ready() -> None:
+    """Runs in a worker: importing this module imported the extractor."""
+
+
+def _extract(body: bytes, url: str, headers: dict[str, str], entry: FeedEntry | None,
+             min_body_chars: int) -> tuple[Article | None, str | None]:
+    try:
+        return extract.article(body, url, headers, entry, min_body_chars), None
+    except extract.ExtractionFailed as exc:
+        return None, str(exc)

@@ -1,0 +1,95 @@
+"""The throughput path at small N: pages streamed through the extractor processes and loaded
+in several transactions, staged Parquet batches, and the same run on a Dask cluster."""
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+import duckdb
+import pytest
+
+from flows import staging
+from flows.records import Article, EntryRef, FeedEntry, Page, PageJob, PageResult
+from tests.conftest import ROOT, run_ingest, write_sources
+
+NOW = datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc)
+
+
+def scalar(db, sql: str):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchone()[0]
+
+
+def test_staged_batch_reads_back_equal(tmp_path):
+    entry = FeedEntry("https://n.example/a?utm_source=x", "g-1", "Ferry returns", NOW, None,
+                      ("A. Writer",), ("transport",), "The ferry is back.")
+    job = PageJob("https://n.example/a", (EntryRef("herald", "k1"), EntryRef("courier", "k2")), entry, 2)
+    article = Article("https://n.example/a", "https://n.example/a", "Ferry returns", ("A. Writer",), NOW,
+                      "json-ld", None, "en", "Herald", "The ferry.", ("transport",), None,
+                      "The ferry is back on its winter timetable.", 8, "abc123", "newsdesk-1")
+    page = Page("https://n.example/a", "https://n.example/a", 200, {"content-type": "text/html"},
+                b"<html>\xe2\x82\xac</html>", NOW)
+    failed = PageResult(PageJob("https://n.example/b", (EntryRef("herald", "k3"),)),
+                        Page("https://n.example/b", None, None, error="timeout", error_kind="timeout",
+                             transient=True, retry_after=30.0), failed_stage="fetch", error="timeout")
+    results = [PageResult(job, page, article), failed]
+    assert staging.read(staging.write(results, tmp_path / "batch.parquet")) == results
+    assert not list(tmp_path.glob("*.partial"))
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_many_batches_stream_into_several_loads_and_lose_nothing(tmp_path, newsroom, monkeypatch):
+    from flows import ingest
+
+    monkeypatch.setattr(ingest, "PAGE_BATCH_SIZE", 4)
+    monkeypatch.setattr(ingest, "BATCHES_IN_FLIGHT", 2)
+    monkeypatch.setattr(ingest, "LOAD_EVERY", 10)
+    path = write_sources(tmp_path, newsroom.sources())
+    summary = run_ingest(path)
+    expected = newsroom.expected()
+    db = tmp_path / "news.duckdb"
+    assert summary.total("articles_new") == expected.distinct_articles
+    assert scalar(db, "SELECT count(*) FROM articles") == expected.distinct_articles
+    # Several page transactions: their articles carry the run id, but load times differ.
+    assert scalar(db, "SELECT count(DISTINCT first_seen_at) FROM article_urls") >= 6
+    assert scalar(db, "SELECT count(*) FROM feed_entries WHERE entry_key NOT IN "
+                      "(SELECT entry_key FROM entry_articles) AND entry_key NOT IN "
+                      "(SELECT entry_key FROM fetch_queue)") == 0
+    assert scalar(db, "SELECT pages_fetched FROM runs") == summary.pages_fetched > 0
+
+
+def test_run_on_a_two_worker_dask_cluster(tmp_path, newsroom, prefect_env):
+    """Batches run as Prefect tasks on a LocalCluster and come back as staged Parquet."""
+    path = write_sources(tmp_path, newsroom.sources(), dask={"workers": 2})
+    run = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--all", "--sources", str(path)],
+                         cwd=ROOT, env=prefect_env, capture_output=True, text=True, timeout=240)
+    assert run.returncode == 0, run.stderr[-3000:]
+    db = tmp_path / "news.duckdb"
+    assert scalar(db, "SELECT count(*) FROM articles") == newsroom.expected().distinct_articles
+    assert not list((tmp_path / "staging").rglob("*.parquet"))
+    flow_run_id = scalar(db, "SELECT flow_run_id FROM runs")
+    pages = scalar(db, "SELECT pages_fetched FROM runs")
+    assert _task_names(flow_run_id).count("fetch-and-extract-staged") == -(-pages // 25)
+
+
+def test_dask_without_a_prefect_server_is_refused(tmp_path, newsroom, prefect_env):
+    env = {k: v for k, v in prefect_env.items() if k != "PREFECT_API_URL"}
+    path = write_sources(tmp_path, newsroom.sources(), dask={"workers": 2})
+    run = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--all", "--sources", str(path)],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert "settings.dask needs a Prefect server" in run.stderr
+    assert newsroom.requests == []
+
+
+def _task_names(flow_run_id: str) -> list[str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    async def names() -> list[str]:
+        async with get_client() as client:
+            runs = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+            return [run.name.rsplit("-", 1)[0] for run in runs]
+    return asyncio.run(names())
