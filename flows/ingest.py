@@ -27,6 +27,7 @@ from prefect.artifacts import acreate_table_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.futures import as_completed  # noqa: E402
 from prefect.runtime import flow_run  # noqa: E402
+from prefect.utilities.annotations import quote  # noqa: E402
 
 import warehouse  # noqa: E402
 from flows import config as configuration  # noqa: E402
@@ -122,13 +123,14 @@ def _fetcher(settings: configuration.Settings, sources: Sequence[Source],
 
 
 @task(name="load-pages", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-async def load_pages(path: Path, lock_wait: float, run_id: str, plan: pipeline.Plan,
+async def load_pages(path: Path, lock_wait: float, run_id: str, entries: Sequence[pipeline.KeyedEntry],
                      results: Sequence[PageResult]) -> pipeline.Tally:
-    """Resolve a batch of pages against the warehouse and write it in one transaction."""
-    return await asyncio.to_thread(_write_pages, path, lock_wait, run_id, plan, results)
+    """Resolve a batch of pages against the warehouse and write it, with the new feed
+    entries behind them, in one transaction."""
+    return await asyncio.to_thread(_write_pages, path, lock_wait, run_id, entries, results)
 
 
-def _write_pages(path: Path, lock_wait: float, run_id: str, plan: pipeline.Plan,
+def _write_pages(path: Path, lock_wait: float, run_id: str, entries: Sequence[pipeline.KeyedEntry],
                  results: Sequence[PageResult]) -> pipeline.Tally:
     extracted = [r for r in results if r.article]
     with warehouse.writing(path, lock_wait) as con:
@@ -136,8 +138,7 @@ def _write_pages(path: Path, lock_wait: float, run_id: str, plan: pipeline.Plan,
             results,
             reads.articles_by_url(con, (u for r in extracted for u in dedup.urls_of(r))),
             reads.articles_by_hash(con, (r.article.content_hash for r in extracted)))
-        tables = pipeline.batch_tables(run_id, results, resolution, pipeline.entries_of(results, plan),
-                                       datetime.now(timezone.utc))
+        tables = pipeline.batch_tables(run_id, results, resolution, entries, datetime.now(timezone.utc))
         store.load(con, tables, resolved_retries=[r.job.url for r in extracted])
     return pipeline.batch_tally(results, resolution)
 
@@ -205,7 +206,8 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
         robots_rows = [{"host": host, "fetched_at": started, "status": status, "body": body}
                        for host, (status, body) in fetcher.robots_fetched.items()]
     draft = RunSummary(run_id, started, started, "ok", (), 0, requests_made, str(path))
-    summary = record_run(path, lock_wait, draft, config.sources, polls, states, plan,
+    # quote(): Prefect would otherwise walk every entry of these looking for futures
+    summary = record_run(path, lock_wait, draft, config.sources, quote(polls), quote(states), quote(plan),
                          tally + pipeline.known_links_tally(plan), robots_rows)
     return await _finish(logger, summary)
 
@@ -276,7 +278,7 @@ class _PageStream:
                        min_body_chars: int) -> None:
         async with slots:  # held until the batch is queued for loading: that is the back-pressure
             try:
-                results: list[PageResult] | BaseException = await fetch_and_extract(fetcher, batch, min_body_chars)
+                results: list[PageResult] | BaseException = await fetch_and_extract(fetcher, quote(batch), min_body_chars)
             except Exception as exc:
                 results = exc
             await self.done.put(results)
@@ -292,7 +294,8 @@ class _PageStream:
             _say(self.logger, f"pages done: {seen}/{total}")
             if len(pending) >= LOAD_EVERY or index == len(self.batches) - 1:
                 _say(self.logger, f"loading {len(pending)} pages into {self.path}")
-                tally += await load_pages(self.path, self.lock_wait, self.run_id, self.plan, pending)
+                entries = pipeline.entries_of(pending, self.plan)
+                tally += await load_pages(self.path, self.lock_wait, self.run_id, quote(entries), quote(pending))
                 pending = []
         return tally
 
