@@ -25,7 +25,7 @@ from prefect.runtime import flow_run  # noqa: E402
 
 import warehouse  # noqa: E402
 from flows import config as configuration  # noqa: E402
-from flows import dedup, extract, feeds, pipeline, schedule, urls  # noqa: E402
+from flows import dedup, extract, feeds, neardup, pipeline, schedule, urls  # noqa: E402
 from flows.http import Fetcher  # noqa: E402
 from flows.records import PageJob, PageResult, RunSummary, Source  # noqa: E402
 from warehouse import reads, store  # noqa: E402
@@ -102,7 +102,7 @@ def load(path: Path, lock_wait: float, draft: RunSummary, sources: Sequence[Sour
         tables = pipeline.run_tables(summary, sources, polls, states, plan, results, resolution)
         tables["runs"] = [pipeline.run_row(summary, _flow_run_id())]
         tables["robots_txt"] = robots_rows
-        store.load(con, tables, resolved_retries=[r.job.url for r in extracted])
+        store.load(con, tables, resolved_retries=[r.job.url for r in extracted], stories=neardup.StoryRules())
     return summary
 
 
