@@ -18,6 +18,7 @@ import pyarrow as pa
 # Per new article, only the candidates sharing the most band keys are verified: a story
 # run by hundreds of outlets (or boilerplate shared across a site) costs no more than this.
 MAX_CANDIDATES = 20
+_ID_CHUNK = 500
 
 
 class StoryMatcher(Protocol):
@@ -38,7 +39,7 @@ def assign(con: duckdb.DuckDBPyConnection, articles: Sequence[Mapping[str, Any]]
            matcher: StoryMatcher | None) -> dict[str, str]:
     """Set story_id on the given article rows (article_id, body; in load order) that have none
     yet; without a matcher each is its own story. Returns article_id -> story_id."""
-    new = _without_story(con, articles)
+    new = _without_story(con, articles) if articles else {}
     if not new:
         return {}
     candidates: dict[str, list[Candidate]] = {}
@@ -89,21 +90,31 @@ def _candidates(con: duckdb.DuckDBPyConnection, bands: pa.Table) -> dict[str, li
     """Other articles sharing a band key with each new article (the best MAX_CANDIDATES)."""
     con.register("new_bands", bands)
     try:
-        rows = con.execute("""
-            WITH hits AS (
-                SELECT n.article_id AS new_id, b.article_id AS old_id, count(*) AS shared_bands
-                FROM new_bands n JOIN story_bands b USING (band_key)
-                WHERE b.article_id <> n.article_id
-                GROUP BY new_id, old_id
-                QUALIFY row_number() OVER (PARTITION BY new_id ORDER BY shared_bands DESC, old_id) <= ?
-            )
-            SELECT h.new_id, a.article_id, a.story_id, a.body, a.fetched_at
-            FROM hits h JOIN articles a ON a.article_id = h.old_id""", [MAX_CANDIDATES]).fetchall()
+        hits = con.execute("""
+            SELECT n.article_id AS new_id, b.article_id AS old_id, count(*) AS shared_bands
+            FROM new_bands n JOIN story_bands b USING (band_key)
+            WHERE b.article_id <> n.article_id
+            GROUP BY new_id, old_id
+            QUALIFY row_number() OVER (PARTITION BY new_id ORDER BY shared_bands DESC, old_id) <= ?""",
+                           [MAX_CANDIDATES]).fetchall()
     finally:
         con.unregister("new_bands")
+    stored = _articles(con, sorted({old_id for _, old_id, _ in hits}))
     found: dict[str, list[Candidate]] = {}
-    for new_id, *candidate in rows:
-        found.setdefault(new_id, []).append(Candidate(*candidate))
+    for new_id, old_id, _ in hits:
+        found.setdefault(new_id, []).append(stored[old_id])
+    return found
+
+
+def _articles(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> dict[str, Candidate]:
+    """Candidates by id. A constant IN list is filtered inside the scan, so only the rows asked
+    for have their body read; a join would read every body in the table."""
+    found = {}
+    for start in range(0, len(article_ids), _ID_CHUNK):
+        chunk = article_ids[start:start + _ID_CHUNK]
+        rows = con.execute("SELECT article_id, story_id, body, fetched_at FROM articles "
+                           f"WHERE article_id IN ({', '.join('?' * len(chunk))})", chunk).fetchall()
+        found.update((row[0], Candidate(*row)) for row in rows)
     return found
 
 
