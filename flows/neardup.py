@@ -78,10 +78,13 @@ def _word_hash(word: str) -> int:
 
 @lru_cache(maxsize=8)
 def _permutations(count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Fixed (a, b) pairs for (a*x + b) mod 2^61-1: the same in every process, so stored keys stay valid."""
-    seed = np.random.default_rng(20261127)
-    return (seed.integers(1, int(_MERSENNE), count, dtype=np.uint64),
-            seed.integers(0, int(_MERSENNE), count, dtype=np.uint64))
+    """(a, b) pairs for (a*x + b) mod 2^61-1, derived from hashlib rather than a random
+    generator, so they stay the same across processes and library versions (keys are stored)."""
+    def draw(name: str, low: int) -> np.ndarray:
+        values = [low + _word_hash(f"{name}{index}") % (int(_MERSENNE) - low) for index in range(count)]
+        return np.array(values, dtype=np.uint64)
+
+    return draw("minhash-a", 1), draw("minhash-b", 0)
 
 
 def _minhash(shingles: np.ndarray, count: int) -> np.ndarray:
