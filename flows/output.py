@@ -105,7 +105,8 @@ def health_table(names: list[str], rows: list[tuple]) -> Table:
         table.add_column(_HEALTH_HEADERS.get(name, name), footer=footer, no_wrap=name != "last_error",
                          style="red" if name == "last_error" else None)
     for row in rows:
-        table.add_row(*(_health_cell(name, value) for name, value in zip(names, row)))
+        table.add_row(*(", ".join(value) if isinstance(value, list) else _health_cell(name, value)
+                        for name, value in zip(names, row)))
     return table
 
 
@@ -118,5 +119,6 @@ def stories_table(names: list[str], rows: list[tuple]) -> Table:
         table.add_column(headers.get(name, name), justify="right" if name in ("sources", "articles") else "left",
                          no_wrap=name not in ("headline", "source_names"))
     for row in rows:
-        table.add_row(*(_health_cell(name, value) for name, value in zip(names, row)))
+        table.add_row(*(", ".join(value) if isinstance(value, list) else _health_cell(name, value)
+                        for name, value in zip(names, row)))
     return table
