@@ -5,6 +5,7 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -209,6 +210,28 @@ def stats(sources: SourcesOpt = None, db: DbOpt = None,
     out.print(output.health_table(names, rows))
 
 
+@app.command()
+def stories(since: Annotated[datetime | None, typer.Option(
+                formats=["%Y-%m-%d"], help="Only stories with a copy seen on or after this day (UTC).")] = None,
+            limit: Annotated[int, typer.Option(min=1, help="How many stories to show.")] = 20,
+            sources: SourcesOpt = None, db: DbOpt = None,
+            format: Annotated[output.Format, typer.Option("--format", "-f", help="Output format.")] = output.Format.table) -> None:
+    """The biggest stories: each article grouped with its copies at other outlets.
+
+    A copy is an exact duplicate (the same article under another URL) or a near-duplicate:
+    rewritten in places, trimmed, expanded, or only the lead. Stories are ranked by how many
+    outlets ran them, then by copies. Every story, with all columns, is the view v_stories.
+    """
+    from warehouse import reads
+
+    since_utc = since.replace(tzinfo=timezone.utc) if since else None
+    names, rows = _read(_warehouse_path(sources, db), lambda con: reads.biggest_stories(con, since_utc, limit))
+    if format is not output.Format.table:
+        output.render(names, rows, format)
+        return
+    out.print(output.stories_table(names, rows))
+
+
 @sources_app.command("list")
 def sources_list(sources: SourcesOpt = None) -> None:
     """Show the configured sources."""
@@ -317,15 +340,23 @@ def _print_query(path: Path, sql: str, format: output.Format) -> None:
 
 
 def _fetch(path: Path, sql: str) -> tuple[list[str], list[tuple]]:
+    def run(con: Any) -> tuple[list[str], list[tuple]]:
+        cursor = con.execute(sql)
+        names = [c[0] for c in cursor.description] if cursor.description else []
+        return names, cursor.fetchall()
+
+    return _read(path, run)
+
+
+def _read(path: Path, query: Callable[[Any], tuple[list[str], list[tuple]]]) -> tuple[list[str], list[tuple]]:
+    """Run a read on the warehouse opened read-only, turning its failures into clean exits."""
     import duckdb
 
     import warehouse
 
     try:
         with warehouse.reading(path) as con:
-            cursor = con.execute(sql)
-            names = [c[0] for c in cursor.description] if cursor.description else []
-            return names, cursor.fetchall()
+            return query(con)
     except (FileNotFoundError, warehouse.WarehouseBusy) as exc:
         raise _fail(str(exc)) from None
     except duckdb.Error as exc:

@@ -31,7 +31,7 @@ from prefect.utilities.annotations import quote  # noqa: E402
 
 import warehouse  # noqa: E402
 from flows import config as configuration  # noqa: E402
-from flows import dedup, extract, extractpool, feeds, pipeline, schedule, staging, urls  # noqa: E402
+from flows import dedup, extract, extractpool, feeds, neardup, pipeline, schedule, staging, urls  # noqa: E402
 from flows.http import Fetcher  # noqa: E402
 from flows.records import PageJob, PageResult, RunSummary, Source  # noqa: E402
 from warehouse import reads, store  # noqa: E402
@@ -139,7 +139,7 @@ def _write_pages(path: Path, lock_wait: float, run_id: str, entries: Sequence[pi
             reads.articles_by_url(con, (u for r in extracted for u in dedup.urls_of(r))),
             reads.articles_by_hash(con, (r.article.content_hash for r in extracted)))
         tables = pipeline.batch_tables(run_id, results, resolution, entries, datetime.now(timezone.utc))
-        store.load(con, tables, resolved_retries=[r.job.url for r in extracted])
+        store.load(con, tables, resolved_retries=[r.job.url for r in extracted], stories=neardup.StoryRules())
     return pipeline.batch_tally(results, resolution)
 
 

@@ -105,5 +105,20 @@ def health_table(names: list[str], rows: list[tuple]) -> Table:
         table.add_column(_HEALTH_HEADERS.get(name, name), footer=footer, no_wrap=name != "last_error",
                          style="red" if name == "last_error" else None)
     for row in rows:
-        table.add_row(*(_health_cell(name, value) for name, value in zip(names, row)))
+        table.add_row(*(", ".join(value) if isinstance(value, list) else _health_cell(name, value)
+                        for name, value in zip(names, row)))
+    return table
+
+
+def stories_table(names: list[str], rows: list[tuple]) -> Table:
+    """The biggest stories: outlets and copies, first and last seen, headline, who ran it."""
+    headers = {"sources": "outlets", "articles": "copies", "first_seen": "first seen",
+               "last_seen": "last seen", "source_names": "run by", "story_id": "story"}
+    table = Table(title="biggest stories (times in UTC)")
+    for name in names:
+        table.add_column(headers.get(name, name), justify="right" if name in ("sources", "articles") else "left",
+                         no_wrap=name not in ("headline", "source_names"))
+    for row in rows:
+        table.add_row(*(", ".join(value) if isinstance(value, list) else _health_cell(name, value)
+                        for name, value in zip(names, row)))
     return table

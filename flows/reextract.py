@@ -14,7 +14,7 @@ from pathlib import Path
 import zstandard
 
 import warehouse
-from flows import extract, pipeline
+from flows import extract, neardup, pipeline
 from warehouse import reads, store
 
 CHUNK = 500
@@ -42,7 +42,7 @@ def reextract(db: Path, source: str | None, since: datetime | None, min_body_cha
             updates += _extract_chunk(rows, min_body_chars, report)
             log.info("re-extracted %d pages", report.pages)
         with warehouse.writing(db) as con:
-            report.changed = store.update_articles(con, updates)
+            report.changed = store.update_articles(con, updates, stories=neardup.StoryRules())
     return report
 
 

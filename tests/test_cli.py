@@ -145,3 +145,16 @@ def test_stats_shows_source_health_as_a_table_and_as_json(small_warehouse):
     assert "total" in table.stdout
     row = json.loads(newsdesk("stats", "--db", str(small_warehouse), "--format", "json").stdout)
     assert row["source"] == "herald" and row["consecutive_failures"] == 3 and row["articles_total"] == 0
+
+
+def test_stories_lists_the_biggest_first_and_filters_by_day(tmp_path):
+    from tests.test_stories import BODY, STORY, THIRD_STORY, article, load
+
+    db = tmp_path / "w.duckdb"
+    load(db, article(1, "gazette", BODY, "Estuary ferry to stop for six weeks"), article(2, "post", THIRD_STORY))
+    load(db, article(30, "courier", STORY[0]))
+    lines = newsdesk("stories", "--db", str(db), "--format", "json").stdout.splitlines()
+    assert [json.loads(line)["source_names"] for line in lines] == [["courier", "gazette"], ["post"]]
+    assert json.loads(lines[0])["headline"] == "Estuary ferry to stop for six weeks"
+    recent = newsdesk("stories", "--db", str(db), "--since", "2026-11-21", "--limit", "1")
+    assert recent.returncode == 0 and "Estuary ferry" in recent.stdout and "courier, gazette" in recent.stdout

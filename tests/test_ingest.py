@@ -50,6 +50,17 @@ def test_syndicated_exact_copies_are_one_article_with_url_aliases(warehouse_of, 
     assert scalar(db, "SELECT count(*) FROM article_urls WHERE article_id = ?", ids[0][0]) >= len(syndicated)
 
 
+def test_wire_story_is_one_story_in_v_stories_with_every_outlet_and_cut_copy(warehouse_of, newsroom):
+    _, db, _ = warehouse_of
+    [(wire_articles, outlets)] = newsroom.expected().wire_stories.values()
+    assert wire_articles == 3, "one article for the exact copies, one each for the cut copies"
+    story = scalar(db, "SELECT a.story_id FROM article_urls u JOIN articles a USING (article_id) WHERE u.url = ?",
+                   newsroom.expected().syndicated_urls[0])
+    found = rows(db, "SELECT articles, sources, source_names FROM v_stories WHERE story_id = ?", story)
+    assert found == [(wire_articles, len(outlets), list(outlets))]
+    assert scalar(db, "SELECT count(*) FROM v_stories") == scalar(db, "SELECT count(*) FROM articles") - 2
+
+
 def test_story_in_two_feeds_and_tracking_variants_are_one_article(warehouse_of):
     _, db, _ = warehouse_of
     shared = rows(db, "SELECT ea.article_id, count(DISTINCT e.source) FROM entry_articles ea "

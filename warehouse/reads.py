@@ -61,6 +61,18 @@ def stored_pages(con: duckdb.DuckDBPyConnection, source: str | None, since: date
     return _dicts(cursor)
 
 
+def biggest_stories(con: duckdb.DuckDBPyConnection, since: datetime | None,
+                    limit: int) -> tuple[list[str], list[tuple]]:
+    """Stories seen since `since` (any copy), most outlets first, then most copies, then latest."""
+    cursor = con.execute("""
+        SELECT sources, articles, first_seen, last_seen, headline, source_names, story_id
+        FROM v_stories
+        WHERE CAST(? AS TIMESTAMPTZ) IS NULL OR last_seen >= ?
+        ORDER BY sources DESC, articles DESC, last_seen DESC, story_id
+        LIMIT ?""", [since, since, limit])
+    return [column[0] for column in cursor.description], cursor.fetchall()
+
+
 def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]

@@ -12,6 +12,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from warehouse import stories as story_ids
+
 Rows = Sequence[Mapping[str, Any]]
 
 # table -> (conflict target, columns updated on conflict; empty = DO NOTHING)
@@ -36,10 +38,12 @@ LOAD_ORDER = tuple(_UPSERTS)
 
 
 def load(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Rows],
-         resolved_retries: Sequence[str] = ()) -> dict[str, int]:
+         resolved_retries: Sequence[str] = (), stories: story_ids.StoryMatcher | None = None) -> dict[str, int]:
     """Write one run's rows in a single transaction; returns rows written per table.
 
-    `resolved_retries` are fetch_queue URLs that produced an article this run.
+    `resolved_retries` are fetch_queue URLs that produced an article this run. New articles
+    get a story id in the same transaction: that of a near-duplicate `stories` finds, else
+    their own.
     """
     unknown = set(tables) - set(_UPSERTS)
     if unknown:
@@ -51,6 +55,7 @@ def load(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Rows],
             rows = tables.get(table) or ()
             if rows:
                 written[table] = _upsert(con, table, rows)
+        story_ids.assign(con, tables.get("articles") or (), stories)
         if resolved_retries:
             con.register("resolved_batch", pa.table({"url": list(resolved_retries)}))
             con.execute("DELETE FROM fetch_queue WHERE url IN (SELECT url FROM resolved_batch)")
@@ -67,10 +72,12 @@ ARTICLE_FIELDS = ("title", "authors", "published_at", "published_source", "updat
                   "extractor_version")
 
 
-def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows) -> int:
+def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows,
+                    stories: story_ids.StoryMatcher | None = None) -> int:
     """Replace the extracted fields of existing articles where they differ (and record the
     pages' extractor version) in one transaction; returns how many articles changed.
-    Rows carry article_id plus ARTICLE_FIELDS."""
+    Rows carry article_id plus ARTICLE_FIELDS. With `stories`, their band keys are
+    recomputed from the new bodies (their story ids are kept)."""
     if not rows:
         return 0
     batch = pa.Table.from_pylist([dict(row) for row in rows])
@@ -84,6 +91,8 @@ def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows) -> int:
                               f"WHERE articles.article_id = r.article_id AND ({differs})").fetchone()[0]
         con.execute("UPDATE pages SET extractor_version = r.extractor_version FROM reextracted r "
                     "WHERE pages.article_id = r.article_id")
+        if stories is not None:
+            story_ids.replace_bands(con, {row["article_id"]: row["body"] for row in rows}, stories)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -60,11 +60,12 @@ LEFT JOIN extract_failed x ON x.source = s.name
 LEFT JOIN queued q ON q.source = s.name
 ORDER BY s.name;
 
--- One row per story: articles that share a story_id (an article no story was found for
--- is a story of its own), with every outlet that ran any of its copies.
+-- One row per story: articles that share a story_id (near-duplicates; an article with
+-- none is a story of its own, story_id = article_id), with every outlet that ran any of
+-- its copies, exact copies (aliases) included. The headline is the first copy's title.
 CREATE OR REPLACE VIEW v_stories AS
 WITH members AS (
-    SELECT coalesce(story_id, article_id) AS story_id, article_id, title, source,
+    SELECT story_id, article_id, title, source,
            coalesce(published_at, fetched_at) AS seen_at
     FROM articles
 ), outlets AS (

@@ -70,7 +70,8 @@ class Listing:
 
 @dataclass(frozen=True)
 class Article:
-    """One article page. ``wire`` names the agency story of a syndicated copy."""
+    """One article page. ``wire`` names the agency story of a syndicated copy;
+    ``kept_paragraphs`` > 0 makes it a cut copy (only the wire's first paragraphs)."""
 
     publisher: str
     slug: str
@@ -86,13 +87,19 @@ class Article:
     paragraphs: tuple[str, ...]
     listings: tuple[Listing, ...]
     wire: str = ""
+    kept_paragraphs: int = 0
     moved_from: str = ""
     removed: bool = False
 
     @property
     def story(self) -> str:
-        """Identity of the story: syndicated copies share their wire story's id."""
-        return self.wire or f"{self.publisher}/{self.slug}"
+        """Identity of the article: word-for-word syndicated copies share their wire story's id
+        (a cut copy is an article of its own, a near-duplicate of the wire story)."""
+        return self.wire if self.exact_copy else f"{self.publisher}/{self.slug}"
+
+    @property
+    def exact_copy(self) -> bool:
+        return bool(self.wire) and not self.kept_paragraphs
 
 
 @dataclass(frozen=True)
@@ -214,12 +221,18 @@ def _article(publisher: Publisher, raw: dict[str, Any], wire: dict[str, dict[str
         updated=max(published, fields.get("updated", published)),  # a late copy of a wire story
         tags=tuple(fields.get("tags", ())),
         place=fields.get("place", publisher.dateline_place),
-        paragraphs=tuple(p.strip() for p in fields.get("body", "").split("\n\n") if p.strip()),
+        paragraphs=_paragraphs(fields.get("body", ""), raw.get("kept_paragraphs", 0)),
         listings=tuple(Listing(**item) for item in fields.get("listed", default_listings)),
         wire=raw.get("wire", ""),
+        kept_paragraphs=raw.get("kept_paragraphs", 0),
         moved_from=f"/{publisher.slug}/{raw['moved_from']}" if "moved_from" in raw else "",
         removed=fields.get("removed", False),
     )
+
+
+def _paragraphs(body: str, kept: int) -> tuple[str, ...]:
+    paragraphs = tuple(p.strip() for p in body.split("\n\n") if p.strip())
+    return paragraphs[:kept] if kept else paragraphs
 
 
 def _notice(raw: dict[str, Any]) -> Notice:

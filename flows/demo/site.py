@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flows.demo import feedgen, render
-from flows.demo.catalog import Catalog, listing_url, load
+from flows.demo.catalog import Article, Catalog, listing_url, load
 
 HTML = "text/html; charset=utf-8"
 TRACKING_PARAMS = ("utm_", "fbclid", "gclid")
@@ -47,7 +47,8 @@ class Expectation:
     distinct_articles: int
     articles_per_source: dict[str, int]
     missing_urls: tuple[str, ...]
-    syndicated_urls: tuple[str, ...]
+    syndicated_urls: tuple[str, ...]                  # word-for-word copies of wire stories
+    wire_stories: dict[str, tuple[int, tuple[str, ...]]]  # wire id -> (articles, feeds), cut copies too
 
 
 @dataclass(frozen=True)
@@ -198,8 +199,19 @@ def expectation(catalog: Catalog, base_url: str) -> Expectation:
         distinct_articles=len({a.story for a in live}),
         articles_per_source=per_source,
         missing_urls=missing,
-        syndicated_urls=tuple(base_url + a.path for a in live if a.wire),
+        syndicated_urls=tuple(base_url + a.path for a in live if a.exact_copy),
+        wire_stories=_wire_stories(live),
     )
+
+
+def _wire_stories(live: list[Article]) -> dict[str, tuple[int, tuple[str, ...]]]:
+    """Per wire story: how many distinct articles its copies make, and every feed listing one."""
+    copies: dict[str, list[Article]] = {}
+    for article in live:
+        if article.wire:
+            copies.setdefault(article.wire, []).append(article)
+    return {wire: (len({a.story for a in found}), tuple(sorted({item.feed for a in found for item in a.listings})))
+            for wire, found in copies.items()}
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -1,0 +1,89 @@
+"""Story ids in the warehouse: later batches find their story by band key, from a fresh connection."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+import warehouse
+from flows.dedup import content_hash
+from flows.neardup import StoryRules
+from tests.test_neardup import BOILERPLATE, BODY, OTHER_STORY, STORY, THIRD_STORY
+from warehouse import store
+
+RULES = StoryRules()
+START = datetime(2026, 11, 20, 8, tzinfo=timezone.utc)
+
+
+def article(number: int, source: str, body: str, title: str = "") -> dict:
+    article_id = f"art{number:03d}"
+    return {"article_id": article_id, "canonical_url": f"https://{source}.example/{number}",
+            "url": f"https://{source}.example/{number}", "source": source, "title": title or f"story {number}",
+            "fetched_at": START + timedelta(hours=number), "body": body, "word_count": len(body.split()),
+            "content_hash": content_hash(body), "extractor_version": "test", "run_id": f"run{number}"}
+
+
+def load(path, *articles: dict) -> None:
+    """One run's load through its own connection, as a fresh process would."""
+    with warehouse.writing(path) as con:
+        store.load(con, {"articles": list(articles)}, stories=RULES)
+
+
+def story_ids(path) -> dict[str, str]:
+    with warehouse.reading(path) as con:
+        return dict(con.execute("SELECT article_id, story_id FROM articles").fetchall())
+
+
+@pytest.fixture
+def db(tmp_path):
+    return tmp_path / "news.duckdb"
+
+
+def test_copies_in_later_batches_join_the_stored_story(db):
+    load(db, article(1, "gazette", BODY, "Estuary ferry to stop for six weeks"),
+         article(2, "gazette", f"{BOILERPLATE}\n\n{OTHER_STORY}\n\n{BOILERPLATE}"))
+    load(db, article(3, "courier", "\n\n".join(STORY[:3]), "Ferry closure: six weeks of detours"),
+         article(4, "post", STORY[0]),
+         article(5, "gazette", f"{BOILERPLATE}\n\n{THIRD_STORY}\n\n{BOILERPLATE}"))
+    load(db, article(6, "herald", BODY.replace("Thursday", "Wednesday") + "\n\nMore to follow."))
+    assert story_ids(db) == {"art001": "art001", "art002": "art002", "art003": "art001",
+                             "art004": "art001", "art005": "art005", "art006": "art001"}
+    with warehouse.reading(db) as con:
+        story = con.execute("SELECT articles, sources, source_names, headline, first_seen, last_seen "
+                            "FROM v_stories WHERE story_id = 'art001'").fetchone()
+        assert con.execute("SELECT count(*) FROM v_stories").fetchone()[0] == 3
+    assert story == (4, 4, ["courier", "gazette", "herald", "post"], "Estuary ferry to stop for six weeks",
+                     START + timedelta(hours=1), START + timedelta(hours=6))
+
+
+def test_copies_within_one_batch_share_the_first_ones_story(db):
+    load(db, article(1, "courier", STORY[0]), article(2, "gazette", BODY))
+    assert story_ids(db) == {"art001": "art001", "art002": "art001"}
+
+
+def test_an_article_matching_two_stories_joins_the_oldest(db):
+    load(db, article(1, "gazette", BODY))
+    load(db, article(2, "courier", THIRD_STORY))
+    load(db, article(3, "post", f"{THIRD_STORY}\n\n{BODY}"))
+    assert story_ids(db) == {"art001": "art001", "art002": "art002", "art003": "art001"}
+
+
+def test_a_replayed_load_changes_no_story(db):
+    load(db, article(1, "gazette", BODY))
+    load(db, article(2, "courier", STORY[0]))
+    load(db, article(2, "courier", STORY[0]), article(1, "gazette", BODY))
+    assert story_ids(db) == {"art001": "art001", "art002": "art001"}
+    with warehouse.reading(db) as con:
+        per_article = con.execute("SELECT count(*) FROM story_bands GROUP BY article_id").fetchall()
+    assert per_article == [(RULES.body_bands + RULES.lead_bands,)] * 2
+
+
+def test_reextracted_bodies_get_new_band_keys(db):
+    load(db, article(1, "gazette", BODY))
+    rewritten = {"article_id": "art001", **{name: None for name in store.ARTICLE_FIELDS},
+                 "body": THIRD_STORY, "word_count": 1, "content_hash": content_hash(THIRD_STORY),
+                 "extractor_version": "test"}
+    with warehouse.writing(db) as con:
+        store.update_articles(con, [rewritten], stories=RULES)
+        stored = {row[0] for row in con.execute("SELECT band_key FROM story_bands").fetchall()}
+    assert stored == set(RULES.band_keys(THIRD_STORY))
