@@ -12,6 +12,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from warehouse import search
+
 Rows = Sequence[Mapping[str, Any]]
 
 # table -> (conflict target, columns updated on conflict; empty = DO NOTHING)
@@ -55,6 +57,7 @@ def load(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Rows],
             con.register("resolved_batch", pa.table({"url": list(resolved_retries)}))
             con.execute("DELETE FROM fetch_queue WHERE url IN (SELECT url FROM resolved_batch)")
             con.unregister("resolved_batch")
+        search.keep_current(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -84,6 +87,8 @@ def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows) -> int:
                               f"WHERE articles.article_id = r.article_id AND ({differs})").fetchone()[0]
         con.execute("UPDATE pages SET extractor_version = r.extractor_version FROM reextracted r "
                     "WHERE pages.article_id = r.article_id")
+        search.forget(con, [row["article_id"] for row in rows])
+        search.keep_current(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
