@@ -198,6 +198,36 @@ def export(out_path: Annotated[Path, typer.Option("--out", help="File (jsonl, cs
     out.print(f"{count} rows of {table} written to {out_path} ({format})")
 
 
+@app.command("search")
+def search_command(terms: Annotated[str, typer.Argument(help="Words to look for in titles and bodies.")],
+                   since: Annotated[datetime | None, typer.Option(
+                       formats=["%Y-%m-%d"], help="Only articles published on or after this day (UTC).")] = None,
+                   source: Annotated[str | None, typer.Option(metavar="NAME", help="Only this source.")] = None,
+                   limit: Annotated[int, typer.Option(min=1, help="At most this many articles.")] = 20,
+                   format: Annotated[output.Format, typer.Option("--format", "-f", help="Output format.")]
+                   = output.Format.table,
+                   sources: SourcesOpt = None, db: DbOpt = None) -> None:
+    """Full-text search over titles and bodies, best match first (BM25; a title match counts double)."""
+    import duckdb
+
+    import warehouse
+    from warehouse import search
+
+    since_utc = since.replace(tzinfo=timezone.utc) if since else None
+    try:
+        with warehouse.reading(_warehouse_path(sources, db)) as con:
+            search.load_extension(con)
+            results = search.search(con, terms, since_utc, source, limit)
+    except search.SearchUnavailable as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    except (FileNotFoundError, warehouse.WarehouseBusy, duckdb.Error) as exc:
+        raise _fail(f"search failed: {exc}") from None
+    output.show_hits(results.hits, format)
+    if results.unindexed:
+        err.print(f"[yellow]{results.unindexed} articles are not indexed yet (the fts extension was missing "
+                  "when they were loaded); the next run indexes them[/]")
+
+
 @app.command()
 def stats(sources: SourcesOpt = None, db: DbOpt = None,
           format: Annotated[output.Format, typer.Option("--format", "-f", help="Output format.")] = output.Format.table) -> None:
@@ -319,16 +349,20 @@ def _fetch(path: Path, sql: str) -> tuple[list[str], list[tuple]]:
     import duckdb
 
     import warehouse
+    from warehouse import search
 
+    unsearchable = None
     try:
         with warehouse.reading(path) as con:
+            unsearchable = search.try_load_extension(con)  # for search_articles() in the SQL
             cursor = con.execute(sql)
             names = [c[0] for c in cursor.description] if cursor.description else []
             return names, cursor.fetchall()
     except (FileNotFoundError, warehouse.WarehouseBusy) as exc:
         raise _fail(str(exc)) from None
     except duckdb.Error as exc:
-        raise _fail(f"SQL error: {exc}") from None
+        hint = f" ({unsearchable})" if unsearchable and "search_articles" in sql else ""
+        raise _fail(f"SQL error: {exc}{hint}") from None
 
 
 def _probe_settings(sources: Path | None) -> configuration.Settings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Sequence
 from datetime import date, datetime, timezone
 from enum import Enum
 from typing import Any
@@ -107,3 +108,20 @@ def health_table(names: list[str], rows: list[tuple]) -> Table:
     for row in rows:
         table.add_row(*(_health_cell(name, value) for name, value in zip(names, row)))
     return table
+
+
+_HIT_FIELDS = ("rank", "score", "published_at", "source", "title", "url")
+
+
+def show_hits(hits: Sequence[Any], format: Format) -> None:
+    """Search results: rank, score, published, source, title, URL."""
+    rows = [tuple(getattr(hit, field) for field in _HIT_FIELDS) for hit in hits]
+    if format is not Format.table:
+        render(list(_HIT_FIELDS), rows, format)
+        return
+    table = Table("#", "score", "published (UTC)", "source", "title", "url")
+    for rank, score, published, source, title, url in rows:
+        when = f"{published.astimezone(timezone.utc):%Y-%m-%d %H:%M}" if published else ""
+        table.add_row(str(rank), f"{score:.2f}", when, source, title or "", url)
+    out.print(table)
+    out.print(f"[dim]{len(rows)} article{'s' if len(rows) != 1 else ''}[/]")
