@@ -5,6 +5,7 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,7 +21,8 @@ from flows.output import err, out
 app = typer.Typer(
     help="newsdesk: poll news feeds, extract the articles, and keep them in a DuckDB warehouse.",
     no_args_is_help=True, add_completion=False, rich_markup_mode="rich")
-sources_app = typer.Typer(help="List the feeds in sources.yaml, or add one.", no_args_is_help=True)
+sources_app = typer.Typer(help="List the feeds in sources.yaml, add one, or move them to and from OPML.",
+                          no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 
 
@@ -270,6 +272,43 @@ def sources_add(url: Annotated[str, typer.Argument(help="A feed URL, or a web pa
     except (sourcefile.DuplicateSource, configuration.ConfigError) as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     out.print(f"Added [bold]{entry['name']}[/] ({found.format}, {found.entries} entries): {found.url}")
+
+
+@sources_app.command("import")
+def sources_import(opml_file: Annotated[Path, typer.Argument(metavar="FILE.opml", help="An OPML export from a feed reader.")],
+                   dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be added.")] = False,
+                   sources: SourcesOpt = None) -> None:
+    """Add the feeds of an OPML file to sources.yaml (keeps comments and order; skips feeds already listed)."""
+    from flows import opml, sourcefile
+
+    path = configuration.resolve_sources_path(sources)
+    try:
+        plan = opml.plan_import(opml.parse(opml_file.read_bytes()), sourcefile.listed(path))
+        if plan.added and not dry_run:
+            sourcefile.add_many(path, list(plan.added))
+    except OSError as exc:
+        raise _fail(f"cannot read {opml_file}: {exc.strerror or exc}", EXIT_USAGE) from None
+    except opml.OpmlError as exc:
+        raise _fail(f"{opml_file}: {exc}", EXIT_USAGE) from None
+    except (sourcefile.DuplicateSource, configuration.ConfigError) as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    output.show_import(plan, path, dry_run)
+
+
+@sources_app.command("export")
+def sources_export(out_path: Annotated[Path | None, typer.Option(
+                       "--out", metavar="FILE", help="Write here instead of standard output.")] = None,
+                   sources: SourcesOpt = None) -> None:
+    """Write the sources as OPML 2.0 for feed readers; categories become folders."""
+    from flows import opml
+
+    config = _config(sources, None)
+    document = opml.write(config.sources, f"newsdesk sources ({config.path.name})")
+    if out_path is None:
+        sys.stdout.write(document)
+        return
+    out_path.write_text(document, encoding="utf-8")
+    err.print(f"{len(config.sources)} feeds written to {out_path}")
 
 
 @app.command("extract")

@@ -125,3 +125,17 @@ def show_hits(hits: Sequence[Any], format: Format) -> None:
         table.add_row(str(rank), f"{score:.2f}", when, source, title or "", url)
     out.print(table)
     out.print(f"[dim]{len(rows)} article{'s' if len(rows) != 1 else ''}[/]")
+
+
+def show_import(plan: Any, path: Any, dry_run: bool) -> None:
+    """What an OPML import added (or would add), found already listed, or skipped."""
+    verb = "would add" if dry_run else "added"
+    out.print(f"{len(plan.added)} {verb} to {path}: " + ", ".join(entry["name"] for entry in plan.added),
+              highlight=False)
+    out.print(f"{len(plan.present)} already present: "
+              + ", ".join(f"{feed.title or feed.url} (as {name})" for feed, name in plan.present), highlight=False)
+    if plan.repeated:
+        out.print(f"{len(plan.repeated)} listed twice in the file: "
+                  + ", ".join(feed.title or feed.url for feed in plan.repeated), highlight=False)
+    if plan.skipped:
+        out.print(f"{len(plan.skipped)} skipped: " + ", ".join(plan.skipped), highlight=False)
