@@ -231,6 +231,31 @@ def search_command(terms: Annotated[str, typer.Argument(help="Words to look for 
 
 
 @app.command()
+def report(out_path: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
+           days: Annotated[int, typer.Option(min=1, help="Days of articles to chart, up to the latest one.")] = 14,
+           sources: SourcesOpt = None, db: DbOpt = None) -> None:
+    """Write one self-contained HTML page (inline SVG charts, no network needed to open it):
+    articles per day and source, the biggest stories, source and extraction health, the last runs."""
+    import duckdb
+
+    import warehouse
+    from flows import report as reporting
+    from warehouse import overview
+
+    path = _warehouse_path(sources, db)
+    try:
+        with warehouse.reading(path) as con:
+            rows = overview.gather(con, days)
+    except (FileNotFoundError, warehouse.WarehouseBusy, duckdb.Error) as exc:
+        raise _fail(f"report failed: {exc}") from None
+    data = reporting.ReportData(warehouse=str(path), generated_at=datetime.now(timezone.utc), days=days,
+                                **{name: tuple(value) for name, value in rows.items()})
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(reporting.render(data), encoding="utf-8")
+    out.print(f"Report written to {out_path.resolve()}")
+
+
+@app.command()
 def stats(sources: SourcesOpt = None, db: DbOpt = None,
           format: Annotated[output.Format, typer.Option("--format", "-f", help="Output format.")] = output.Format.table) -> None:
     """Source health: last poll and success, failures, next poll, articles, extraction failures."""
