@@ -2,7 +2,7 @@
 
 DuckDB's `PRAGMA create_fts_index` has no incremental update: keeping it current means
 rebuilding it over every article after each load (bench/search.py measures that). So the
-index here is our own pair of tables (migrations/007_search.sql): every load tokenizes
+index here is our own tables (migrations/007_search.sql): every load tokenizes
 only the articles that are not indexed yet, with the fts extension's Porter `stem()`,
 and `search_articles()` (search.sql) scores the postings with BM25 at query time.
 """
@@ -118,7 +118,12 @@ def index_new_articles(con: duckdb.DuckDBPyConnection) -> int:
             GROUP BY ALL""", {"start": start})
     finally:
         con.unregister("search_stopwords")
-    con.execute("INSERT INTO search_postings SELECT term, docid, field, tf FROM fresh_terms")
+    con.execute("""
+        INSERT INTO search_terms (termid, term)
+        SELECT (SELECT coalesce(max(termid), 0) FROM search_terms) + row_number() OVER (ORDER BY term), term
+        FROM (SELECT DISTINCT term FROM fresh_terms) ANTI JOIN search_terms USING (term)""")
+    con.execute("INSERT INTO search_postings SELECT t.termid, f.docid, f.field, f.tf "
+                "FROM fresh_terms f JOIN search_terms t USING (term)")
     con.execute("""
         UPDATE search_docs SET title_len = coalesce(l.title_len, 0), body_len = coalesce(l.body_len, 0)
         FROM (SELECT docid, sum(tf) FILTER (WHERE field = 0) AS title_len,

@@ -11,14 +11,15 @@ CREATE OR REPLACE MACRO search_words(text) AS
 -- a title match counting twice as much as a body match.
 CREATE OR REPLACE MACRO search_articles(terms) AS TABLE
 WITH query AS (
-    SELECT DISTINCT stem(unnest(search_words(terms)), 'porter') AS term
+    SELECT termid FROM search_terms
+    WHERE term IN (SELECT stem(unnest(search_words(terms)), 'porter'))
 ), corpus AS (
     SELECT count(*) AS docs, greatest(avg(title_len), 1) AS avg_title, greatest(avg(body_len), 1) AS avg_body
     FROM search_docs
 ), hits AS (
-    SELECT p.* FROM search_postings p SEMI JOIN query USING (term)
+    SELECT p.* FROM search_postings p SEMI JOIN query USING (termid)
 ), frequency AS (
-    SELECT term, field, count(*) AS df FROM hits GROUP BY ALL
+    SELECT termid, field, count(*) AS df FROM hits GROUP BY ALL
 ), scored AS (
     SELECT h.docid,
            sum(CASE h.field WHEN 0 THEN 2.0 ELSE 1.0 END
@@ -27,7 +28,7 @@ WITH query AS (
                / (h.tf + 1.2 * (0.25 + 0.75 * CASE h.field WHEN 0 THEN d.title_len / c.avg_title
                                                            ELSE d.body_len / c.avg_body END)))
                AS score
-    FROM hits h JOIN frequency f USING (term, field) JOIN search_docs d USING (docid) CROSS JOIN corpus c
+    FROM hits h JOIN frequency f USING (termid, field) JOIN search_docs d USING (docid) CROSS JOIN corpus c
     GROUP BY h.docid
 )
 SELECT a.article_id, round(s.score, 4) AS score, a.published_at, a.source, a.title,
