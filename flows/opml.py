@@ -13,11 +13,12 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 from xml.parsers import expat
 
+from flows.config import SOURCE_NAME_PATTERN
 from flows.records import Source
 from flows.sourcefile import suggest_name
 from flows.urls import canonical
 
-_SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # as sources.yaml requires
+_SOURCE_NAME = re.compile(SOURCE_NAME_PATTERN)
 
 
 class OpmlError(ValueError):
