@@ -94,14 +94,24 @@ def index_new_articles(con: duckdb.DuckDBPyConnection) -> int:
     """Index every article not indexed yet (normally just the ones this load added);
     returns how many. Runs inside the caller's transaction."""
     start = con.execute("SELECT coalesce(max(docid), 0) FROM search_docs").fetchone()[0]
+    added = _number_new_articles(con, start)
+    if added:
+        _tokenize(con, start)
+        _store_terms(con)
+    return added
+
+
+def _number_new_articles(con: duckdb.DuckDBPyConnection, start: int) -> int:
     con.execute("""
         INSERT INTO search_docs (docid, article_id, title_len, body_len)
         SELECT $start + row_number() OVER (ORDER BY article_id), article_id, 0, 0
         FROM articles a WHERE NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.article_id = a.article_id)
         """, {"start": start})
-    added = con.execute("SELECT count(*) FROM search_docs WHERE docid > $start", {"start": start}).fetchone()[0]
-    if not added:
-        return 0
+    return con.execute("SELECT count(*) FROM search_docs WHERE docid > $start", {"start": start}).fetchone()[0]
+
+
+def _tokenize(con: duckdb.DuckDBPyConnection, start: int) -> None:
+    """fresh_terms: (docid, field, stemmed term, count) for the articles numbered after `start`."""
     con.register("search_stopwords", pa.table({"word": list(STOPWORDS)}))
     try:
         con.execute("""
@@ -118,6 +128,10 @@ def index_new_articles(con: duckdb.DuckDBPyConnection) -> int:
             GROUP BY ALL""", {"start": start})
     finally:
         con.unregister("search_stopwords")
+
+
+def _store_terms(con: duckdb.DuckDBPyConnection) -> None:
+    """fresh_terms into the index: new terms numbered, postings appended, field lengths set."""
     con.execute("""
         INSERT INTO search_terms (termid, term)
         SELECT (SELECT coalesce(max(termid), 0) FROM search_terms) + row_number() OVER (ORDER BY term), term
@@ -131,7 +145,6 @@ def index_new_articles(con: duckdb.DuckDBPyConnection) -> int:
               FROM fresh_terms GROUP BY docid) l
         WHERE search_docs.docid = l.docid""")
     con.execute("DROP TABLE fresh_terms")
-    return added
 
 
 def keep_current(con: duckdb.DuckDBPyConnection) -> None:
