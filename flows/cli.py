@@ -332,6 +332,7 @@ def sources_export(out_path: Annotated[Path | None, typer.Option(
     if out_path is None:
         sys.stdout.write(document)
         return
+    out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(document, encoding="utf-8")
     err.print(f"{len(config.sources)} feeds written to {out_path}")
 
