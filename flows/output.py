@@ -130,12 +130,14 @@ def show_hits(hits: Sequence[Any], format: Format) -> None:
 def show_import(plan: Any, path: Any, dry_run: bool) -> None:
     """What an OPML import added (or would add), found already listed, or skipped."""
     verb = "would add" if dry_run else "added"
-    out.print(f"{len(plan.added)} {verb} to {path}: " + ", ".join(entry["name"] for entry in plan.added),
-              highlight=False)
-    out.print(f"{len(plan.present)} already present: "
-              + ", ".join(f"{feed.title or feed.url} (as {name})" for feed, name in plan.present), highlight=False)
+    _count_line(f"{len(plan.added)} {verb} to {path}", [entry["name"] for entry in plan.added])
+    _count_line(f"{len(plan.present)} already present",
+                [f"{feed.title or feed.url} (as {name})" for feed, name in plan.present])
     if plan.repeated:
-        out.print(f"{len(plan.repeated)} listed twice in the file: "
-                  + ", ".join(feed.title or feed.url for feed in plan.repeated), highlight=False)
+        _count_line(f"{len(plan.repeated)} listed twice in the file", [f.title or f.url for f in plan.repeated])
     if plan.skipped:
-        out.print(f"{len(plan.skipped)} skipped: " + ", ".join(plan.skipped), highlight=False)
+        _count_line(f"{len(plan.skipped)} skipped", list(plan.skipped))
+
+
+def _count_line(head: str, names: list[str]) -> None:
+    out.print(head + (": " + ", ".join(names) if names else ""), highlight=False)
