@@ -4,7 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 BIN := $(VENV)/bin
 
-.PHONY: demo test clean
+.PHONY: demo test clean report-screenshot
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/newsdesk demo
 
+# The demo warehouse, its HTML report, and a headless Chromium screenshot of it (in report/).
+report-screenshot: $(STAMP)
+	$(BIN)/newsdesk demo
+	$(BIN)/newsdesk report --db warehouse/demo.duckdb --out report/report.html
+	$(BIN)/python -m tests.browser report/report.html report/report.png
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) .state warehouse/*.duckdb warehouse/*.duckdb.wal
+	rm -rf $(VENV) .state report warehouse/*.duckdb warehouse/*.duckdb.wal

@@ -68,6 +68,10 @@ def main() -> None:
         ("CPU ceiling (cores / extraction)", f"{ceiling:.1f} articles/s ({cores} cores)"),
         ("efficiency (achieved / ceiling)", f"{rate / ceiling:.2f}"),
         ("peak RSS (run + extractor workers)", f"{first['peak_rss_mb']:.0f} MB"),
+        ("first run: CPU, run process", f"{first['cpu_main_s']:.1f} s ({first['cpu_main_s'] / first['articles_new'] * 1000:.1f} ms/article)"),
+        ("first run: CPU, extractor processes", f"{first['cpu_workers_s']:.1f} s ({first['cpu_workers_s'] / first['articles_new'] * 1000:.1f} ms/article)"),
+        ("first run: CPU, Prefect server", f"{first['cpu_prefect_s']:.1f} s"),
+        ("first run: CPU, the newsroom's web server", f"{first['cpu_newsroom_s']:.1f} s"),
         ("first run: requests made", f"{first['requests']}"),
         ("re-run: requests made", f"{second['requests']} ({second['feeds_unchanged']} feeds answered 304)"),
         ("re-run: pages fetched", f"{second['pages_fetched']}"),
@@ -112,13 +116,16 @@ def _write_sources(work: Path, room: newsroom.Newsroom, args: argparse.Namespace
 
 def _run(sources: Path, api: str, room: newsroom.Newsroom) -> dict:
     before = (room.counters.total(), room.counters.feeds_unchanged.value)
+    newsroom_before, prefect_before = _cpu_seconds(room.process.pid), _prefect_server_cpu(api)
     env = {**os.environ, "PREFECT_API_URL": api, "PYTHONPATH": str(ROOT)}
     started = time.monotonic()
     run = subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "--all", "--sources", str(sources)],
                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak = 0
+    peak, cpu = 0, {}
     while run.poll() is None:
-        peak = max(peak, _tree_rss(run.pid))
+        tree = _tree(run.pid)
+        peak = max(peak, sum(rss for rss, _ in tree.values()))
+        cpu.update({pid: seconds for pid, (_, seconds) in tree.items()})
         time.sleep(0.05)
     wall = time.monotonic() - started
     if run.returncode != 0:
@@ -129,12 +136,15 @@ def _run(sources: Path, api: str, room: newsroom.Newsroom) -> dict:
             "ORDER BY started_at DESC LIMIT 1").fetchone()
     return {"wall_s": wall, "run_s": run_s, "articles_new": articles_new, "pages_fetched": pages_fetched,
             "peak_rss_mb": peak / 1024 / 1024, "requests": room.counters.total() - before[0],
-            "feeds_unchanged": room.counters.feeds_unchanged.value - before[1]}
+            "feeds_unchanged": room.counters.feeds_unchanged.value - before[1],
+            "cpu_main_s": cpu.get(run.pid, 0.0), "cpu_workers_s": sum(cpu.values()) - cpu.get(run.pid, 0.0),
+            "cpu_newsroom_s": _cpu_seconds(room.process.pid) - newsroom_before,
+            "cpu_prefect_s": _prefect_server_cpu(api) - prefect_before}
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes."""
-    total, pending = 0, [pid]
+def _tree(pid: int) -> dict[int, tuple[int, float]]:
+    """Resident bytes and CPU seconds of a process and each of its descendants."""
+    found, pending = {}, [pid]
     while pending:
         current = pending.pop()
         try:
@@ -142,8 +152,31 @@ def _tree_rss(pid: int) -> int:
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
             continue
-        total += next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        rss = next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        found[current] = (rss, _cpu_seconds(current))
         pending.extend(int(child) for child in children)
+    return found
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _prefect_server_cpu(api: str) -> float:
+    """CPU of the `prefect server start` process serving `api` (found by its port)."""
+    port = api.rsplit(":", 1)[1].split("/")[0]
+    total = 0.0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"server" in args and port.encode() in args:
+            total += _cpu_seconds(int(cmdline.parent.name))
     return total
 
 

@@ -5,6 +5,7 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -21,7 +22,8 @@ from flows.output import err, out
 app = typer.Typer(
     help="newsdesk: poll news feeds, extract the articles, and keep them in a DuckDB warehouse.",
     no_args_is_help=True, add_completion=False, rich_markup_mode="rich")
-sources_app = typer.Typer(help="List the feeds in sources.yaml, or add one.", no_args_is_help=True)
+sources_app = typer.Typer(help="List the feeds in sources.yaml, add one, or move them to and from OPML.",
+                          no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 
 
@@ -199,6 +201,61 @@ def export(out_path: Annotated[Path, typer.Option("--out", help="File (jsonl, cs
     out.print(f"{count} rows of {table} written to {out_path} ({format})")
 
 
+@app.command("search")
+def search_command(terms: Annotated[str, typer.Argument(help="Words to look for in titles and bodies.")],
+                   since: Annotated[datetime | None, typer.Option(
+                       formats=["%Y-%m-%d"], help="Only articles published on or after this day (UTC).")] = None,
+                   source: Annotated[str | None, typer.Option(metavar="NAME", help="Only this source.")] = None,
+                   limit: Annotated[int, typer.Option(min=1, help="At most this many articles.")] = 20,
+                   format: Annotated[output.Format, typer.Option("--format", "-f", help="Output format.")]
+                   = output.Format.table,
+                   sources: SourcesOpt = None, db: DbOpt = None) -> None:
+    """Full-text search over titles and bodies, best match first (BM25; a title match counts double)."""
+    import duckdb
+
+    import warehouse
+    from warehouse import search
+
+    since_utc = since.replace(tzinfo=timezone.utc) if since else None
+    try:
+        with warehouse.reading(_warehouse_path(sources, db)) as con:
+            search.load_extension(con)
+            results = search.search(con, terms, since_utc, source, limit)
+    except search.SearchUnavailable as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    except (FileNotFoundError, warehouse.WarehouseBusy, duckdb.Error) as exc:
+        raise _fail(f"search failed: {exc}") from None
+    output.show_hits(results.hits, format)
+    if results.unindexed:
+        err.print(f"[yellow]{results.unindexed} articles are not indexed yet (the fts extension was missing "
+                  "when they were loaded); the next run indexes them[/]")
+
+
+@app.command()
+def report(out_path: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
+           days: Annotated[int, typer.Option(min=1, help="Days of articles to chart, up to the latest one.")] = 14,
+           sources: SourcesOpt = None, db: DbOpt = None) -> None:
+    """Write one self-contained HTML page (inline SVG charts, no network needed to open it):
+    articles per day and source, the biggest stories, source and extraction health, the last runs."""
+    import duckdb
+
+    import warehouse
+    from flows import report as reporting
+    from warehouse import overview
+
+    path = _warehouse_path(sources, db)
+    try:
+        with warehouse.reading(path) as con:
+            rows = overview.gather(con, days)
+    except (FileNotFoundError, warehouse.WarehouseBusy, duckdb.Error) as exc:
+        raise _fail(f"report failed: {exc}") from None
+    data = reporting.ReportData(warehouse=str(path), generated_at=datetime.now(timezone.utc), days=days,
+                                **{name: tuple(value) for name, value in rows.items()})
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(reporting.render(data), encoding="utf-8")
+    out.print(f"Report written to {out_path.resolve()}")
+
+
 @app.command()
 def stats(sources: SourcesOpt = None, db: DbOpt = None,
           format: Annotated[output.Format, typer.Option("--format", "-f", help="Output format.")] = output.Format.table) -> None:
@@ -263,6 +320,44 @@ def sources_add(url: Annotated[str, typer.Argument(help="A feed URL, or a web pa
     except (sourcefile.DuplicateSource, configuration.ConfigError) as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     out.print(f"Added [bold]{entry['name']}[/] ({found.format}, {found.entries} entries): {found.url}")
+
+
+@sources_app.command("import")
+def sources_import(opml_file: Annotated[Path, typer.Argument(metavar="FILE.opml", help="An OPML export from a feed reader.")],
+                   dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be added.")] = False,
+                   sources: SourcesOpt = None) -> None:
+    """Add the feeds of an OPML file to sources.yaml (keeps comments and order; skips feeds already listed)."""
+    from flows import opml, sourcefile
+
+    path = configuration.resolve_sources_path(sources)
+    try:
+        plan = opml.plan_import(opml.parse(opml_file.read_bytes()), sourcefile.listed(path))
+        if plan.added and not dry_run:
+            sourcefile.add_many(path, list(plan.added))
+    except OSError as exc:
+        raise _fail(f"cannot read {opml_file}: {exc.strerror or exc}", EXIT_USAGE) from None
+    except opml.OpmlError as exc:
+        raise _fail(f"{opml_file}: {exc}", EXIT_USAGE) from None
+    except (sourcefile.DuplicateSource, configuration.ConfigError) as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    output.show_import(plan, path, dry_run)
+
+
+@sources_app.command("export")
+def sources_export(out_path: Annotated[Path | None, typer.Option(
+                       "--out", metavar="FILE", help="Write here instead of standard output.")] = None,
+                   sources: SourcesOpt = None) -> None:
+    """Write the sources as OPML 2.0 for feed readers; categories become folders."""
+    from flows import opml
+
+    config = _config(sources, None)
+    document = opml.write(config.sources, f"newsdesk sources ({config.path.name})")
+    if out_path is None:
+        sys.stdout.write(document)
+        return
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(document, encoding="utf-8")
+    err.print(f"{len(config.sources)} feeds written to {out_path}")
 
 
 @app.command("extract")
@@ -345,22 +440,27 @@ def _fetch(path: Path, sql: str) -> tuple[list[str], list[tuple]]:
         names = [c[0] for c in cursor.description] if cursor.description else []
         return names, cursor.fetchall()
 
-    return _read(path, run)
+    return _read(path, run, sql)
 
 
-def _read(path: Path, query: Callable[[Any], tuple[list[str], list[tuple]]]) -> tuple[list[str], list[tuple]]:
+def _read(path: Path, query: Callable[[Any], tuple[list[str], list[tuple]]],
+          sql: str = "") -> tuple[list[str], list[tuple]]:
     """Run a read on the warehouse opened read-only, turning its failures into clean exits."""
     import duckdb
 
     import warehouse
+    from warehouse import search
 
+    unsearchable = None
     try:
         with warehouse.reading(path) as con:
+            unsearchable = search.try_load_extension(con)  # for search_articles() in the SQL
             return query(con)
     except (FileNotFoundError, warehouse.WarehouseBusy) as exc:
         raise _fail(str(exc)) from None
     except duckdb.Error as exc:
-        raise _fail(f"SQL error: {exc}") from None
+        hint = f" ({unsearchable})" if unsearchable and "search_articles" in sql else ""
+        raise _fail(f"SQL error: {exc}{hint}") from None
 
 
 def _probe_settings(sources: Path | None) -> configuration.Settings:

@@ -19,6 +19,7 @@ from flows.records import Source
 SOURCES_ENV = "NEWSDESK_SOURCES"
 DB_ENV = "NEWSDESK_DB"
 DEFAULT_SOURCES = Path("sources.yaml")
+SOURCE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
 class ConfigError(ValueError):
@@ -89,7 +90,7 @@ class SettingsModel(BaseModel):
 class SourceModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str = Field(min_length=1, pattern=SOURCE_NAME_PATTERN)
     url: str
     site: str | None = None
     category: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Sequence
 from datetime import date, datetime, timezone
 from enum import Enum
 from typing import Any
@@ -122,3 +123,36 @@ def stories_table(names: list[str], rows: list[tuple]) -> Table:
         table.add_row(*(", ".join(value) if isinstance(value, list) else _health_cell(name, value)
                         for name, value in zip(names, row)))
     return table
+
+
+_HIT_FIELDS = ("rank", "score", "published_at", "source", "title", "url")
+
+
+def show_hits(hits: Sequence[Any], format: Format) -> None:
+    """Search results: rank, score, published, source, title, URL."""
+    rows = [tuple(getattr(hit, field) for field in _HIT_FIELDS) for hit in hits]
+    if format is not Format.table:
+        render(list(_HIT_FIELDS), rows, format)
+        return
+    table = Table("#", "score", "published (UTC)", "source", "title", "url")
+    for rank, score, published, source, title, url in rows:
+        when = f"{published.astimezone(timezone.utc):%Y-%m-%d %H:%M}" if published else ""
+        table.add_row(str(rank), f"{score:.2f}", when, source, title or "", url)
+    out.print(table)
+    out.print(f"[dim]{len(rows)} article{'s' if len(rows) != 1 else ''}[/]")
+
+
+def show_import(plan: Any, path: Any, dry_run: bool) -> None:
+    """What an OPML import added (or would add), found already listed, or skipped."""
+    verb = "would add" if dry_run else "added"
+    _count_line(f"{len(plan.added)} {verb} to {path}", [entry["name"] for entry in plan.added])
+    _count_line(f"{len(plan.present)} already present",
+                [f"{feed.title or feed.url} (as {name})" for feed, name in plan.present])
+    if plan.repeated:
+        _count_line(f"{len(plan.repeated)} listed twice in the file", [f.title or f.url for f in plan.repeated])
+    if plan.skipped:
+        _count_line(f"{len(plan.skipped)} skipped", list(plan.skipped))
+
+
+def _count_line(head: str, names: list[str]) -> None:
+    out.print(head + (": " + ", ".join(names) if names else ""), highlight=False)

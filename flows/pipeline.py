@@ -237,7 +237,7 @@ def article_rows(run_id: str, resolution: dedup.Resolution) -> list[Row]:
 
 def page_rows(resolution: dedup.Resolution) -> list[Row]:
     """The raw HTML of each new article, zstd-compressed, for later re-extraction."""
-    compressor = zstandard.ZstdCompressor(level=3)
+    compressor = zstandard.ZstdCompressor(level=1)
     return [{
         "article_id": article_id, "url": result.page.final_url or result.job.url,
         "fetched_at": result.page.fetched_at, "content_type": result.page.headers.get("content-type"),

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse import search
+
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 DEFAULT_LOCK_WAIT_SECONDS = 30.0
 
@@ -95,8 +97,14 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
         con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
         con.execute("COMMIT")
         applied.append(version)
-    con.execute(resources.files("warehouse").joinpath("views.sql").read_text(encoding="utf-8"))
+    con.execute(_sql_file("views.sql"))
+    if search.try_load_extension(con) is None:  # the search macros call the extension's stem()
+        con.execute(_sql_file("search.sql"))
     return applied
+
+
+def _sql_file(name: str) -> str:
+    return resources.files("warehouse").joinpath(name).read_text(encoding="utf-8")
 
 
 def _migrations() -> list[tuple[int, str, str]]:

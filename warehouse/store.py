@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from warehouse import search
 from warehouse import stories as story_ids
 
 Rows = Sequence[Mapping[str, Any]]
@@ -60,6 +61,7 @@ def load(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Rows],
             con.register("resolved_batch", pa.table({"url": list(resolved_retries)}))
             con.execute("DELETE FROM fetch_queue WHERE url IN (SELECT url FROM resolved_batch)")
             con.unregister("resolved_batch")
+        search.keep_current(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -93,6 +95,8 @@ def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows,
                     "WHERE pages.article_id = r.article_id")
         if stories is not None:
             story_ids.replace_bands(con, {row["article_id"]: row["body"] for row in rows}, stories)
+        search.forget(con, [row["article_id"] for row in rows])
+        search.keep_current(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
