@@ -79,6 +79,9 @@ class Fetcher:
             max_redirects=settings.max_redirects,
             trust_env=True,
             event_hooks={"request": [self._refuse_private_addresses]},
+            # keep every connection the concurrency allows alive (httpx's default keeps 20)
+            limits=httpx.Limits(max_connections=settings.concurrency,
+                                max_keepalive_connections=settings.concurrency),
         )
 
     async def __aenter__(self) -> Fetcher:
