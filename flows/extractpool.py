@@ -4,9 +4,9 @@ cores, started on first use and reused by later runs in the same process."""
 from __future__ import annotations
 
 import asyncio
-import atexit
 import logging
 import multiprocessing
+import multiprocessing.util
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -64,6 +64,11 @@ def _shared() -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])
         _pool = ProcessPoolExecutor(workers(), mp_context=context)
+        # A finalizer, not atexit: when this process is itself a multiprocessing child (as
+        # Prefect's runner starts flow runs), its exit joins child processes before atexit
+        # would tell the workers to stop, and waits forever. Priority above the pool's own
+        # queues (10), whose finalizers would otherwise close them before the workers hear.
+        multiprocessing.util.Finalize(None, _pool.shutdown, kwargs={"cancel_futures": True}, exitpriority=100)
     return _pool
 
 
@@ -73,12 +78,6 @@ def _replace(broken: ProcessPoolExecutor) -> None:
         log.warning("an extractor process died; starting a new pool")
         broken.shutdown(wait=False, cancel_futures=True)
         _pool = None
-
-
-@atexit.register
-def _shutdown() -> None:
-    if _pool is not None:
-        _pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _ready() -> None:
