@@ -123,8 +123,15 @@ def _tokenize(con: duckdb.DuckDBPyConnection, start: int) -> None:
                 SELECT d.docid, 1, unnest(search_words(a.body))
                 FROM search_docs d JOIN articles a USING (article_id) WHERE d.docid > $start
             )
-            SELECT docid, field, stem(word, 'porter') AS term, count(*) AS tf
-            FROM words ANTI JOIN search_stopwords USING (word)
+            , counted AS (
+                SELECT docid, field, word, count(*) AS tf
+                FROM words ANTI JOIN search_stopwords USING (word)
+                GROUP BY ALL
+            ), stems AS (  -- each distinct word stemmed once, not once per occurrence
+                SELECT word, stem(word, 'porter') AS term FROM (SELECT DISTINCT word FROM counted)
+            )
+            SELECT docid, field, term, sum(tf) AS tf
+            FROM counted JOIN stems USING (word)
             GROUP BY ALL""", {"start": start})
     finally:
         con.unregister("search_stopwords")
