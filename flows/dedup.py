@@ -70,7 +70,6 @@ class Resolution:
     new: tuple[tuple[str, Article, PageResult], ...]
     entry_links: tuple[tuple[str, str], ...]
     aliases: tuple[Alias, ...]
-    duplicates_by_source: dict[str, int]
 
 
 def resolve(results: Iterable[PageResult], known_urls: Mapping[str, str],
@@ -82,7 +81,6 @@ def resolve(results: Iterable[PageResult], known_urls: Mapping[str, str],
     new: list[tuple[str, Article, PageResult]] = []
     links: list[tuple[str, str]] = []
     aliases: list[Alias] = []
-    duplicates: dict[str, int] = {}
     for result in results:
         article = result.article
         if article is None:
@@ -93,14 +91,13 @@ def resolve(results: Iterable[PageResult], known_urls: Mapping[str, str],
             found = article_id(article.canonical_url)
             new.append((found, article, result))
         else:
-            duplicates[result.job.source] = duplicates.get(result.job.source, 0) + 1
             seen_as = dict.fromkeys(seen_as, "duplicate")
         by_hash.setdefault(article.content_hash, found)
         for url, kind in seen_as.items():
             if by_url.setdefault(url, found) == found:
                 aliases.append(Alias(url, found, result.job.source, kind))
         links.extend((ref.entry_key, found) for ref in result.job.entries)
-    return Resolution(tuple(new), tuple(links), tuple(aliases), duplicates)
+    return Resolution(tuple(new), tuple(links), tuple(aliases))
 
 
 def urls_of(result: PageResult) -> dict[str, str]:

@@ -268,10 +268,7 @@ class _PageStream:
                     staged: list[PageResult] | BaseException = staging.read(Path(future.result()))
                 except Exception as exc:
                     staged = exc
-                queued = asyncio.run_coroutine_threadsafe(self.done.put(staged), loop)
-                while not _settled(queued, stop):
-                    pass
-                if stop.is_set():
+                if not _handed_over(asyncio.run_coroutine_threadsafe(self.done.put(staged), loop), stop):
                     return
 
     async def _produce(self, slots: asyncio.Semaphore, fetcher: Fetcher, batch: Sequence[PageJob],
@@ -300,15 +297,16 @@ class _PageStream:
         return tally
 
 
-def _settled(future: concurrent.futures.Future, stop: threading.Event) -> bool:
-    """Wait a moment for `future`; give up on it once `stop` is set."""
-    try:
-        future.result(timeout=0.5)
-        return True
-    except TimeoutError:
-        if stop.is_set():
-            future.cancel()
-        return stop.is_set()
+def _handed_over(put: concurrent.futures.Future, stop: threading.Event) -> bool:
+    """Wait for the loader to take a staged batch; once `stop` is set, cancel and say no."""
+    while not stop.is_set():
+        try:
+            put.result(timeout=0.5)
+            return True
+        except TimeoutError:
+            continue
+    put.cancel()
+    return False
 
 
 def _dask_runner(dask: configuration.DaskSettings):

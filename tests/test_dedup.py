@@ -1,6 +1,6 @@
 from datetime import datetime, timezone
 
-from flows import dedup
+from flows import dedup, pipeline
 from flows.records import Article, EntryRef, FeedEntry, Page, PageJob, PageResult
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
@@ -41,7 +41,8 @@ def test_exact_copy_under_another_url_becomes_an_alias():
     assert {(a.url, a.article_id, a.kind) for a in resolution.aliases} == {
         ("https://a.example/wire", article_id, "canonical"),
         ("https://b.example/copy", article_id, "duplicate")}
-    assert resolution.duplicates_by_source == {"b": 1}
+    tally = pipeline.batch_tally(results, resolution)
+    assert tally.linked["b"] - tally.created["b"] == 1, "b's copy counts as b's duplicate"
     assert {link[1] for link in resolution.entry_links} == {article_id}
 
 
