@@ -30,15 +30,18 @@ class HostGate:
         self._slots = asyncio.Semaphore(concurrency)
         self._spacing = asyncio.Lock()
         self._next_start = 0.0
+        self._held_until = 0.0
 
     @asynccontextmanager
     async def turn(self, max_wait: float) -> AsyncIterator[None]:
-        """Wait for a slot and for the spacing; refuse (HostDeferred) rather than wait past `max_wait`."""
+        """Wait for a slot and for the spacing; refuse (HostDeferred) rather than wait out a
+        hold (Retry-After) longer than `max_wait`. The spacing itself is always waited for."""
         async with self._slots:
             async with self._spacing:
-                wait = self._next_start - time.monotonic()
-                if wait > max_wait:
-                    raise HostDeferred(wait)
+                held = self._held_until - time.monotonic()
+                if held > max_wait:
+                    raise HostDeferred(held)
+                wait = max(self._next_start, self._held_until) - time.monotonic()
                 if wait > 0:
                     await asyncio.sleep(wait)
                 self._next_start = time.monotonic() + self.delay
@@ -46,7 +49,7 @@ class HostGate:
 
     def hold(self, seconds: float) -> None:
         """The host asked us to come back later (Retry-After): no request starts before then."""
-        self._next_start = max(self._next_start, time.monotonic() + seconds)
+        self._held_until = max(self._held_until, time.monotonic() + seconds)
 
     def slow_down_to(self, delay: float) -> None:
         self.delay = max(self.delay, min(delay, MAX_CRAWL_DELAY_SECONDS))

@@ -120,3 +120,21 @@ def test_retry_after_accepts_seconds_and_http_dates():
     assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
     assert retry_after_seconds({"retry-after": "soon"}) is None
     assert retry_after_seconds({}) is None
+
+
+def test_a_long_spacing_is_waited_for_but_a_long_hold_is_refused():
+    from flows.politeness import HostDeferred, HostGate
+
+    async def second_turn(gate: HostGate) -> None:
+        async with gate.turn(max_wait=30):
+            pass
+        async with gate.turn(max_wait=30):
+            pass
+
+    spaced = HostGate(concurrency=1, delay=45)  # a polite delay above max_wait is not a Retry-After
+    with pytest.raises(TimeoutError):
+        asyncio.run(asyncio.wait_for(second_turn(spaced), timeout=0.2))
+    held = HostGate(concurrency=1, delay=0)
+    held.hold(60)
+    with pytest.raises(HostDeferred, match="60s"):
+        asyncio.run(second_turn(held))
