@@ -5,7 +5,6 @@ the updates land in one transaction at the end, under the run lock.
 """
 from __future__ import annotations
 
-import itertools
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -34,11 +33,13 @@ def reextract(db: Path, source: str | None, since: datetime | None, min_body_cha
     report = Report()
     updates: list[dict] = []
     with warehouse.run_lock(db, lock_wait_seconds):
-        for offset in itertools.count(0, CHUNK):
-            with warehouse.writing(db) as con:
-                rows = reads.stored_pages(con, source, since, CHUNK, offset)
+        after = ""
+        while True:
+            with warehouse.reading(db) as con:  # readers (and `newsdesk query`) are not shut out
+                rows = reads.stored_pages(con, source, since, CHUNK, after)
             if not rows:
                 break
+            after = rows[-1]["article_id"]
             updates += _extract_chunk(rows, min_body_chars, report)
             log.info("re-extracted %d pages", report.pages)
         with warehouse.writing(db) as con:

@@ -184,11 +184,13 @@ def test_run_leaves_a_prefect_table_artifact_and_links_the_flow_run(warehouse_of
     assert str(artifact.flow_run_id) == scalar(db, "SELECT flow_run_id FROM runs")
 
 
-def test_raw_pages_are_kept_compressed_and_reextract_updates_articles_in_place(warehouse_of):
+def test_raw_pages_are_kept_compressed_and_reextract_updates_articles_in_place(warehouse_of, monkeypatch):
     import zstandard
 
-    from flows import extract
+    from flows import extract, reextract as reextract_module
     from flows.reextract import reextract
+
+    monkeypatch.setattr(reextract_module, "CHUNK", 3)  # read the pages in several chunks
 
     path, db, _ = warehouse_of
     stored = rows(db, "SELECT count(*), sum(html_bytes) > sum(octet_length(html_zstd)) FROM pages")[0]

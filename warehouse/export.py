@@ -29,10 +29,8 @@ def export(con: duckdb.DuckDBPyConnection, table: str, fmt: str, out: Path, sinc
     options = {"parquet": "FORMAT PARQUET" + (", PARTITION_BY (published_date), OVERWRITE_OR_IGNORE" if day else ""),
                "jsonl": "FORMAT JSON", "csv": "FORMAT CSV, HEADER"}[fmt]
     params = {"since": since} if since is not None else {}
-    count = con.execute(f"SELECT count(*) FROM ({select})", params).fetchone()[0]
     out.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(f"COPY ({select}) TO '{_quoted(out)}' ({options})", params)
-    return count
+    return con.execute(f"COPY ({select}) TO '{_quoted(out)}' ({options})", params).fetchone()[0]
 
 
 def _quoted(path: Path) -> str:

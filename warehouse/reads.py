@@ -42,9 +42,10 @@ def robots_since(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[str, s
 
 
 def stored_pages(con: duckdb.DuckDBPyConnection, source: str | None, since: datetime | None,
-                 limit: int, offset: int) -> list[dict[str, Any]]:
+                 limit: int, after: str = "") -> list[dict[str, Any]]:
     """Stored raw pages with what re-extraction needs: URL, content type, and the feed
-    entry's date, title and authors (the first entry that led to the article)."""
+    entry's date, title and authors (the first entry that led to the article). A page of
+    `limit` rows in article_id order, starting after the article id `after`."""
     cursor = con.execute("""
         WITH first_entry AS (
             SELECT ea.article_id, e.guid, e.title, e.published_at, e.updated_at, e.authors, e.tags,
@@ -57,7 +58,8 @@ def stored_pages(con: duckdb.DuckDBPyConnection, source: str | None, since: date
         LEFT JOIN first_entry f ON f.article_id = p.article_id AND f.n = 1
         WHERE (CAST(? AS VARCHAR) IS NULL OR a.source = ?)
           AND (CAST(? AS TIMESTAMPTZ) IS NULL OR coalesce(a.published_at, a.fetched_at) >= ?)
-        ORDER BY p.article_id LIMIT ? OFFSET ?""", [source, source, since, since, limit, offset])
+          AND p.article_id > ?
+        ORDER BY p.article_id LIMIT ?""", [source, source, since, since, after, limit])
     return _dicts(cursor)
 
 

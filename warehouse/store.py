@@ -89,13 +89,14 @@ def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows,
         assignments = ", ".join(f"{field} = r.{field}" for field in ARTICLE_FIELDS)
         differs = " OR ".join(f"articles.{field} IS DISTINCT FROM r.{field}"
                               for field in ARTICLE_FIELDS if field != "extractor_version")
-        changed = con.execute(f"UPDATE articles SET {assignments} FROM reextracted r "
-                              f"WHERE articles.article_id = r.article_id AND ({differs})").fetchone()[0]
+        changed = [article_id for (article_id,) in con.execute(
+            f"UPDATE articles SET {assignments} FROM reextracted r "
+            f"WHERE articles.article_id = r.article_id AND ({differs}) RETURNING article_id").fetchall()]
         con.execute("UPDATE pages SET extractor_version = r.extractor_version FROM reextracted r "
                     "WHERE pages.article_id = r.article_id")
         if stories is not None:
             story_ids.replace_bands(con, {row["article_id"]: row["body"] for row in rows}, stories)
-        search.forget(con, [row["article_id"] for row in rows])
+        search.forget(con, changed)  # only changed articles are indexed again
         search.keep_current(con)
         con.execute("COMMIT")
     except BaseException:
@@ -103,7 +104,7 @@ def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows,
         raise
     finally:
         con.unregister("reextracted")
-    return changed
+    return len(changed)
 
 
 def _upsert(con: duckdb.DuckDBPyConnection, table: str, rows: Rows) -> int:
