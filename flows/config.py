@@ -26,9 +26,14 @@ class ConfigError(ValueError):
     """sources.yaml is missing, unreadable or invalid."""
 
 
-def _check_http_url(value: str) -> str:
+def is_http_url(value: str) -> bool:
+    """What sources.yaml accepts as a feed or site URL: http(s) with a host."""
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _check_http_url(value: str) -> str:
+    if not is_http_url(value):
         raise ValueError(f"not an http(s) URL: {value!r}")
     return value
 

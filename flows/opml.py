@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 from xml.parsers import expat
 
-from flows.config import SOURCE_NAME_PATTERN
+from flows.config import SOURCE_NAME_PATTERN, is_http_url
 from flows.records import Source
 from flows.sourcefile import suggest_name
 from flows.urls import canonical
@@ -104,7 +104,7 @@ def plan_import(outlines: Outlines, existing: Sequence[tuple[str, str]]) -> Impo
     added, present, repeated, skipped = [], [], [], list(outlines.skipped)
     seen_here: set[str] = set()
     for feed in outlines.feeds:
-        if not feed.url.lower().startswith(("http://", "https://")):
+        if not is_http_url(feed.url):
             skipped.append(f"{feed.title or feed.url} (not an http(s) URL)")
             continue
         key = canonical(feed.url)
@@ -136,7 +136,7 @@ def _unique(name: str, taken: set[str]) -> str:
 
 
 def _http_or_none(url: str | None) -> str | None:
-    return url if url and url.lower().startswith(("http://", "https://")) else None
+    return url if url and is_http_url(url) else None
 
 
 def write(sources: Iterable[Source], title: str, now: datetime | None = None) -> str:

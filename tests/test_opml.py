@@ -84,3 +84,13 @@ def test_a_bad_opml_file_is_a_usage_error(tmp_path):
     result = newsdesk("sources", "import", str(bad), "--sources", str(tmp_path / "s.yaml"))
     assert result.returncode == 2 and "not well-formed" in result.stderr
     assert not (tmp_path / "s.yaml").exists()
+
+
+def test_a_feed_url_without_a_host_is_skipped_not_fatal():
+    feeds = (opml.Feed("http://", "Broken export", "https://", None),
+             opml.Feed("https://herald.example/feed.xml", "Herald", "https://", None))
+    plan = opml.plan_import(opml.Outlines(feeds, ()), [])
+    assert [entry["url"] for entry in plan.added] == ["https://herald.example/feed.xml"]
+    assert "site" not in plan.added[0]
+    assert plan.skipped == ("Broken export (not an http(s) URL)",)
+    assert config.parse({"sources": list(plan.added)}, Path("sources.yaml")).sources[0].name == plan.added[0]["name"]
