@@ -44,6 +44,18 @@ def newsroom():
         yield room
 
 
+def scalar(db: Path, sql: str, *params):
+    """One value from the warehouse, opened read-only."""
+    return rows(db, sql, *params)[0][0]
+
+
+def rows(db: Path, sql: str, *params) -> list[tuple]:
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
 def write_sources(folder: Path, sources: list[dict], **settings) -> Path:
     path = folder / "sources.yaml"
     defaults = {"warehouse": str(folder / "news.duckdb"), "allow_private_networks": True, "min_delay_seconds": 0}

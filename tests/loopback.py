@@ -6,6 +6,7 @@ so tests can check timing and concurrency from the server's side.
 """
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -114,3 +115,10 @@ class Loopback:
                 pass
 
         return _Handler
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (as the OS hands them out)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.loopback import Loopback, Reply
+from tests.loopback import Loopback, Reply, free_port
 
 NEWSDESK = [sys.executable, "-m", "flows.cli"]
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,7 +113,7 @@ def test_demo_end_to_end_twice(tmp_path, prefect_env):
     with Newsroom() as probe:
         expected = probe.expected()
         names = [s["name"] for s in probe.sources()]
-    port = _free_port()
+    port = free_port()
     first = newsdesk("demo", "--db", str(db), "--port", str(port), cwd=tmp_path, env=prefect_env)
     assert first.returncode == 0, first.stderr
     assert "Sample query" in first.stdout and all(name in first.stdout for name in names)
@@ -128,11 +128,6 @@ def test_demo_end_to_end_twice(tmp_path, prefect_env):
     assert run[0] == 0 and run[1] == 0 and run[2] >= len(names) - 1
 
 
-def _free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_stats_shows_source_health_as_a_table_and_as_json(small_warehouse):

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import duckdb
 import pytest
 
 from tests import hostile
-from tests.conftest import run_ingest, write_sources
+from tests.conftest import rows, run_ingest, write_sources
 from tests.loopback import Loopback, Reply
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -109,20 +108,15 @@ def hostile_run(tmp_path_factory):
         yield folder / "news.duckdb", summary, site, busy, started
 
 
-def query(db, sql, *params):
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql, list(params)).fetchall()
-
-
 def feed_error(db, source):
-    return query(db, "SELECT last_error FROM feed_state WHERE source = ?", source)[0][0]
+    return rows(db, "SELECT last_error FROM feed_state WHERE source = ?", source)[0][0]
 
 
 def queued(db, path):
-    rows = query(db, "SELECT stage, state, last_status, last_error, next_attempt_at FROM fetch_queue "
+    found = rows(db, "SELECT stage, state, last_status, last_error, next_attempt_at FROM fetch_queue "
                      "WHERE url LIKE ?", "%" + path)
-    assert len(rows) == 1, f"{path} should be queued once, got {rows}"
-    return rows[0]
+    assert len(found) == 1, f"{path} should be queued once, got {found}"
+    return found[0]
 
 
 def report(summary, source):
@@ -133,7 +127,7 @@ def test_run_survives_and_reports_partial(hostile_run):
     db, summary, _, _, _ = hostile_run
     assert summary.outcome == "partial"
     assert report(summary, "pages").error is None and report(summary, "flap").error is None
-    assert query(db, "SELECT outcome FROM runs") == [("partial",)]
+    assert rows(db, "SELECT outcome FROM runs") == [("partial",)]
 
 
 @pytest.mark.parametrize("source, expected", [
@@ -148,7 +142,7 @@ def test_run_survives_and_reports_partial(hostile_run):
 def test_broken_feed_is_recorded_against_its_source_and_backs_off(hostile_run, source, expected):
     db, summary, _, _, started = hostile_run
     assert report(summary, source).error == expected
-    failures, next_poll, last_polled = query(
+    failures, next_poll, last_polled = rows(
         db, "SELECT consecutive_failures, next_poll_at, last_polled_at FROM feed_state WHERE source = ?",
         source)[0]
     assert failures == 1 and next_poll > last_polled
@@ -165,14 +159,14 @@ def test_flapping_feed_and_page_succeed_on_retry(hostile_run):
     db, summary, site, _, _ = hostile_run
     assert report(summary, "flap").status == 200
     assert len(site.hits("/feeds/flap")) == 2
-    assert query(db, "SELECT count(*) FROM articles WHERE title = 'Flapping page'") == [(1,)]
-    assert query(db, "SELECT count(*) FROM fetch_queue WHERE url LIKE '%/p/flap'") == [(0,)]
+    assert rows(db, "SELECT count(*) FROM articles WHERE title = 'Flapping page'") == [(1,)]
+    assert rows(db, "SELECT count(*) FROM fetch_queue WHERE url LIKE '%/p/flap'") == [(0,)]
 
 
 def test_retry_after_in_seconds_and_as_a_date_postpone_the_next_poll(hostile_run):
     db, summary, _, busy, started = hostile_run
     assert len(busy.hits("/feeds/ratelimited")) == 1 and len(busy.hits("/feeds/unavailable")) == 1
-    next_polls = dict(query(db, "SELECT source, next_poll_at FROM feed_state "
+    next_polls = dict(rows(db, "SELECT source, next_poll_at FROM feed_state "
                                 "WHERE source IN ('ratelimited', 'unavailable')"))
     assert next_polls["ratelimited"] >= started + timedelta(hours=1)
     assert next_polls["unavailable"] >= started + timedelta(hours=2) - timedelta(minutes=1)
@@ -181,21 +175,21 @@ def test_retry_after_in_seconds_and_as_a_date_postpone_the_next_poll(hostile_run
 
 def test_gone_feed_is_retired_not_dropped(hostile_run):
     db, summary, _, _, started = hostile_run
-    retired, next_poll = query(db, "SELECT retired_at, next_poll_at FROM feed_state WHERE source = 'gone'")[0]
+    retired, next_poll = rows(db, "SELECT retired_at, next_poll_at FROM feed_state WHERE source = 'gone'")[0]
     assert retired is not None and next_poll <= started + timedelta(days=1, minutes=5)
     assert "retired" in report(summary, "gone").error
 
 
 def test_entity_bomb_is_not_expanded(hostile_run):
     db, summary, _, _, _ = hostile_run
-    longest = query(db, "SELECT max(length(title)) FROM feed_entries WHERE source = 'entity-bomb'")[0][0]
+    longest = rows(db, "SELECT max(length(title)) FROM feed_entries WHERE source = 'entity-bomb'")[0][0]
     assert longest is None or longest < 1000
     assert report(summary, "entity-bomb").entries <= 1
 
 
 def test_feed_charset_that_lies_does_not_garble_titles(hostile_run):
     db, _, _, _, _ = hostile_run
-    titles = [t for (t,) in query(db, "SELECT title FROM feed_entries WHERE source IN "
+    titles = [t for (t,) in rows(db, "SELECT title FROM feed_entries WHERE source IN "
                                       "('charset-lies', 'legacy-charset') ORDER BY source")]
     assert titles == ["Zürich café owners protest story 0", "Café crème story 0"]
 
@@ -203,8 +197,8 @@ def test_feed_charset_that_lies_does_not_garble_titles(hostile_run):
 def test_invalid_bytes_and_truncated_feeds_keep_what_can_be_read(hostile_run):
     db, summary, _, _, _ = hostile_run
     assert report(summary, "invalid-bytes").error is None
-    assert query(db, "SELECT count(*) FROM feed_entries WHERE source = 'invalid-bytes'") == [(1,)]
-    links = [link for (link,) in query(db, "SELECT link FROM feed_entries WHERE source = 'truncated' "
+    assert rows(db, "SELECT count(*) FROM feed_entries WHERE source = 'invalid-bytes'") == [(1,)]
+    links = [link for (link,) in rows(db, "SELECT link FROM feed_entries WHERE source = 'truncated' "
                                              "ORDER BY link")]
     assert [link.rsplit("/", 1)[1] for link in links] == ["0", "1"]
 
@@ -251,6 +245,6 @@ def test_robots_disallowed_page_is_never_requested(hostile_run):
 
 def test_good_page_among_the_bad_ones_is_loaded(hostile_run):
     db, summary, _, _, _ = hostile_run
-    assert query(db, "SELECT count(*) FROM articles WHERE title = 'Weir gates open'") == [(1,)]
+    assert rows(db, "SELECT count(*) FROM articles WHERE title = 'Weir gates open'") == [(1,)]
     assert report(summary, "pages").fetch_failures == 9
     assert report(summary, "pages").extraction_failures == 3

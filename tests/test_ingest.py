@@ -5,19 +5,9 @@ import duckdb
 import pytest
 
 from flows.ingest import RunFailed
-from tests.conftest import run_ingest, write_sources
+from tests.conftest import rows, run_ingest, scalar, write_sources
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-
-
-def scalar(db, sql, *params):
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql, list(params)).fetchone()[0]
-
-
-def rows(db, sql, *params):
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql, list(params)).fetchall()
 
 
 @pytest.fixture

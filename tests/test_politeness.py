@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import duckdb
 import pytest
@@ -12,7 +11,7 @@ from flows.http import Fetcher
 from flows.ingest import RunFailed
 from tests import hostile
 from tests.conftest import run_ingest, write_sources
-from tests.loopback import Loopback, Reply
+from tests.loopback import Loopback, Reply, free_port
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -115,14 +114,8 @@ def test_names_that_resolve_to_private_addresses_are_refused_without_a_proxy(mon
     assert site.arrived == []
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_when_every_source_cannot_connect_the_network_is_blamed_not_the_sources(tmp_path):
-    dead = [{"name": f"dead-{n}", "url": f"http://127.0.0.1:{_closed_port()}/feed"} for n in range(2)]
+    dead = [{"name": f"dead-{n}", "url": f"http://127.0.0.1:{free_port()}/feed"} for n in range(2)]
     path = write_sources(tmp_path, dead)
     with pytest.raises(RunFailed, match="the network looks down"):
         run_ingest(path)

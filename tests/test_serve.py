@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,15 +11,10 @@ import duckdb
 
 import warehouse
 from tests.conftest import ROOT, write_sources
+from tests.loopback import free_port
 
 RUNS_WANTED = 2
 DEADLINE_SECONDS = 240
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def runs_so_far(db) -> list[tuple[str, int]]:

@@ -7,19 +7,13 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
-import duckdb
 import pytest
 
 from flows import staging
 from flows.records import Article, EntryRef, FeedEntry, Page, PageJob, PageResult
-from tests.conftest import ROOT, run_ingest, write_sources
+from tests.conftest import ROOT, run_ingest, scalar, write_sources
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc)
-
-
-def scalar(db, sql: str):
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql).fetchone()[0]
 
 
 def test_staged_batch_reads_back_equal(tmp_path):
