@@ -29,7 +29,8 @@ _BINARY_MAGIC = {b"%PDF-", b"\x89PNG\r", b"PK\x03\x04\x14", b"GIF89", b"GIF87"}
 
 @cache
 def _language_identifier() -> LanguageIdentifier:
-    """Loaded on first need (about a second): most pages declare their language."""
+    """Loaded on first use (about a second), so a process that imports this module
+    without extracting (the flow's own) never pays for it."""
     return LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
 
 

@@ -37,9 +37,8 @@ class StoryRules:
 
     def band_keys(self, body: str) -> list[int]:
         """The LSH band keys of the body's sketch and of its lead's."""
-        words = normalise_body(body).split()
-        body_sketch = _minhash(_shingle_hashes(tuple(words), self.shingle_words), self.body_bands * self.band_rows)
-        lead = tuple(words[: self.lead_words])
+        body_sketch = _minhash(self.shingles(body), self.body_bands * self.band_rows)
+        lead = _words(body)[: self.lead_words]
         lead_sketch = _minhash(_shingle_hashes(lead, self.shingle_words), self.lead_bands * self.band_rows)
         return _bands(body_sketch, self.band_rows, "body") + _bands(lead_sketch, self.band_rows, "lead")
 
@@ -55,7 +54,13 @@ class StoryRules:
 
 @lru_cache(maxsize=4096)
 def _body_shingles(body: str, size: int) -> np.ndarray:
-    return _shingle_hashes(tuple(normalise_body(body).split()), size)
+    return _shingle_hashes(_words(body), size)
+
+
+@lru_cache(maxsize=4096)
+def _words(body: str) -> tuple[str, ...]:
+    """The body normalised once, however often it is sketched and checked."""
+    return tuple(normalise_body(body).split())
 
 
 def _shingle_hashes(words: Sequence[str], size: int) -> np.ndarray:

@@ -14,7 +14,7 @@ from typing import Any
 import zstandard
 
 from flows import dedup, schedule, urls
-from flows.records import (EntryRef, FeedEntry, FeedPoll, PageJob, PageResult, ParsedFeed,
+from flows.records import (Article, EntryRef, FeedEntry, FeedPoll, PageJob, PageResult, ParsedFeed,
                            RunSummary, Source, SourceReport)
 
 MAX_FETCH_ATTEMPTS = 6
@@ -225,14 +225,13 @@ def entry_rows(run_id: str, new_entries: Iterable[KeyedEntry], now: datetime) ->
 
 
 def article_rows(run_id: str, resolution: dedup.Resolution) -> list[Row]:
-    rows = []
-    for article_id, article, result in resolution.new:
-        row = asdict(article)
-        row.update(article_id=article_id, source=result.job.source, run_id=run_id,
-                   fetched_at=result.page.fetched_at, authors=list(article.authors),
-                   tags=list(article.tags))
-        rows.append(row)
-    return rows
+    return [{**article_row(article), "article_id": article_id, "source": result.job.source, "run_id": run_id,
+             "fetched_at": result.page.fetched_at} for article_id, article, result in resolution.new]
+
+
+def article_row(article: Article) -> Row:
+    """An extracted article as warehouse columns (lists where the record has tuples)."""
+    return {**asdict(article), "authors": list(article.authors), "tags": list(article.tags)}
 
 
 def page_rows(resolution: dedup.Resolution) -> list[Row]:

@@ -6,7 +6,7 @@ the updates land in one transaction at the end, under the run lock.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -62,8 +62,5 @@ def _extract_chunk(rows: list[dict], min_body_chars: int, report: Report) -> lis
         except Exception as exc:  # one bad page must not abort a long re-extraction
             report.failed.append((row["article_id"], f"extractor error: {type(exc).__name__}: {exc}"))
             continue
-        fields = asdict(article)
-        updates.append({"article_id": row["article_id"],
-                        **{name: fields[name] for name in store.ARTICLE_FIELDS},
-                        "authors": list(article.authors), "tags": list(article.tags)})
+        updates.append({"article_id": row["article_id"], **pipeline.article_row(article)})
     return updates

@@ -75,7 +75,7 @@ def test_a_load_without_the_extension_succeeds_and_a_later_load_catches_up(tmp_p
     db = tmp_path / "w.duckdb"
     load(db, article(1, "Lighthouse keepers return", FILLER))
     monkeypatch.setattr(search.duckdb, "__version__", "0.0.1")
-    with pytest.raises(search.SearchUnavailable, match="built for duckdb 0.0.1.*v1.5.5"):
+    with pytest.raises(search.SearchUnavailable, match=r"built for duckdb 0\.0\.1.*v\d+\.\d+\.\d+"):
         search.extension_path()
     load(db, article(2, "Lighthouse lamp restored", FILLER))
     monkeypatch.undo()
