@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
@@ -28,6 +28,7 @@ app.add_typer(sources_app, name="sources")
 
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+T = TypeVar("T")
 DEMO_PORT = 8642
 
 SourcesOpt = Annotated[Path | None, typer.Option(
@@ -211,20 +212,18 @@ def search_command(terms: Annotated[str, typer.Argument(help="Words to look for 
                    = output.Format.table,
                    sources: SourcesOpt = None, db: DbOpt = None) -> None:
     """Full-text search over titles and bodies, best match first (BM25; a title match counts double)."""
-    import duckdb
-
-    import warehouse
     from warehouse import search
 
     since_utc = since.replace(tzinfo=timezone.utc) if since else None
+
+    def run(con: Any) -> search.Results:
+        search.load_extension(con)
+        return search.search(con, terms, since_utc, source, limit)
+
     try:
-        with warehouse.reading(_warehouse_path(sources, db)) as con:
-            search.load_extension(con)
-            results = search.search(con, terms, since_utc, source, limit)
+        results = _read(_warehouse_path(sources, db), run, "search failed")
     except search.SearchUnavailable as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
-    except (FileNotFoundError, warehouse.WarehouseBusy, duckdb.Error) as exc:
-        raise _fail(f"search failed: {exc}") from None
     output.show_hits(results.hits, format)
     if results.unindexed:
         err.print(f"[yellow]{results.unindexed} articles are not indexed yet (the fts extension was missing "
@@ -237,18 +236,11 @@ def report(out_path: Annotated[Path, typer.Option("--out", help="HTML file to wr
            sources: SourcesOpt = None, db: DbOpt = None) -> None:
     """Write one self-contained HTML page (inline SVG charts, no network needed to open it):
     articles per day and source, the biggest stories, source and extraction health, the last runs."""
-    import duckdb
-
-    import warehouse
     from flows import report as reporting
     from warehouse import overview
 
     path = _warehouse_path(sources, db)
-    try:
-        with warehouse.reading(path) as con:
-            rows = overview.gather(con, days)
-    except (FileNotFoundError, warehouse.WarehouseBusy, duckdb.Error) as exc:
-        raise _fail(f"report failed: {exc}") from None
+    rows = _read(path, lambda con: overview.gather(con, days), "report failed")
     data = reporting.ReportData(warehouse=str(path), generated_at=datetime.now(timezone.utc), days=days,
                                 **{name: tuple(value) for name, value in rows.items()})
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -435,32 +427,38 @@ def _print_query(path: Path, sql: str, format: output.Format) -> None:
 
 
 def _fetch(path: Path, sql: str) -> tuple[list[str], list[tuple]]:
+    """The user's own SQL: search_articles() works in it when the extension loads."""
+    import duckdb
+
+    from warehouse import search
+
     def run(con: Any) -> tuple[list[str], list[tuple]]:
-        cursor = con.execute(sql)
+        unsearchable = search.try_load_extension(con)
+        try:
+            cursor = con.execute(sql)
+        except duckdb.Error as exc:
+            if unsearchable and "search_articles" in sql:
+                raise duckdb.Error(f"{exc} ({unsearchable})") from None
+            raise
         names = [c[0] for c in cursor.description] if cursor.description else []
         return names, cursor.fetchall()
 
-    return _read(path, run, sql)
+    return _read(path, run)
 
 
-def _read(path: Path, query: Callable[[Any], tuple[list[str], list[tuple]]],
-          sql: str = "") -> tuple[list[str], list[tuple]]:
+def _read(path: Path, query: Callable[[Any], T], failure: str = "SQL error") -> T:
     """Run a read on the warehouse opened read-only, turning its failures into clean exits."""
     import duckdb
 
     import warehouse
-    from warehouse import search
 
-    unsearchable = None
     try:
         with warehouse.reading(path) as con:
-            unsearchable = search.try_load_extension(con)  # for search_articles() in the SQL
             return query(con)
     except (FileNotFoundError, warehouse.WarehouseBusy) as exc:
         raise _fail(str(exc)) from None
     except duckdb.Error as exc:
-        hint = f" ({unsearchable})" if unsearchable and "search_articles" in sql else ""
-        raise _fail(f"SQL error: {exc}{hint}") from None
+        raise _fail(f"{failure}: {exc}") from None
 
 
 def _probe_settings(sources: Path | None) -> configuration.Settings:
