@@ -10,7 +10,7 @@ import pyarrow as pa
 
 
 def feed_states(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
-    return {row["source"]: row for row in _dicts(con.execute("SELECT * FROM feed_state"))}
+    return {row["source"]: row for row in dicts(con.execute("SELECT * FROM feed_state"))}
 
 
 def known_entry_keys(con: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> set[str]:
@@ -33,7 +33,7 @@ def due_retries(con: duckdb.DuckDBPyConnection, now: datetime) -> list[dict[str,
         "e.updated_at, e.authors, e.tags, e.summary FROM fetch_queue q "
         "LEFT JOIN feed_entries e USING (entry_key) "
         "WHERE q.state = 'retry' AND q.next_attempt_at <= ? ORDER BY q.next_attempt_at", [now])
-    return _dicts(cursor)
+    return dicts(cursor)
 
 
 def robots_since(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[str, str | None]:
@@ -60,7 +60,7 @@ def stored_pages(con: duckdb.DuckDBPyConnection, source: str | None, since: date
           AND (CAST(? AS TIMESTAMPTZ) IS NULL OR coalesce(a.published_at, a.fetched_at) >= ?)
           AND p.article_id > ?
         ORDER BY p.article_id LIMIT ?""", [source, source, since, since, after, limit])
-    return _dicts(cursor)
+    return dicts(cursor)
 
 
 def biggest_stories(con: duckdb.DuckDBPyConnection, since: datetime | None,
@@ -75,7 +75,7 @@ def biggest_stories(con: duckdb.DuckDBPyConnection, since: datetime | None,
     return [column[0] for column in cursor.description], cursor.fetchall()
 
 
-def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
