@@ -6,6 +6,7 @@ import sys
 import time
 
 import duckdb
+import pytest
 
 import warehouse
 from tests.conftest import ROOT, write_sources
@@ -32,20 +33,23 @@ def test_query_waits_for_a_writer_instead_of_failing(tmp_path):
         pass
     holder = subprocess.Popen(
         [sys.executable, "-c", (
-            "import duckdb, sys, time\n"
+            "import duckdb, sys\n"
             f"con = duckdb.connect({str(db)!r})\n"
             "con.execute(\"INSERT INTO sources VALUES ('late', 'https://l.example/f', NULL, NULL, NULL, true, now())\")\n"
             "print('holding', flush=True)\n"
-            "time.sleep(1.5)\n"
+            "sys.stdin.readline()\n"
             "con.close()\n")],
-        stdout=subprocess.PIPE, text=True)
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "holding"
+    query = subprocess.Popen([*NEWSDESK, "query", "--db", str(db), "--format", "csv", "SELECT name FROM sources"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     try:
-        result = subprocess.run([*NEWSDESK, "query", "--db", str(db), "--format", "csv",
-                                 "SELECT name FROM sources"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+        with pytest.raises(subprocess.TimeoutExpired):
+            query.wait(timeout=5)  # still waiting for the writer, not failed
     finally:
-        holder.wait(timeout=30)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["name", "late"]
+        holder.communicate("release\n", timeout=30)
+    stdout, stderr = query.communicate(timeout=60)
+    assert query.returncode == 0, stderr
+    assert stdout.splitlines() == ["name", "late"]
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM sources").fetchone()[0] == 1
