@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 from html import escape
 
+WIDTH = 900  # every chart's drawing width; the page scales it to fit
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#b07aa1", "#edc948", "#9c755f",
            "#ff9da7", "#bab0ac")
 Series = tuple[str, Sequence[float]]
@@ -19,18 +20,18 @@ def colour(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
-def nice_ticks(top: float, count: int = 5) -> list[float]:
-    """Round axis ticks from 0 to at least `top`."""
+def nice_ticks(top: float) -> list[float]:
+    """About five round axis ticks from 0 to at least `top`."""
     if top <= 0:
         return [0, 1]
-    raw = top / count
+    raw = top / 5
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
     return [step * i for i in range(math.ceil(top / step) + 1)]
 
 
 def stacked_columns(labels: Sequence[str], series: Sequence[Series], *, title: str, x_label: str,
-                    y_label: str, colours: Sequence[str] | None = None, width: int = 900) -> str:
+                    y_label: str, colours: Sequence[str] | None = None) -> str:
     """One column per label, the series stacked in it, and a legend naming every series."""
     colours = colours or [colour(i) for i in range(len(series))]
     left, right, top, plot_height = 56, 16, 12, 240
@@ -39,11 +40,11 @@ def stacked_columns(labels: Sequence[str], series: Sequence[Series], *, title: s
     totals = [sum(values[i] for _, values in series) for i in range(len(labels))]
     ticks = nice_ticks(max(totals, default=0))
     scale = plot_height / ticks[-1]
-    band = (width - left - right) / max(len(labels), 1)
+    band = (WIDTH - left - right) / max(len(labels), 1)
     column = min(band * 0.7, 56)
     bottom = top + plot_height
-    parts = [_svg_open(width, height, title), _y_axis(ticks, scale, left, width - right, bottom)]
-    parts.append(_axis_labels(x_label, y_label, left, width - right, top, bottom))
+    parts = [_svg_open(WIDTH, height, title), _y_axis(ticks, scale, left, WIDTH - right, bottom)]
+    parts.append(_axis_labels(x_label, y_label, left, WIDTH - right, top, bottom))
     stacked = [0.0] * len(labels)
     for (name, values), fill in zip(series, colours):
         rects = []
@@ -63,16 +64,15 @@ def stacked_columns(labels: Sequence[str], series: Sequence[Series], *, title: s
     return "".join(parts) + "</svg>"
 
 
-def horizontal_bars(rows: Sequence[tuple[str, float, str]], *, title: str, x_label: str,
-                    fill: str = PALETTE[0], width: int = 900, label_width: int = 380) -> str:
+def horizontal_bars(rows: Sequence[tuple[str, float, str]], *, title: str, x_label: str) -> str:
     """One bar per (label, value, note) row, the note written after the bar."""
     return grouped_bars([(label, [value], note) for label, value, note in rows], [x_label], title=title,
-                        x_label=x_label, colours=[fill], width=width, label_width=label_width, legend=False)
+                        x_label=x_label, colours=[PALETTE[0]], label_width=380, legend=False)
 
 
 def grouped_bars(rows: Sequence[tuple[str, Sequence[float], str]], names: Sequence[str], *, title: str,
                  x_label: str, colours: Sequence[str] | None = None, top_value: float | None = None,
-                 percent: bool = False, width: int = 900, label_width: int = 200, legend: bool = True) -> str:
+                 percent: bool = False, label_width: int = 200, legend: bool = True) -> str:
     """Per row, one horizontal bar per series; `percent` formats values as shares of 1."""
     colours = colours or [colour(i) for i in range(len(names))]
     bar, gap = 14, 10
@@ -81,8 +81,8 @@ def grouped_bars(rows: Sequence[tuple[str, Sequence[float], str]], names: Sequen
     bottom = top + row_height * len(rows)
     height = bottom + 40 + (22 if legend else 0)
     biggest = top_value or max((v for _, values, _ in rows for v in values), default=0) or 1
-    scale = (width - left - right) / biggest
-    parts = [_svg_open(width, height, title)]
+    scale = (WIDTH - left - right) / biggest
+    parts = [_svg_open(WIDTH, height, title)]
     series_rects: list[list[str]] = [[] for _ in names]
     for r, (label, values, note) in enumerate(rows):
         y0 = top + r * row_height
