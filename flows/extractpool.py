@@ -76,7 +76,12 @@ def _replace(broken: ProcessPoolExecutor) -> None:
     global _pool
     if _pool is broken:
         log.warning("an extractor process died; starting a new pool")
+        # A broken pool may have started a replacement worker after it gave up; nothing
+        # would ever tell that one to stop, and exiting this process would wait for it.
+        leftovers = list((broken._processes or {}).values())
         broken.shutdown(wait=False, cancel_futures=True)
+        for process in leftovers:
+            process.kill()
         _pool = None
 
 
