@@ -22,14 +22,16 @@ class Baseline:
         return self.articles / self.seconds
 
 
-def measure(sources: list[dict], articles: int, db: Path) -> Baseline:
-    """Ingest `articles` pages, spread evenly over the feeds, the naive way."""
-    per_feed = max(1, articles // len(sources))
+def measure(sources: list[dict], articles: int, per_feed: int, db: Path) -> Baseline:
+    """Ingest `articles` pages the naive way, up to `per_feed` from each feed in turn (as
+    many as the full run takes from each, so the feeds' cost is spread over as many pages)."""
     con = duckdb.connect(str(db))
     con.execute("CREATE TABLE articles (url VARCHAR PRIMARY KEY, title VARCHAR, author VARCHAR, "
                 "date VARCHAR, body VARCHAR)")
     started, loaded = time.monotonic(), 0
     for source in sources:
+        if loaded == articles:
+            break
         with urllib.request.urlopen(source["url"], timeout=30) as response:
             feed = feedparser.parse(response.read())
         for entry in feed.entries[:per_feed]:

@@ -24,11 +24,12 @@ def workers() -> int:
 
 
 def warm() -> None:
-    """Start the workers now (importing trafilatura takes them a second or two), so they
-    are ready when the first pages arrive."""
-    pool = _shared()
-    for _ in range(workers()):
-        pool.submit(_ready)
+    """Start the workers now (the fork server takes a second or two to import trafilatura),
+    so they are ready when the first pages arrive. Does nothing once they are started."""
+    if _pool is None:
+        pool = _shared()
+        for _ in range(workers()):
+            pool.submit(_ready)
 
 
 async def article(body: bytes, url: str, headers: dict[str, str], entry: FeedEntry | None,
@@ -60,9 +61,10 @@ def _shared() -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
         # Not plain fork: the parent runs threads (Prefect, asyncio) that a fork would copy
-        # mid-flight. A fork server imports the extractor once and forks clean workers from it.
+        # mid-flight. A fork server imports the extractor and loads its language model once,
+        # and forks clean workers from it.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
+        context.set_forkserver_preload([__name__, "flows.extractwarm"])
         _pool = ProcessPoolExecutor(workers(), mp_context=context)
         # A finalizer, not atexit: when this process is itself a multiprocessing child (as
         # Prefect's runner starts flow runs), its exit joins child processes before atexit

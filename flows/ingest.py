@@ -40,6 +40,7 @@ PAGE_BATCH_SIZE = 50       # pages per fetch-and-extract task (each task costs t
 BATCHES_IN_FLIGHT = 6      # batches being fetched or extracted at once
 BATCHES_QUEUED = 2         # finished batches waiting for the loader
 LOAD_EVERY = 400           # pages per warehouse transaction
+TAIL_BATCHES = 2           # batches in the final load
 ROBOTS_TTL = timedelta(days=1)
 progress = logging.getLogger("newsdesk.progress")
 log = logging.getLogger(__name__)
@@ -133,7 +134,9 @@ async def load_pages(path: Path, lock_wait: float, run_id: str, entries: Sequenc
 def _write_pages(path: Path, lock_wait: float, run_id: str, entries: Sequence[pipeline.KeyedEntry],
                  results: Sequence[PageResult]) -> pipeline.Tally:
     extracted = [r for r in results if r.article]
-    with warehouse.writing(path, lock_wait) as con:
+    # One DuckDB thread: the extractor processes already keep every core busy, and more
+    # threads would only add their coordination to the CPU the run needs.
+    with warehouse.writing(path, lock_wait, threads=1) as con:
         resolution = dedup.resolve(
             results,
             reads.articles_by_url(con, (u for r in extracted for u in dedup.urls_of(r))),
@@ -193,7 +196,8 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
     lock_wait = config.settings.lock_wait_seconds
     async with _fetcher(config.settings, sources, robots) as fetcher:
         _say(logger, f"polling {len(sources)} feeds")
-        polls = list(await asyncio.gather(*(poll_source(fetcher, s, states.get(s.name, {})) for s in sources)))
+        polls = list(await asyncio.gather(*(_poll(fetcher, s, states.get(s.name, {}), not config.settings.dask)
+                                            for s in sources)))
         plan = _plan(path, polls, retries)
         _say(logger, f"{len(plan.new_entries)} new entries; fetching {len(plan.jobs)} pages")
         pages = _PageStream(logger, path, lock_wait, run_id, plan)
@@ -210,6 +214,15 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
     summary = record_run(path, lock_wait, draft, config.sources, quote(polls), quote(states), quote(plan),
                          tally + pipeline.known_links_tally(plan), robots_rows)
     return await _finish(logger, summary)
+
+
+async def _poll(fetcher: Fetcher, source: Source, state: dict[str, Any], warm: bool) -> pipeline.SourcePoll:
+    """Poll a source. A feed with entries will probably need pages extracted, so the extractor
+    processes are started then (they take a second or two), while the other feeds are polled."""
+    polled = await poll_source(fetcher, source, state)
+    if warm and polled.entries:
+        extractpool.warm()
+    return polled
 
 
 class _PageStream:
@@ -289,7 +302,10 @@ class _PageStream:
             pending.extend(results)
             seen += len(results)
             _say(self.logger, f"pages done: {seen}/{total}")
-            if len(pending) >= LOAD_EVERY or index == len(self.batches) - 1:
+            last = len(self.batches) - 1
+            # A load is also made TAIL_BATCHES before the end, while those batches are still
+            # being extracted: the final load, which nothing overlaps, then holds only them.
+            if len(pending) >= LOAD_EVERY or index in (last - TAIL_BATCHES, last):
                 _say(self.logger, f"loading {len(pending)} pages into {self.path}")
                 entries = pipeline.entries_of(pending, self.plan)
                 tally += await load_pages(self.path, self.lock_wait, self.run_id, quote(entries), quote(pending))

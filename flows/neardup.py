@@ -52,12 +52,17 @@ class StoryRules:
         return _body_shingles(body, self.shingle_words)
 
 
-@lru_cache(maxsize=4096)
+# Enough for a load's new bodies and their candidates. A news body's words and shingles
+# take about 125 KB, so a cache of thousands would hold hundreds of MB through a long run.
+_BODIES_CACHED = 512
+
+
+@lru_cache(maxsize=_BODIES_CACHED)
 def _body_shingles(body: str, size: int) -> np.ndarray:
     return _shingle_hashes(_words(body), size)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=_BODIES_CACHED)
 def _words(body: str) -> tuple[str, ...]:
     """The body normalised once, however often it is sketched and checked."""
     return tuple(normalise_body(body).split())
@@ -67,7 +72,7 @@ def _shingle_hashes(words: Sequence[str], size: int) -> np.ndarray:
     """Sorted unique 64-bit hashes of every run of `size` words (the whole text when shorter)."""
     if not words:
         return np.zeros(0, dtype=np.uint64)
-    tokens = np.array([_word_hash(word) for word in words], dtype=np.uint64)
+    tokens = np.fromiter(map(_word_hash, words), dtype=np.uint64, count=len(words))
     count = max(len(tokens) - size + 1, 1)
     combined = np.zeros(count, dtype=np.uint64)
     with np.errstate(over="ignore"):
@@ -97,8 +102,18 @@ def _minhash(shingles: np.ndarray, count: int) -> np.ndarray:
     if not len(shingles):
         return np.full(count, _MASK32, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        values = (np.outer(shingles & _MASK32, a) + b) % _MERSENNE & _MASK32
+        values = _mod_mersenne(np.outer(shingles & _MASK32, a) + b) & _MASK32
     return values.min(axis=0)
+
+
+def _mod_mersenne(values: np.ndarray) -> np.ndarray:
+    """values % (2^61 - 1) in place, by shifts and adds instead of a division (several
+    times faster): 2^61 = 1 modulo 2^61 - 1, so the bits above 61 fold onto the rest."""
+    folded = values >> np.uint64(61)
+    values &= _MERSENNE
+    values += folded
+    values[values >= _MERSENNE] -= _MERSENNE
+    return values
 
 
 def _bands(sketch: np.ndarray, rows: int, kind: str) -> list[int]:

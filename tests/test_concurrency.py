@@ -1,6 +1,7 @@
 """Two processes and one DuckDB file: waits are bounded and errors are plain."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -53,3 +54,10 @@ def test_query_waits_for_a_writer_instead_of_failing(tmp_path):
     assert stdout.splitlines() == ["name", "late"]
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM sources").fetchone()[0] == 1
+
+
+def test_a_writer_can_be_held_to_one_duckdb_thread(tmp_path):
+    with warehouse.writing(tmp_path / "news.duckdb", threads=1) as con:
+        assert con.execute("SELECT current_setting('threads')").fetchone()[0] == 1
+    with warehouse.writing(tmp_path / "news.duckdb") as con:
+        assert con.execute("SELECT current_setting('threads')").fetchone()[0] == len(os.sched_getaffinity(0))

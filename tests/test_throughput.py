@@ -11,7 +11,7 @@ import pytest
 
 from flows import staging
 from flows.records import Article, EntryRef, FeedEntry, Page, PageJob, PageResult
-from tests.conftest import ROOT, run_ingest, scalar, write_sources
+from tests.conftest import ROOT, rows, run_ingest, scalar, write_sources
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc)
 
@@ -52,6 +52,41 @@ def test_many_batches_stream_into_several_loads_and_lose_nothing(tmp_path, newsr
                       "(SELECT entry_key FROM entry_articles) AND entry_key NOT IN "
                       "(SELECT entry_key FROM fetch_queue)") == 0
     assert scalar(db, "SELECT pages_fetched FROM runs") == summary.pages_fetched > 0
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_final_load_holds_only_the_last_batches(tmp_path, newsroom, monkeypatch):
+    """Nothing overlaps the final load, so it is kept small: the load before it is made
+    while the last TAIL_BATCHES batches are still being fetched and extracted."""
+    from flows import ingest
+
+    monkeypatch.setattr(ingest, "PAGE_BATCH_SIZE", 4)
+    monkeypatch.setattr(ingest, "LOAD_EVERY", 10_000)
+    run_ingest(write_sources(tmp_path, newsroom.sources()))
+    loads = rows(tmp_path / "news.duckdb", "SELECT first_seen_at, count(DISTINCT article_id) FROM article_urls "
+                                           "GROUP BY first_seen_at ORDER BY first_seen_at")
+    assert len(loads) == 2
+    assert 0 < loads[-1][1] <= ingest.TAIL_BATCHES * 4 < loads[0][1]
+
+
+def test_a_polled_feed_with_entries_starts_the_extractor_processes(tmp_path, newsroom, monkeypatch):
+    """They take a second or two to start, which then overlaps the polling of other feeds."""
+    from flows import config, extractpool, ingest
+    from flows.http import Fetcher
+
+    warmed = []
+    monkeypatch.setattr(extractpool, "warm", lambda: warmed.append(True))
+    monkeypatch.setattr(ingest, "poll_source", ingest.poll_source.fn)  # the function, outside a flow run
+    sources = [*newsroom.sources()[:1], {"name": "gone", "url": newsroom.base_url + "/no-such-feed.xml"}]
+    loaded = config.load(write_sources(tmp_path, sources))
+
+    async def poll(source, warm):
+        async with Fetcher(loaded.settings) as fetcher:
+            return await ingest._poll(fetcher, source, {}, warm)
+
+    assert asyncio.run(poll(loaded.sources[0], warm=True)).entries and len(warmed) == 1
+    assert asyncio.run(poll(loaded.sources[0], warm=False)).entries and len(warmed) == 1  # on Dask: no pool
+    assert asyncio.run(poll(loaded.sources[1], warm=True)).error and len(warmed) == 1
 
 
 def test_run_on_a_two_worker_dask_cluster(tmp_path, newsroom, prefect_env):

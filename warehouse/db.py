@@ -26,13 +26,14 @@ class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse (or the run lock) longer than we waited."""
 
 
-def connect(path: Path, read_only: bool = False,
-            wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse; a writable open also applies pending migrations and the views."""
+def connect(path: Path, read_only: bool = False, wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
+            threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse; a writable open also applies pending migrations and the views.
+    `threads` caps DuckDB's worker threads (default: one per core)."""
     if read_only and not path.exists():
         raise FileNotFoundError(f"no warehouse at {path} (run `newsdesk run` or `newsdesk demo` first)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = _open_waiting(path, read_only, wait_seconds)
+    con = _open_waiting(path, read_only, wait_seconds, {"threads": threads} if threads else {})
     if not read_only:
         try:
             migrate(con)
@@ -43,8 +44,9 @@ def connect(path: Path, read_only: bool = False,
 
 
 @contextmanager
-def writing(path: Path, wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect(path, read_only=False, wait_seconds=wait_seconds)
+def writing(path: Path, wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
+            threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=False, wait_seconds=wait_seconds, threads=threads)
     try:
         yield con
     finally:
@@ -117,12 +119,13 @@ def _migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-def _open_waiting(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+def _open_waiting(path: Path, read_only: bool, wait_seconds: float,
+                  config: dict[str, int]) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise
