@@ -34,11 +34,6 @@ def _language_identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
 
 
-def warm_up() -> None:
-    """Load what extraction otherwise loads on first use."""
-    _language_identifier()
-
-
 class ExtractionFailed(ValueError):
     """The page has no article body we are willing to load."""
 

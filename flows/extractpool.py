@@ -61,10 +61,9 @@ def _shared() -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
         # Not plain fork: the parent runs threads (Prefect, asyncio) that a fork would copy
-        # mid-flight. A fork server imports the extractor and loads its language model once,
-        # and forks clean workers from it.
+        # mid-flight. A fork server imports the extractor once and forks clean workers from it.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__, "flows.extractwarm"])
+        context.set_forkserver_preload([__name__])
         _pool = ProcessPoolExecutor(workers(), mp_context=context)
         # A finalizer, not atexit: when this process is itself a multiprocessing child (as
         # Prefect's runner starts flow runs), its exit joins child processes before atexit

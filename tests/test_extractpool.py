@@ -33,12 +33,3 @@ def test_a_killed_worker_is_replaced_and_the_page_still_extracted():
         os.kill(pid, signal.SIGKILL)
     found = asyncio.run(extractpool.article(PAGE, "https://h.example/pier", {}, None, 200))
     assert found.title == "Pier reopens"
-
-
-def test_new_workers_start_with_the_language_model_loaded():
-    extractpool._replace(extractpool._shared())  # fresh workers, forked from the fork server
-    assert extractpool._shared().submit(_language_model_loaded).result(timeout=60)
-
-
-def _language_model_loaded() -> bool:
-    return extract._language_identifier.cache_info().currsize == 1
