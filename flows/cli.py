@@ -387,6 +387,9 @@ def _ingest(sources_path: Path, db: Path | None, only: list[str] | None, everyth
     from warehouse import WarehouseBusy
 
     try:
+        # Checked here too, before calling the flow: without a server, calling it would first
+        # start Prefect's temporary one (seconds) only to be refused. Scheduled runs get the
+        # flow's own check.
         refuse_dask_without_server(configuration.load(sources_path, db))
         summary = asyncio.run(ingest(str(sources_path), str(db) if db else None, only, everything))
     except RunFailed as exc:

@@ -1,7 +1,7 @@
 """The ingest flow: poll feeds, fetch new pages, extract, dedup, load.
 
-Tasks are coarse on purpose (one per source, one per batch of pages, one load):
-thousands of tiny Prefect tasks overwhelm a local Prefect server.
+Tasks are coarse on purpose (one per source, one per batch of pages, one per load of
+hundreds of pages): thousands of tiny Prefect tasks overwhelm a local Prefect server.
 """
 from __future__ import annotations
 
@@ -83,14 +83,13 @@ async def fetch_and_extract(fetcher: Fetcher, jobs: Sequence[PageJob], min_body_
 
 @task(name="fetch-and-extract-staged", cache_policy=NO_CACHE)
 def fetch_and_extract_staged(settings: configuration.Settings, sources: Sequence[Source],
-                             robots: dict[str, str | None], jobs: Sequence[PageJob], min_body_chars: int,
-                             path: str) -> str:
+                             robots: dict[str, str | None], jobs: Sequence[PageJob], path: str) -> str:
     """On a Dask worker: fetch and extract a batch in this process, then stage the results
     as Parquet for the flow's process to load (workers never open the warehouse)."""
     async def batch() -> list[PageResult]:
         async with _fetcher(settings, sources, robots) as fetcher:
-            return list(await asyncio.gather(*(_page_result(fetcher, job, min_body_chars, _extract_in_thread)
-                                               for job in jobs)))
+            return list(await asyncio.gather(*(_page_result(fetcher, job, settings.min_body_chars,
+                                                            _extract_in_thread) for job in jobs)))
 
     return str(staging.write(asyncio.run(batch()), Path(path)))
 
@@ -270,19 +269,26 @@ class _PageStream:
     def _feed_from_dask(self, settings: configuration.Settings, sources: Sequence[Source],
                         robots: dict[str, str | None], folder: Path, stop: threading.Event,
                         loop: asyncio.AbstractEventLoop) -> None:
-        """In a thread: submit every batch to the cluster, queue each staged batch as it lands."""
-        with _dask_runner(settings.dask) as runner:
-            futures = [runner.submit(fetch_and_extract_staged, {
-                "settings": settings, "sources": sources, "robots": robots, "jobs": batch,
-                "min_body_chars": settings.min_body_chars, "path": str(folder / f"batch-{index:05d}.parquet")})
-                for index, batch in enumerate(self.batches)]
-            for future in as_completed(futures):
-                try:
-                    staged: list[PageResult] | BaseException = staging.read(Path(future.result()))
-                except Exception as exc:
-                    staged = exc
-                if not _handed_over(asyncio.run_coroutine_threadsafe(self.done.put(staged), loop), stop):
-                    return
+        """In a thread: submit every batch to the cluster, queue each staged batch as it lands.
+        A cluster that cannot be reached is queued as the failure, so the loader stops waiting."""
+        def hand_over(staged: list[PageResult] | BaseException) -> bool:
+            return _handed_over(asyncio.run_coroutine_threadsafe(self.done.put(staged), loop), stop)
+
+        try:
+            with _dask_runner(settings.dask) as runner:
+                futures = [runner.submit(fetch_and_extract_staged, {
+                    "settings": settings, "sources": sources, "robots": robots, "jobs": batch,
+                    "path": str(folder / f"batch-{index:05d}.parquet")})
+                    for index, batch in enumerate(self.batches)]
+                for future in as_completed(futures):
+                    try:
+                        staged: list[PageResult] | BaseException = staging.read(Path(future.result()))
+                    except Exception as exc:
+                        staged = exc
+                    if not hand_over(staged):
+                        return
+        except Exception as exc:
+            hand_over(exc)
 
     async def _produce(self, slots: asyncio.Semaphore, fetcher: Fetcher, batch: Sequence[PageJob],
                        min_body_chars: int) -> None:
@@ -295,6 +301,7 @@ class _PageStream:
 
     async def _consume(self) -> pipeline.Tally:
         tally, pending, seen, total = pipeline.Tally(), [], 0, sum(map(len, self.batches))
+        last = len(self.batches) - 1
         for index in range(len(self.batches)):
             results = await self.done.get()
             if isinstance(results, BaseException):
@@ -302,7 +309,6 @@ class _PageStream:
             pending.extend(results)
             seen += len(results)
             _say(self.logger, f"pages done: {seen}/{total}")
-            last = len(self.batches) - 1
             # A load is also made TAIL_BATCHES before the end, while those batches are still
             # being extracted: the final load, which nothing overlaps, then holds only them.
             if len(pending) >= LOAD_EVERY or index in (last - TAIL_BATCHES, last):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import threading
 from datetime import datetime, timezone
 
 import pytest
@@ -103,6 +104,33 @@ def test_run_on_a_two_worker_dask_cluster(tmp_path, newsroom, prefect_env):
 
     pages = scalar(db, "SELECT pages_fetched FROM runs")
     assert _task_names(flow_run_id).count("fetch-and-extract-staged") == -(-pages // PAGE_BATCH_SIZE) > 1
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_an_unreachable_dask_cluster_fails_the_run_instead_of_hanging_it(tmp_path, newsroom, monkeypatch):
+    from prefect.settings import PREFECT_API_URL
+
+    from flows import ingest
+
+    def unreachable(dask):
+        raise OSError(f"Timed out trying to connect to {dask.address}")
+
+    monkeypatch.setattr(ingest, "_dask_runner", unreachable)
+    monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())
+    path = write_sources(tmp_path, newsroom.sources(), dask={"address": "tcp://127.0.0.1:9"})
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            run_ingest(path)
+        except BaseException as exc:
+            failures.append(exc)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(timeout=60)
+    assert not runner.is_alive(), "the run was still waiting for staged batches"
+    assert "Timed out trying to connect to tcp://127.0.0.1:9" in str(failures[0])
 
 
 def test_dask_without_a_prefect_server_is_refused(tmp_path, newsroom, prefect_env):
