@@ -87,3 +87,24 @@ def test_reextracted_bodies_get_new_band_keys(db):
         store.update_articles(con, [rewritten], stories=RULES)
         stored = {row[0] for row in con.execute("SELECT band_key FROM story_bands").fetchall()}
     assert stored == set(RULES.band_keys(THIRD_STORY))
+
+
+def test_reextraction_gives_band_keys_to_unchanged_articles_that_had_none(db):
+    """Articles loaded before story matching existed get their keys from `newsdesk reextract`."""
+    load(db, article(1, "gazette", BODY), article(2, "courier", OTHER_STORY))
+    with warehouse.writing(db) as con:
+        con.execute("DELETE FROM story_bands WHERE article_id = 'art001'")
+        rows = [{"article_id": row[0], **dict(zip(store.ARTICLE_FIELDS, row[1:]))} for row in con.execute(
+            f"SELECT article_id, {', '.join(store.ARTICLE_FIELDS)} FROM articles ORDER BY article_id").fetchall()]
+        assert store.update_articles(con, rows, stories=RULES) == 0
+        stored = {row[0] for row in con.execute(
+            "SELECT band_key FROM story_bands WHERE article_id = 'art001'").fetchall()}
+    assert stored == set(RULES.band_keys(BODY))
+
+
+def test_many_copies_in_one_load_make_one_story(db):
+    """More copies than MAX_CANDIDATES in one batch: later copies must not crowd out the
+    earlier ones each copy can join."""
+    copies = [article(n, f"outlet{n}", BODY + f"\n\nFiled by desk {n}.") for n in range(40, 0, -1)]
+    load(db, *copies)  # loaded from art040 down: the later copies sort first among equals
+    assert set(story_ids(db).values()) == {"art040"}

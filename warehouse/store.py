@@ -78,8 +78,8 @@ def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows,
                     stories: story_ids.StoryMatcher | None = None) -> int:
     """Replace the extracted fields of existing articles where they differ (and record the
     pages' extractor version) in one transaction; returns how many articles changed.
-    Rows carry article_id plus ARTICLE_FIELDS. With `stories`, their band keys are
-    recomputed from the new bodies (their story ids are kept)."""
+    Rows carry article_id plus ARTICLE_FIELDS. With `stories`, band keys are recomputed for
+    the changed articles and any that have none yet (their story ids are kept)."""
     if not rows:
         return 0
     batch = pa.Table.from_pylist([dict(row) for row in rows])
@@ -94,8 +94,11 @@ def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows,
             f"WHERE articles.article_id = r.article_id AND ({differs}) RETURNING article_id").fetchall()]
         con.execute("UPDATE pages SET extractor_version = r.extractor_version FROM reextracted r "
                     "WHERE pages.article_id = r.article_id")
-        if stories is not None:
-            story_ids.replace_bands(con, {row["article_id"]: row["body"] for row in rows}, stories)
+        if stories is not None:  # changed bodies, and articles loaded before they had band keys
+            resketch = set(changed) | {article_id for (article_id,) in con.execute(
+                "SELECT article_id FROM reextracted ANTI JOIN story_bands USING (article_id)").fetchall()}
+            story_ids.replace_bands(con, {row["article_id"]: row["body"] for row in rows
+                                          if row["article_id"] in resketch}, stories)
         search.forget(con, changed)  # only changed articles are indexed again
         search.keep_current(con)
         con.execute("COMMIT")

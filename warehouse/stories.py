@@ -93,7 +93,11 @@ def _candidates(con: duckdb.DuckDBPyConnection, bands: pa.Table) -> dict[str, li
         hits = con.execute("""
             SELECT n.article_id AS new_id, b.article_id AS old_id, count(*) AS shared_bands
             FROM new_bands n JOIN story_bands b USING (band_key)
-            WHERE b.article_id <> n.article_id
+            LEFT JOIN (SELECT DISTINCT article_id, position FROM new_bands) batch
+                ON batch.article_id = b.article_id
+            -- stored articles, and those earlier in this batch: a later one cannot be joined,
+            -- so it must not take one of the places among the best candidates
+            WHERE batch.position IS NULL OR batch.position < n.position
             GROUP BY new_id, old_id
             QUALIFY row_number() OVER (PARTITION BY new_id ORDER BY shared_bands DESC, old_id) <= ?""",
                            [MAX_CANDIDATES]).fetchall()
@@ -119,12 +123,15 @@ def _articles(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> dict[st
 
 
 def _band_table(bodies: Mapping[str, str], matcher: StoryMatcher) -> pa.Table:
-    ids, keys = [], []
-    for article_id, body in bodies.items():
+    """band_key, article_id, and the article's position among `bodies` (load order)."""
+    ids, keys, positions = [], [], []
+    for position, (article_id, body) in enumerate(bodies.items()):
         found = matcher.band_keys(body)
         ids += [article_id] * len(found)
         keys += found
-    return pa.table({"band_key": pa.array(keys, pa.int64()), "article_id": pa.array(ids, pa.string())})
+        positions += [position] * len(found)
+    return pa.table({"band_key": pa.array(keys, pa.int64()), "article_id": pa.array(ids, pa.string()),
+                     "position": pa.array(positions, pa.int32())})
 
 
 def _with_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table, *statements: str) -> None:
