@@ -5,6 +5,7 @@ ExtractionFailed, so the caller records it instead of loading a menu as news.
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from functools import cache
@@ -27,10 +28,19 @@ _HTML_TYPES = ("html", "xml", "text/plain")
 _BINARY_MAGIC = {b"%PDF-", b"\x89PNG\r", b"PK\x03\x04\x14", b"GIF89", b"GIF87"}
 
 
-@cache
+_language_lock = threading.Lock()
+
+
 def _language_identifier() -> LanguageIdentifier:
     """Loaded on first use (about a second), so a process that imports this module
-    without extracting (the flow's own) never pays for it."""
+    without extracting (the flow's own) never pays for it; under a lock, so threads that
+    extract at once (as on a Dask worker) load it once."""
+    with _language_lock:
+        return _loaded_language_identifier()
+
+
+@cache
+def _loaded_language_identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
 
 

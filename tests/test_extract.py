@@ -1,3 +1,5 @@
+import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -215,3 +217,24 @@ def test_bare_promo_labels_are_dropped(line):
 def test_a_leading_date_and_time_stamp_is_dropped(stamp):
     assert bodyclean.clean(f"{stamp}\nThe council met at 6:45 on 23 November 2026.", None) == (
         "The council met at 6:45 on 23 November 2026.")
+
+
+def test_threads_extracting_at_once_load_the_language_model_once(monkeypatch):
+    loads = []
+
+    def slow_load(*args, **kwargs):
+        loads.append(threading.get_ident())
+        time.sleep(0.1)  # a load takes time: long enough for the other threads to arrive
+        return object()
+
+    monkeypatch.setattr(extract.LanguageIdentifier, "from_modelpath", slow_load)
+    extract._loaded_language_identifier.cache_clear()
+    try:
+        threads = [threading.Thread(target=extract._language_identifier) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        extract._loaded_language_identifier.cache_clear()
+    assert len(loads) == 1
