@@ -36,13 +36,14 @@ async def article(body: bytes, url: str, headers: dict[str, str], entry: FeedEnt
                   min_body_chars: int) -> Article:
     """extract.article in a worker process; raises extract.ExtractionFailed like it does.
     A worker that dies (a crash in a C library) is replaced and the page tried once more."""
-    try:
-        found, failure = await _in_pool(body, url, headers, entry, min_body_chars)
-    except BrokenProcessPool:
+    for _ in range(2):
         try:
             found, failure = await _in_pool(body, url, headers, entry, min_body_chars)
+            break
         except BrokenProcessPool:
-            raise extract.ExtractionFailed("the extractor process died on this page") from None
+            continue
+    else:
+        raise extract.ExtractionFailed("the extractor process died on this page")
     if failure is not None:
         raise extract.ExtractionFailed(failure)
     return found
