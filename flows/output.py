@@ -48,7 +48,10 @@ _HEALTH_HEADERS = {
     "last_error": "last error",
 }
 
-def _health_cell(name: str, value: Any) -> str:
+def _table_cell(name: str, value: Any) -> str:
+    """A value as the health and story tables show it (lists in full: they wrap)."""
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
     if isinstance(value, datetime):
         return f"{value.astimezone(timezone.utc):%m-%d %H:%M}"
     if name in ("extraction_failure_rate", "no_date_share", "no_author_share"):
@@ -106,8 +109,7 @@ def health_table(names: list[str], rows: list[tuple]) -> Table:
         table.add_column(_HEALTH_HEADERS.get(name, name), footer=footer, no_wrap=name != "last_error",
                          style="red" if name == "last_error" else None)
     for row in rows:
-        table.add_row(*(", ".join(value) if isinstance(value, list) else _health_cell(name, value)
-                        for name, value in zip(names, row)))
+        table.add_row(*(_table_cell(name, value) for name, value in zip(names, row)))
     return table
 
 
@@ -120,8 +122,7 @@ def stories_table(names: list[str], rows: list[tuple]) -> Table:
         table.add_column(headers.get(name, name), justify="right" if name in ("sources", "articles") else "left",
                          no_wrap=name not in ("headline", "source_names"))
     for row in rows:
-        table.add_row(*(", ".join(value) if isinstance(value, list) else _health_cell(name, value)
-                        for name, value in zip(names, row)))
+        table.add_row(*(_table_cell(name, value) for name, value in zip(names, row)))
     return table
 
 

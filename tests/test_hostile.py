@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests import hostile
-from tests.conftest import rows, run_ingest, write_sources
+from tests.conftest import rows, run_ingest, scalar, write_sources
 from tests.loopback import Loopback, Reply
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -109,7 +109,7 @@ def hostile_run(tmp_path_factory):
 
 
 def feed_error(db, source):
-    return rows(db, "SELECT last_error FROM feed_state WHERE source = ?", source)[0][0]
+    return scalar(db, "SELECT last_error FROM feed_state WHERE source = ?", source)
 
 
 def queued(db, path):
@@ -182,7 +182,7 @@ def test_gone_feed_is_retired_not_dropped(hostile_run):
 
 def test_entity_bomb_is_not_expanded(hostile_run):
     db, summary, _, _, _ = hostile_run
-    longest = rows(db, "SELECT max(length(title)) FROM feed_entries WHERE source = 'entity-bomb'")[0][0]
+    longest = scalar(db, "SELECT max(length(title)) FROM feed_entries WHERE source = 'entity-bomb'")
     assert longest is None or longest < 1000
     assert report(summary, "entity-bomb").entries <= 1
 
