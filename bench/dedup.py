@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import warehouse  # noqa: E402
-from flows import dedup  # noqa: E402
+from flows import dedup, neardup  # noqa: E402
 from flows.neardup import StoryRules  # noqa: E402
 from warehouse import store  # noqa: E402
 
@@ -202,7 +202,10 @@ def _stories(path: Path, since_id: str) -> dict[str, str]:
 
 
 def _timed_load(path: Path, rows: list[dict], rules: StoryRules | None) -> float:
-    with warehouse.writing(path) as con:       # a fresh connection: nothing kept in memory
+    # Nothing kept from the load into the other size: sketches are cached per process.
+    for cached in (neardup._words, neardup._body_shingles, neardup._word_hash):
+        cached.cache_clear()
+    with warehouse.writing(path) as con:       # a fresh connection: no DuckDB state kept either
         started = time.perf_counter()
         store.load(con, {"articles": rows}, stories=rules)
         return time.perf_counter() - started

@@ -1,9 +1,9 @@
 """A generated newsroom for throughput runs.
 
 N article pages of realistic size (100-200 KiB: navigation, inline styles and scripts,
-a sidebar, a footer, JSON-LD, then 600-1,200 words of body) spread over H hosts,
-127.0.0.2, 127.0.0.3, ... on one port, each with an RSS feed (ETag and Last-Modified,
-so an unchanged feed answers 304) and a robots.txt. Every request waits `latency_ms`
+a sidebar, a footer, JSON-LD, then about 1,700 words of body) spread over H hosts,
+127.0.0.2, 127.0.0.3, ... on one port, each with an RSS feed (with an ETag, so an
+unchanged feed answers 304) and a robots.txt. Every request waits `latency_ms`
 first, as a distant server would. Pages are written to disk before the run and the
 server only reads them, so serving costs little CPU next to the pipeline it feeds.
 """
