@@ -17,8 +17,8 @@ import random
 import socket
 import time
 import urllib.request
-from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -72,23 +72,27 @@ class Fetcher:
         self._robots = {host: RobotsRules(body, self._agent) for host, body in (known_robots or {}).items()}
         self._robots_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.robots_fetched: dict[str, tuple[int | None, str | None]] = {}
-        self._client = httpx.AsyncClient(
-            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
-            timeout=httpx.Timeout(settings.read_timeout_seconds, connect=settings.connect_timeout_seconds),
+        self._tls = httpx.create_ssl_context(trust_env=True)  # the CA bundle is read once, not per host
+        self._clients = _HostClients(self._new_client, keep=settings.concurrency)
+
+    def _new_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+            timeout=httpx.Timeout(self.settings.read_timeout_seconds, connect=self.settings.connect_timeout_seconds),
             follow_redirects=True,
-            max_redirects=settings.max_redirects,
+            max_redirects=self.settings.max_redirects,
             trust_env=True,
+            verify=self._tls,
             event_hooks={"request": [self._refuse_private_addresses]},
-            # keep every connection the concurrency allows alive (httpx's default keeps 20)
-            limits=httpx.Limits(max_connections=settings.concurrency,
-                                max_keepalive_connections=settings.concurrency),
+            # the host's gate bounds its requests, and so this pool: keep every connection alive
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=None),
         )
 
     async def __aenter__(self) -> Fetcher:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        await self._client.aclose()
+        await self._clients.aclose()
 
     def configure_host(self, url: str, concurrency: int | None, delay: float | None) -> None:
         """Per-source politeness overrides for the host serving `url`."""
@@ -174,8 +178,7 @@ class Fetcher:
             self.requests_made += 1
             try:
                 async with asyncio.timeout(self.settings.total_timeout_seconds):
-                    async with self._client.stream("GET", url, headers=headers,
-                                                   timeout=request_timeout) as response:
+                    async with self._clients.stream(url, headers, request_timeout) as response:
                         body = await _read_capped(response, cap) if response.status_code == 200 else b""
             except TimeoutError:
                 raise FetchError(f"timeout (no complete response within "
@@ -246,6 +249,45 @@ class Fetcher:
     def _backoff(self, attempt: int) -> float:
         base = self.backoff_seconds * (2 ** attempt)
         return base + random.uniform(0, base)
+
+
+class _HostClients:
+    """One httpx client (connection pool) per host. httpcore checks every connection in a
+    pool on each request and response, so one pool shared by every host cost ~0.8 ms more
+    CPU per page at 20 hosts. The `keep` most recently used clients stay open; beyond
+    that, the least recently used are closed once no request is using them."""
+
+    def __init__(self, new_client: Callable[[], httpx.AsyncClient], keep: int):
+        self._new_client, self._keep = new_client, keep
+        self._clients: OrderedDict[str, httpx.AsyncClient] = OrderedDict()
+        self._in_use: Counter[str] = Counter()
+
+    @asynccontextmanager
+    async def stream(self, url: str, headers: dict[str, str],
+                     timeout: httpx.Timeout) -> AsyncIterator[httpx.Response]:
+        host = urls.host_of(url)
+        self._in_use[host] += 1
+        try:
+            if host not in self._clients:
+                self._clients[host] = self._new_client()
+                await self._close_surplus()
+            self._clients.move_to_end(host)
+            async with self._clients[host].stream("GET", url, headers=headers, timeout=timeout) as response:
+                yield response
+        finally:
+            self._in_use[host] -= 1
+
+    async def _close_surplus(self) -> None:
+        for host in list(self._clients):
+            if len(self._clients) <= self._keep:
+                return
+            if host in self._clients and not self._in_use[host]:
+                del self._in_use[host]
+                await self._clients.pop(host).aclose()
+
+    async def aclose(self) -> None:
+        while self._clients:
+            await self._clients.popitem()[1].aclose()
 
 
 async def _read_capped(response: httpx.Response, cap: int) -> bytes:

@@ -30,24 +30,26 @@ class Seen:
     headers: dict[str, str]
     started: float    # time.monotonic() when the request arrived
     finished: float   # ... and when the server was done with it
+    connection: int   # the client's port: one per TCP connection
 
 
 Handler = Callable[[dict[str, str]], Reply]
 
 
 class Loopback:
-    """Serve `routes` (path -> handler) until stopped; every request is logged in `seen`."""
+    """Serve `routes` (path -> handler) on `host` (any 127.x.y.z address) until stopped;
+    every request is logged in `seen`."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Handler] = {}
         self.arrived: list[tuple[str, dict[str, str]]] = []   # logged on arrival
         self.seen: list[Seen] = []                             # logged when answered
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = ThreadingHTTPServer((host, 0), self._handler_class())
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.base_url = f"http://{host}:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def __enter__(self) -> Loopback:
@@ -79,7 +81,7 @@ class Loopback:
             pass  # the client gave up, which is what some tests want
         finally:
             with self._lock:
-                self.seen.append(Seen(handler.path, headers, started, time.monotonic()))
+                self.seen.append(Seen(handler.path, headers, started, time.monotonic(), handler.client_address[1]))
 
     def _send(self, handler: BaseHTTPRequestHandler, reply: Reply) -> None:
         if reply.withhold and self._stopping.wait(reply.withhold):

@@ -138,3 +138,52 @@ def test_a_long_spacing_is_waited_for_but_a_long_hold_is_refused():
     held.hold(60)
     with pytest.raises(HostDeferred, match="60s"):
         asyncio.run(second_turn(held))
+
+
+def test_each_host_keeps_its_connections_and_the_least_recently_used_host_is_let_go():
+    with Loopback("127.0.0.2") as first, Loopback("127.0.0.3") as second:
+        for loopback in (first, second):
+            loopback.routes["/p"] = lambda headers: Reply(200, b"<html><body>ok</body></html>")
+
+        async def in_turn():
+            async with Fetcher(settings(concurrency=1)) as fetcher:  # one host's connections kept
+                for url in (first.url("/p"), first.url("/p"), second.url("/p"), first.url("/p")):
+                    assert (await fetcher.fetch_page(url)).ok
+        run(in_turn())
+    one, two, three = (seen.connection for seen in first.seen if seen.path == "/p")
+    assert one == two, "a host's connection is reused"
+    assert three != one, "the first host's connection was closed when the second host's was opened"
+
+
+def test_a_host_with_a_request_in_flight_keeps_its_connection():
+    import threading
+    others_done = threading.Event()
+
+    def slow_reply(headers):
+        others_done.wait(10)
+        return Reply(200, b"<html><body>slow</body></html>")
+
+    with Loopback("127.0.0.2") as slow, Loopback("127.0.0.3") as second, Loopback("127.0.0.4") as third:
+        slow.routes["/p"] = slow_reply
+        for loopback in (second, third):
+            loopback.routes["/p"] = lambda headers: Reply(200, b"<html><body>ok</body></html>")
+
+        async def overlapping():
+            async with Fetcher(settings(concurrency=2)) as fetcher:
+                async def others():
+                    await _arrived(slow)
+                    pages = [await fetcher.fetch_page(second.url("/p")), await fetcher.fetch_page(third.url("/p"))]
+                    others_done.set()
+                    return pages
+                return await asyncio.gather(fetcher.fetch_page(slow.url("/p")), others())
+        slow_page, pages = run(overlapping())
+    assert slow_page.ok and len(slow.hits("/p")) == 1, "the slow request was cut off and retried"
+    assert all(page.ok for page in pages)
+
+
+async def _arrived(loopback, deadline=5.0):
+    loop = asyncio.get_running_loop()
+    until = loop.time() + deadline
+    while not loopback.hits("/p"):
+        assert loop.time() < until, "the request never arrived"
+        await asyncio.sleep(0.01)
