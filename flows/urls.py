@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 _TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "itm_", "_hs", "hsa_", "mc_", "oly_", "vero_")
@@ -18,6 +19,7 @@ def is_tracking_param(name: str) -> bool:
     return lowered in _TRACKING_NAMES or lowered.startswith(_TRACKING_PREFIXES)
 
 
+@lru_cache(maxsize=8192)  # a page's URLs are canonicalised when planned, resolved and loaded
 def canonical(url: str) -> str:
     """Normalise a URL: scheme/host case, default port, fragment, tracking parameters.
 
