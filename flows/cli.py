@@ -7,7 +7,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -359,7 +358,7 @@ def extract_command(inputs: Annotated[list[str], typer.Argument(help="Saved HTML
                     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per input.")] = False,
                     sources: SourcesOpt = None) -> None:
     """Run the article extractor on saved pages or URLs."""
-    from flows import extract, probe
+    from flows import extract, pipeline, probe
 
     settings = _probe_settings(sources)
     failures = 0
@@ -371,7 +370,7 @@ def extract_command(inputs: Annotated[list[str], typer.Argument(help="Saved HTML
             failures += 1
             err.print(f"[red]{item}[/]: {exc}", highlight=False)
             continue
-        output.show_article(asdict(article), as_json)
+        output.show_article(pipeline.article_row(article), as_json)
     raise typer.Exit(EXIT_FAILED if failures else EXIT_OK)
 
 

@@ -47,7 +47,12 @@ def normalise_body(text: str) -> str:
 
 
 def content_hash(text: str) -> str:
-    return hashlib.sha256(normalise_body(text).encode("utf-8")).hexdigest()
+    return hash_normalised(normalise_body(text))
+
+
+def hash_normalised(normalised: str) -> str:
+    """content_hash of a body already normalised (extraction normalises once, for its sketch too)."""
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
 def article_id(canonical_url: str) -> str:

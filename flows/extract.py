@@ -16,7 +16,7 @@ from lxml import html as lxml_html
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 from trafilatura.settings import Document
 
-from flows import authors, bodyclean, dates, dedup, pagemeta, titles, urls
+from flows import authors, bodyclean, dates, dedup, neardup, pagemeta, titles, urls
 from flows.charset import decode_html
 from flows.records import Article, FeedEntry
 
@@ -67,6 +67,7 @@ def article(body: bytes, url: str, headers: Mapping[str, str] | None = None,
     if len(content) < min_body_chars:
         raise ExtractionFailed(f"body too short ({len(content)} chars, minimum {min_body_chars})")
     published, published_source = _published(meta, doc.date, url, entry)
+    normalised = dedup.normalise_body(content)
     return Article(
         url=url,
         canonical_url=_canonical_url(url, meta.canonical),
@@ -83,7 +84,8 @@ def article(body: bytes, url: str, headers: Mapping[str, str] | None = None,
         image_url=doc.image or None,
         body=content,
         word_count=len(content.split()),
-        content_hash=dedup.content_hash(content),
+        content_hash=dedup.hash_normalised(normalised),
+        band_keys=tuple(neardup.RULES.band_keys_of_normalised(normalised)),
         extractor_version=EXTRACTOR_VERSION,
     )
 

@@ -141,7 +141,8 @@ def _write_pages(path: Path, lock_wait: float, run_id: str, entries: Sequence[pi
             reads.articles_by_url(con, (u for r in extracted for u in dedup.urls_of(r))),
             reads.articles_by_hash(con, (r.article.content_hash for r in extracted)))
         tables = pipeline.batch_tables(run_id, results, resolution, entries, datetime.now(timezone.utc))
-        store.load(con, tables, resolved_retries=[r.job.url for r in extracted], stories=neardup.StoryRules())
+        stories = neardup.Presketched({r.article.body: r.article.band_keys for r in extracted})
+        store.load(con, tables, resolved_retries=[r.job.url for r in extracted], stories=stories)
     return pipeline.batch_tally(results, resolution)
 
 

@@ -11,8 +11,8 @@ longer one (containment), which covers rewrites, trimmed copies and lead-only co
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -37,8 +37,16 @@ class StoryRules:
 
     def band_keys(self, body: str) -> list[int]:
         """The LSH band keys of the body's sketch and of its lead's."""
-        body_sketch = _minhash(self.shingles(body), self.body_bands * self.band_rows)
-        lead = _words(body)[: self.lead_words]
+        return self._band_keys(_words(body), self.shingles(body))
+
+    def band_keys_of_normalised(self, normalised: str) -> list[int]:
+        """band_keys of a body already normalised (dedup.normalise_body); nothing is cached."""
+        words = normalised.split()
+        return self._band_keys(words, _shingle_hashes(words, self.shingle_words))
+
+    def _band_keys(self, words: Sequence[str], shingles: np.ndarray) -> list[int]:
+        body_sketch = _minhash(shingles, self.body_bands * self.band_rows)
+        lead = words[: self.lead_words]
         lead_sketch = _minhash(_shingle_hashes(lead, self.shingle_words), self.lead_bands * self.band_rows)
         return _bands(body_sketch, self.band_rows, "body") + _bands(lead_sketch, self.band_rows, "lead")
 
@@ -50,6 +58,25 @@ class StoryRules:
 
     def shingles(self, body: str) -> np.ndarray:
         return _body_shingles(body, self.shingle_words)
+
+
+RULES = StoryRules()  # the pipeline's: band keys stored by one set of rules must be matched by the same
+
+
+@dataclass(frozen=True)
+class Presketched:
+    """RULES, with the band keys of some bodies already computed (at extraction, in the
+    worker processes, from the body they normalised for its content hash anyway)."""
+
+    keys: Mapping[str, Sequence[int]]            # body -> its band keys under RULES
+    rules: StoryRules = field(default=RULES)
+
+    def band_keys(self, body: str) -> list[int]:
+        known = self.keys.get(body)
+        return list(known) if known is not None else self.rules.band_keys(body)
+
+    def same_story(self, body: str, other: str) -> bool:
+        return self.rules.same_story(body, other)
 
 
 # Enough for a load's new bodies and their candidates. A news body's words and shingles

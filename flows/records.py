@@ -117,6 +117,7 @@ class Article:
     body: str
     word_count: int
     content_hash: str
+    band_keys: tuple[int, ...]    # the body's near-duplicate sketch (neardup.RULES)
     extractor_version: str
 
 

@@ -43,7 +43,7 @@ def reextract(db: Path, source: str | None, since: datetime | None, min_body_cha
             updates += _extract_chunk(rows, min_body_chars, report)
             log.info("re-extracted %d pages", report.pages)
         with warehouse.writing(db) as con:
-            report.changed = store.update_articles(con, updates, stories=neardup.StoryRules())
+            report.changed = store.update_articles(con, updates, stories=neardup.RULES)
     return report
 
 

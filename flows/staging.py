@@ -32,7 +32,7 @@ _ARTICLE = pa.struct([("url", pa.string()), ("canonical_url", pa.string()), ("ti
                       ("updated_at", _UTC), ("language", pa.string()), ("sitename", pa.string()),
                       ("description", pa.string()), ("tags", _STRINGS), ("image_url", pa.string()),
                       ("body", pa.string()), ("word_count", pa.int64()), ("content_hash", pa.string()),
-                      ("extractor_version", pa.string())])
+                      ("band_keys", pa.list_(pa.int64())), ("extractor_version", pa.string())])
 SCHEMA = pa.schema([("job", _JOB), ("page", _PAGE), ("article", _ARTICLE),
                     ("failed_stage", pa.string()), ("error", pa.string())])
 
@@ -67,6 +67,7 @@ def _result(row: dict[str, Any]) -> PageResult:
                     FeedEntry(**{**entry, "authors": tuple(entry["authors"]), "tags": tuple(entry["tags"])})
                     if entry else None, job["attempts"]),
         page=Page(**{**page, "headers": dict(page["headers"])}),
-        article=Article(**{**article, "authors": tuple(article["authors"]), "tags": tuple(article["tags"])})
+        article=Article(**{**article, "authors": tuple(article["authors"]), "tags": tuple(article["tags"]),
+                           "band_keys": tuple(article["band_keys"])})
         if article else None,
         failed_stage=row["failed_stage"], error=row["error"])

@@ -10,7 +10,7 @@ def article(url: str, body: str) -> Article:
     return Article(url=url, canonical_url=url, title="t", authors=(), published_at=None,
                    published_source=None, updated_at=None, language="en", sitename=None,
                    description=None, tags=(), image_url=None, body=body, word_count=len(body.split()),
-                   content_hash=dedup.content_hash(body), extractor_version="test")
+                   content_hash=dedup.content_hash(body), band_keys=(), extractor_version="test")
 
 
 def result(link: str, body: str, source: str = "a", final: str | None = None, key: str = "") -> PageResult:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from flows import bodyclean, extract
+from flows import bodyclean, dedup, extract, neardup
 from flows.charset import decode_html
 from flows.records import FeedEntry
 from trafilatura.settings import Document
@@ -32,6 +32,8 @@ def test_article_body_and_metadata():
     assert article.body.startswith("Digital Desk: Saltmarsh will receive flood warnings")
     assert "first Saturday of December" in article.body
     assert article.word_count == len(article.body.split())
+    assert article.content_hash == dedup.content_hash(article.body)
+    assert list(article.band_keys) == neardup.RULES.band_keys(article.body)
 
 
 def test_inline_promo_lines_are_removed():

@@ -1,7 +1,7 @@
 """Near-duplicate bodies: which copies are one story, and which look alike but are not."""
 from __future__ import annotations
 
-from flows.dedup import content_hash
+from flows.dedup import content_hash, normalise_body
 from flows.neardup import StoryRules
 
 RULES = StoryRules()
@@ -93,3 +93,10 @@ def test_band_keys_stay_what_the_warehouse_stored():
     assert len(keys) == RULES.body_bands + RULES.lead_bands
     assert keys[:3] == [525139278961698571, 3832035476197242285, -3271851440594862794]
     assert keys[16:18] == [-2970977070400210210, 2514325491813895924]
+
+
+def test_keys_from_an_already_normalised_body_are_the_loads_keys():
+    """Extraction sketches the body it normalised for the content hash; the load, when it
+    has no sketch, sketches the body itself: both must give the same keys."""
+    for body in (BODY, BODY.upper().replace(" ", "\u00a0 "), "", "one two"):
+        assert RULES.band_keys_of_normalised(normalise_body(body)) == RULES.band_keys(body)

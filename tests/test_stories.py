@@ -7,7 +7,7 @@ import pytest
 
 import warehouse
 from flows.dedup import content_hash
-from flows.neardup import StoryRules
+from flows.neardup import Presketched, StoryRules
 from tests.test_neardup import BOILERPLATE, BODY, OTHER_STORY, STORY, THIRD_STORY
 from warehouse import store
 
@@ -108,3 +108,13 @@ def test_many_copies_in_one_load_make_one_story(db):
     copies = [article(n, f"outlet{n}", BODY + f"\n\nFiled by desk {n}.") for n in range(40, 0, -1)]
     load(db, *copies)  # loaded from art040 down: the later copies sort first among equals
     assert set(story_ids(db).values()) == {"art040"}
+
+
+def test_keys_sketched_at_extraction_are_the_ones_stored(db):
+    sketched = {BODY: (11, 12, 13)}
+    with warehouse.writing(db) as con:
+        store.load(con, {"articles": [article(1, "herald", BODY), article(2, "courier", OTHER_STORY)]},
+                   stories=Presketched(sketched))
+    with warehouse.reading(db) as con:
+        stored = con.execute("SELECT article_id, list_sort(list(band_key)) FROM story_bands GROUP BY ALL").fetchall()
+    assert dict(stored) == {"art001": [11, 12, 13], "art002": sorted(RULES.band_keys(OTHER_STORY))}

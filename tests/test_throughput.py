@@ -23,7 +23,7 @@ def test_staged_batch_reads_back_equal(tmp_path):
     job = PageJob("https://n.example/a", (EntryRef("herald", "k1"), EntryRef("courier", "k2")), entry, 2)
     article = Article("https://n.example/a", "https://n.example/a", "Ferry returns", ("A. Writer",), NOW,
                       "json-ld", None, "en", "Herald", "The ferry.", ("transport",), None,
-                      "The ferry is back on its winter timetable.", 8, "abc123", "newsdesk-1")
+                      "The ferry is back on its winter timetable.", 8, "abc123", (-5, 2**62), "newsdesk-1")
     page = Page("https://n.example/a", "https://n.example/a", 200, {"content-type": "text/html"},
                 b"<html>\xe2\x82\xac</html>", NOW)
     failed = PageResult(PageJob("https://n.example/b", (EntryRef("herald", "k3"),)),
