@@ -107,3 +107,11 @@ def test_the_sql_macro_works_in_newsdesk_query(newsroom_db):
                       "SELECT article_id, source FROM search_articles('lighthouse keepers')")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["article_id,source", "art-1,herald", "art-2,courier"]
+
+
+def test_the_index_sees_letters_only_lower_case_and_without_accents(tmp_path):
+    with warehouse.writing(tmp_path / "w.duckdb") as con:
+        words = con.execute("SELECT search_words(?)", ["--Ça va? Déjà-vu, x1y2 straße\u00a0Ｆｕｌｌ\ttab!"]).fetchone()[0]
+        empty = con.execute("SELECT search_words(NULL), search_words(' 123 -- ')").fetchone()
+    assert words == ["ca", "va", "deja", "vu", "x", "y", "straße", "ｆｕｌｌ", "tab"]
+    assert empty == ([], [])
