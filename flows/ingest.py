@@ -36,11 +36,11 @@ from flows.http import Fetcher  # noqa: E402
 from flows.records import PageJob, PageResult, RunSummary, Source  # noqa: E402
 from warehouse import reads, store  # noqa: E402
 
-PAGE_BATCH_SIZE = 100      # pages per fetch-and-extract task (each task costs the Prefect server ~40 ms)
-BATCHES_IN_FLIGHT = 3      # batches being fetched or extracted at once
+PAGE_BATCH_SIZE = 50       # pages per fetch-and-extract task (each task costs the Prefect server ~40 ms)
+BATCHES_IN_FLIGHT = 6      # batches being fetched or extracted at once
 BATCHES_QUEUED = 2         # finished batches waiting for the loader
 LOAD_EVERY = 400           # pages per warehouse transaction
-TAIL_BATCHES = 1           # batches in the final load
+TAIL_BATCHES = 2           # batches in the final load
 ROBOTS_TTL = timedelta(days=1)
 progress = logging.getLogger("newsdesk.progress")
 log = logging.getLogger(__name__)
