@@ -44,6 +44,11 @@ def _loaded_language_identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
 
 
+def load_models() -> None:
+    """Load what extraction loads on first use, now (in a worker that is waiting anyway)."""
+    _language_identifier()
+
+
 class ExtractionFailed(ValueError):
     """The page has no article body we are willing to load."""
 

@@ -24,8 +24,9 @@ def workers() -> int:
 
 
 def warm() -> None:
-    """Start the workers now (the fork server takes a second or two to import trafilatura),
-    so they are ready when the first pages arrive. Does nothing once they are started."""
+    """Start the workers now: the fork server imports trafilatura and each worker loads the
+    language model (a second or two in all), while the feeds are still being polled and the
+    cores would otherwise wait. Does nothing once they are started."""
     if _pool is None:
         pool = _shared()
         for _ in range(workers()):
@@ -65,7 +66,7 @@ def _shared() -> ProcessPoolExecutor:
         # mid-flight. A fork server imports the extractor once and forks clean workers from it.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])
-        _pool = ProcessPoolExecutor(workers(), mp_context=context)
+        _pool = ProcessPoolExecutor(workers(), mp_context=context, initializer=extract.load_models)
         # A finalizer, not atexit: when this process is itself a multiprocessing child (as
         # Prefect's runner starts flow runs), its exit joins child processes before atexit
         # would tell the workers to stop, and waits forever. Priority above the pool's own
@@ -88,7 +89,7 @@ def _replace(broken: ProcessPoolExecutor) -> None:
 
 
 def _ready() -> None:
-    """Runs in a worker: importing this module imported the extractor."""
+    """Runs in a worker, once its initializer has loaded the models."""
 
 
 def _extract(body: bytes, url: str, headers: dict[str, str], entry: FeedEntry | None,

@@ -33,3 +33,14 @@ def test_a_killed_worker_is_replaced_and_the_page_still_extracted():
         os.kill(pid, signal.SIGKILL)
     found = asyncio.run(extractpool.article(PAGE, "https://h.example/pier", {}, None, 200))
     assert found.title == "Pier reopens"
+
+
+def _models_loaded() -> int:
+    return extract._loaded_language_identifier.cache_info().currsize
+
+
+def test_every_worker_has_loaded_the_language_model_before_its_first_page():
+    extractpool.warm()
+    pool = extractpool._shared()
+    loaded = [pool.submit(_models_loaded) for _ in range(4 * extractpool.workers())]
+    assert [future.result(timeout=60) for future in loaded] == [1] * len(loaded)
