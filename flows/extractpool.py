@@ -4,6 +4,7 @@ cores, started on first use and reused by later runs in the same process."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import multiprocessing
 import multiprocessing.util
@@ -16,7 +17,11 @@ from flows.records import Article, FeedEntry
 
 log = logging.getLogger(__name__)
 
+MAX_CHUNK = 8                    # pages sent to a worker in one round trip, at most
+CHUNKS_IN_FLIGHT_PER_WORKER = 2  # one being extracted, one waiting: a worker never waits for us
+
 _pool: ProcessPoolExecutor | None = None
+_sender: _Sender | None = None
 
 
 def workers() -> int:
@@ -36,13 +41,16 @@ def warm() -> None:
 async def article(body: bytes, url: str, headers: dict[str, str], entry: FeedEntry | None,
                   min_body_chars: int) -> Article:
     """extract.article in a worker process; raises extract.ExtractionFailed like it does.
-    A worker that dies (a crash in a C library) is replaced and the page tried once more."""
-    for _ in range(2):
+    A worker that dies (a crash in a C library) is replaced and the page tried once more,
+    on its own, so that one page that kills its worker cannot fail the pages sent with it."""
+    args = (body, url, headers, entry, min_body_chars)
+    for attempt in (_together, _alone):
+        pool = _shared()
         try:
-            found, failure = await _in_pool(body, url, headers, entry, min_body_chars)
+            found, failure = await attempt(pool, args)
             break
         except BrokenProcessPool:
-            continue
+            _replace(pool)
     else:
         raise extract.ExtractionFailed("the extractor process died on this page")
     if failure is not None:
@@ -50,13 +58,69 @@ async def article(body: bytes, url: str, headers: dict[str, str], entry: FeedEnt
     return found
 
 
-async def _in_pool(*args) -> tuple[Article | None, str | None]:
-    pool = _shared()
-    try:
-        return await asyncio.get_running_loop().run_in_executor(pool, _extract, *args)
-    except BrokenProcessPool:
-        _replace(pool)
-        raise
+Outcome = tuple[Article | None, str | None]
+
+
+async def _alone(pool: ProcessPoolExecutor, args: tuple) -> Outcome:
+    return await asyncio.get_running_loop().run_in_executor(pool, _extract, *args)
+
+
+async def _together(pool: ProcessPoolExecutor, args: tuple) -> Outcome:
+    global _sender
+    loop = asyncio.get_running_loop()
+    if _sender is None or _sender.pool is not pool or _sender.loop is not loop:
+        _sender = _Sender(pool, loop)
+    return await _sender.extract(args)
+
+
+class _Sender:
+    """Sends pages to the workers, several to a round trip when they have to wait anyway:
+    per page, the sending process then spends a third of the CPU (0.25 ms against 0.8).
+    A page goes at once while a worker has room; pages gather only while all are busy."""
+
+    def __init__(self, pool: ProcessPoolExecutor, loop: asyncio.AbstractEventLoop):
+        self.pool, self.loop = pool, loop
+        self.waiting: list[tuple[tuple, asyncio.Future]] = []
+        self.in_flight = 0
+
+    def extract(self, args: tuple) -> asyncio.Future:
+        future = self.loop.create_future()
+        self.waiting.append((args, future))
+        self._send()
+        return future
+
+    def _send(self) -> None:
+        while self.waiting and self.in_flight < CHUNKS_IN_FLIGHT_PER_WORKER * workers():
+            chunk, self.waiting = self.waiting[:MAX_CHUNK], self.waiting[MAX_CHUNK:]
+            futures = [future for _, future in chunk]
+            try:
+                sent = self.loop.run_in_executor(self.pool, _extract_chunk, [args for args, _ in chunk])
+            except BrokenProcessPool as exc:  # every page waiting here is tried again, alone
+                _settle(futures, [exc] * len(futures))
+                continue
+            self.in_flight += 1
+            sent.add_done_callback(functools.partial(self._received, futures))
+
+    def _received(self, futures: list[asyncio.Future], sent: asyncio.Future) -> None:
+        self.in_flight -= 1
+        if sent.cancelled():
+            for future in futures:
+                future.cancel()
+        elif sent.exception() is not None:
+            _settle(futures, [sent.exception()] * len(futures))
+        else:
+            _settle(futures, sent.result())
+        self._send()
+
+
+def _settle(futures: list[asyncio.Future], outcomes: list[Outcome | BaseException]) -> None:
+    for future, outcome in zip(futures, outcomes):
+        if future.done():  # its page was given up on (the run is stopping)
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
 
 
 def _shared() -> ProcessPoolExecutor:
@@ -90,6 +154,17 @@ def _replace(broken: ProcessPoolExecutor) -> None:
 
 def _ready() -> None:
     """Runs in a worker, once its initializer has loaded the models."""
+
+
+def _extract_chunk(chunk: list[tuple]) -> list[Outcome | BaseException]:
+    """Several pages in one round trip; an error in one page is that page's alone."""
+    outcomes: list[Outcome | BaseException] = []
+    for args in chunk:
+        try:
+            outcomes.append(_extract(*args))
+        except Exception as exc:
+            outcomes.append(exc)
+    return outcomes
 
 
 def _extract(body: bytes, url: str, headers: dict[str, str], entry: FeedEntry | None,

@@ -44,3 +44,32 @@ def test_every_worker_has_loaded_the_language_model_before_its_first_page():
     pool = extractpool._shared()
     loaded = [pool.submit(_models_loaded) for _ in range(4 * extractpool.workers())]
     assert [future.result(timeout=60) for future in loaded] == [1] * len(loaded)
+
+
+def _page(number: int) -> bytes:
+    return PAGE.replace(b"Pier reopens", f"Pier {number} reopens".encode())
+
+
+def test_pages_sent_together_come_back_each_to_its_own_caller():
+    async def many():
+        menu = b"<html><body><nav>Home</nav></body></html>"
+        return await asyncio.gather(
+            *(extractpool.article(_page(n), f"https://h.example/{n}", {}, None, 200) for n in range(40)),
+            extractpool.article(menu, "https://h.example/menu", {}, None, 200), return_exceptions=True)
+    *pages, menu = asyncio.run(many())
+    assert [page.title for page in pages] == [f"Pier {n} reopens" for n in range(40)]
+    assert isinstance(menu, extract.ExtractionFailed)
+
+
+def test_pages_waiting_for_busy_workers_go_to_them_together(monkeypatch):
+    extractpool.warm()
+    pool = extractpool._shared()
+    submitted = []
+    monkeypatch.setattr(pool, "submit", lambda *args, **kwargs: submitted.append(args) or type(pool).submit(
+        pool, *args, **kwargs))
+
+    async def many():
+        return await asyncio.gather(*(extractpool.article(_page(n), f"https://h.example/{n}", {}, None, 200)
+                                      for n in range(40)))
+    assert len(asyncio.run(many())) == 40
+    assert len(submitted) <= 40 / extractpool.MAX_CHUNK + extractpool.CHUNKS_IN_FLIGHT_PER_WORKER * extractpool.workers()
