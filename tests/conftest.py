@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -11,7 +13,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
-os.environ.setdefault("NEWSDESK_STATE_DIR", tempfile.mkdtemp(prefix="newsdesk-test-state-"))
+if "NEWSDESK_STATE_DIR" not in os.environ:
+    os.environ["NEWSDESK_STATE_DIR"] = tempfile.mkdtemp(prefix="newsdesk-test-state-")
+    atexit.register(shutil.rmtree, os.environ["NEWSDESK_STATE_DIR"], ignore_errors=True)
 from flows.runtime import configure_prefect  # noqa: E402
 
 configure_prefect()
