@@ -21,6 +21,7 @@ MAX_CHUNK = 8                    # pages sent to a worker in one round trip, at 
 CHUNKS_IN_FLIGHT_PER_WORKER = 2  # one being extracted, one waiting: a worker never waits for us
 
 _pool: ProcessPoolExecutor | None = None
+_retry_pool: ProcessPoolExecutor | None = None
 _sender: _Sender | None = None
 
 
@@ -41,18 +42,14 @@ def warm() -> None:
 async def article(body: bytes, url: str, headers: dict[str, str], entry: FeedEntry | None,
                   min_body_chars: int) -> Article:
     """extract.article in a worker process; raises extract.ExtractionFailed like it does.
-    A worker that dies (a crash in a C library) is replaced and the page tried once more,
-    on its own, so that one page that kills its worker cannot fail the pages sent with it."""
+    A worker that dies (a crash in a C library) is replaced, and each page it had is tried
+    once more, alone, in a separate process: a page that kills its worker fails only itself."""
     args = (body, url, headers, entry, min_body_chars)
-    for attempt in (_together, _alone):
-        pool = _shared()
-        try:
-            found, failure = await attempt(pool, args)
-            break
-        except BrokenProcessPool:
-            _replace(pool)
-    else:
-        raise extract.ExtractionFailed("the extractor process died on this page")
+    sender = _sender_here()
+    try:
+        found, failure = await sender.together(args)
+    except BrokenProcessPool:
+        found, failure = await sender.alone(args)
     if failure is not None:
         raise extract.ExtractionFailed(failure)
     return found
@@ -61,61 +58,81 @@ async def article(body: bytes, url: str, headers: dict[str, str], entry: FeedEnt
 Outcome = tuple[Article | None, str | None]
 
 
-async def _alone(pool: ProcessPoolExecutor, args: tuple) -> Outcome:
-    return await asyncio.get_running_loop().run_in_executor(pool, _extract, *args)
-
-
-async def _together(pool: ProcessPoolExecutor, args: tuple) -> Outcome:
+def _sender_here() -> _Sender:
     global _sender
     loop = asyncio.get_running_loop()
-    if _sender is None or _sender.pool is not pool or _sender.loop is not loop:
-        _sender = _Sender(pool, loop)
-    return await _sender.extract(args)
+    if _sender is None or _sender.loop is not loop:
+        _sender = _Sender(loop)
+    return _sender
 
 
 class _Sender:
     """Sends pages to the workers, several to a round trip when they have to wait anyway:
-    per page, the sending process then spends a third of the CPU (0.25 ms against 0.8).
+    per page, the sending process then spends a third of the CPU (0.23 ms against 0.75).
     A page goes at once while a worker has room; pages gather only while all are busy."""
 
-    def __init__(self, pool: ProcessPoolExecutor, loop: asyncio.AbstractEventLoop):
-        self.pool, self.loop = pool, loop
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
         self.waiting: list[tuple[tuple, asyncio.Future]] = []
         self.in_flight = 0
+        self.retrying = asyncio.Lock()
 
-    def extract(self, args: tuple) -> asyncio.Future:
+    async def together(self, args: tuple) -> Outcome:
         future = self.loop.create_future()
         self.waiting.append((args, future))
         self._send()
-        return future
+        return await future
+
+    async def alone(self, args: tuple) -> Outcome:
+        """One page at a time, in a one-process pool of its own."""
+        global _retry_pool
+        async with self.retrying:
+            if _retry_pool is None:
+                _retry_pool = _new_pool(1)
+            try:
+                return await self.loop.run_in_executor(_retry_pool, _extract, *args)
+            except BrokenProcessPool:
+                _retry_pool = _stopped(_retry_pool)
+                raise extract.ExtractionFailed("the extractor process died on this page") from None
 
     def _send(self) -> None:
-        while self.waiting and self.in_flight < CHUNKS_IN_FLIGHT_PER_WORKER * workers():
-            chunk, self.waiting = self.waiting[:MAX_CHUNK], self.waiting[MAX_CHUNK:]
+        while self.in_flight < CHUNKS_IN_FLIGHT_PER_WORKER * workers():
+            chunk = self._next_chunk()
+            if not chunk:
+                return
             futures = [future for _, future in chunk]
+            pool = _shared()
             try:
-                sent = self.loop.run_in_executor(self.pool, _extract_chunk, [args for args, _ in chunk])
-            except BrokenProcessPool as exc:  # every page waiting here is tried again, alone
-                _settle(futures, [exc] * len(futures))
+                sent = self.loop.run_in_executor(pool, _extract_chunk, [args for args, _ in chunk])
+            except Exception as exc:  # a broken pool (the pages are tried alone) or a shut-down one
+                _settle(futures, [_replaced_if_broken(pool, exc)] * len(futures))
                 continue
             self.in_flight += 1
-            sent.add_done_callback(functools.partial(self._received, futures))
+            sent.add_done_callback(functools.partial(self._received, pool, futures))
 
-    def _received(self, futures: list[asyncio.Future], sent: asyncio.Future) -> None:
+    def _next_chunk(self) -> list[tuple[tuple, asyncio.Future]]:
+        """Up to MAX_CHUNK waiting pages whose callers still wait (a cancelled run's do not)."""
+        self.waiting = [item for item in self.waiting if not item[1].done()]
+        chunk, self.waiting = self.waiting[:MAX_CHUNK], self.waiting[MAX_CHUNK:]
+        return chunk
+
+    def _received(self, pool: ProcessPoolExecutor, futures: list[asyncio.Future], sent: asyncio.Future) -> None:
         self.in_flight -= 1
-        if sent.cancelled():
-            for future in futures:
-                future.cancel()
-        elif sent.exception() is not None:
-            _settle(futures, [sent.exception()] * len(futures))
-        else:
-            _settle(futures, sent.result())
-        self._send()
+        try:
+            if sent.cancelled():
+                for future in futures:
+                    future.cancel()
+            elif sent.exception() is not None:
+                _settle(futures, [_replaced_if_broken(pool, sent.exception())] * len(futures))
+            else:
+                _settle(futures, sent.result())
+        finally:
+            self._send()
 
 
 def _settle(futures: list[asyncio.Future], outcomes: list[Outcome | BaseException]) -> None:
     for future, outcome in zip(futures, outcomes):
-        if future.done():  # its page was given up on (the run is stopping)
+        if future.done():  # its caller gave up (the run is stopping)
             continue
         if isinstance(outcome, BaseException):
             future.set_exception(outcome)
@@ -123,33 +140,56 @@ def _settle(futures: list[asyncio.Future], outcomes: list[Outcome | BaseExceptio
             future.set_result(outcome)
 
 
+def _replaced_if_broken(pool: ProcessPoolExecutor, exc: BaseException) -> BaseException:
+    if isinstance(exc, BrokenProcessPool):
+        _replace(pool)
+    return exc
+
+
 def _shared() -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
-        # Not plain fork: the parent runs threads (Prefect, asyncio) that a fork would copy
-        # mid-flight. A fork server imports the extractor once and forks clean workers from it.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
-        _pool = ProcessPoolExecutor(workers(), mp_context=context, initializer=extract.load_models)
-        # A finalizer, not atexit: when this process is itself a multiprocessing child (as
-        # Prefect's runner starts flow runs), its exit joins child processes before atexit
-        # would tell the workers to stop, and waits forever. Priority above the pool's own
-        # queues (10), whose finalizers would otherwise close them before the workers hear.
-        multiprocessing.util.Finalize(None, _pool.shutdown, kwargs={"cancel_futures": True}, exitpriority=100)
+        _pool = _new_pool(workers())
     return _pool
+
+
+def _new_pool(size: int) -> ProcessPoolExecutor:
+    # Not plain fork: the parent runs threads (Prefect, asyncio) that a fork would copy
+    # mid-flight. A fork server imports the extractor once and forks clean workers from it.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    pool = ProcessPoolExecutor(size, mp_context=context, initializer=_load_models)
+    # A finalizer, not atexit: when this process is itself a multiprocessing child (as
+    # Prefect's runner starts flow runs), its exit joins child processes before atexit
+    # would tell the workers to stop, and waits forever. Priority above the pool's own
+    # queues (10), whose finalizers would otherwise close them before the workers hear.
+    multiprocessing.util.Finalize(None, pool.shutdown, kwargs={"cancel_futures": True}, exitpriority=100)
+    return pool
 
 
 def _replace(broken: ProcessPoolExecutor) -> None:
     global _pool
     if _pool is broken:
         log.warning("an extractor process died; starting a new pool")
-        # A broken pool may have started a replacement worker after it gave up; nothing
-        # would ever tell that one to stop, and exiting this process would wait for it.
-        leftovers = list((broken._processes or {}).values())
-        broken.shutdown(wait=False, cancel_futures=True)
-        for process in leftovers:
-            process.kill()
-        _pool = None
+        _pool = _stopped(broken)
+
+
+def _stopped(broken: ProcessPoolExecutor) -> None:
+    """Shut a broken pool down. It may have started a replacement worker after it gave up;
+    nothing would ever tell that one to stop, and exiting this process would wait for it."""
+    leftovers = list((broken._processes or {}).values())
+    broken.shutdown(wait=False, cancel_futures=True)
+    for process in leftovers:
+        process.kill()
+
+
+def _load_models() -> None:
+    """A worker's initializer. A model that will not load is logged here and raised again by
+    each page's extraction, with the page: an initializer that raised would break the pool."""
+    try:
+        extract.load_models()
+    except Exception:
+        log.exception("the extractor's models did not load")
 
 
 def _ready() -> None:
@@ -157,13 +197,15 @@ def _ready() -> None:
 
 
 def _extract_chunk(chunk: list[tuple]) -> list[Outcome | BaseException]:
-    """Several pages in one round trip; an error in one page is that page's alone."""
+    """Several pages in one round trip. An error in one page is that page's alone: it is
+    logged here, with its traceback, and comes back as a RuntimeError (which always pickles)."""
     outcomes: list[Outcome | BaseException] = []
     for args in chunk:
         try:
             outcomes.append(_extract(*args))
         except Exception as exc:
-            outcomes.append(exc)
+            log.exception("extractor crashed on %s", args[1])
+            outcomes.append(RuntimeError(f"{type(exc).__name__}: {exc}"))
     return outcomes
 
 

@@ -73,7 +73,7 @@ class Presketched:
 
     def band_keys(self, body: str) -> list[int]:
         known = self.keys.get(body)
-        return list(known) if known is not None else self.rules.band_keys(body)
+        return list(known) if known else self.rules.band_keys(body)
 
     def same_story(self, body: str, other: str) -> bool:
         return self.rules.same_story(body, other)

@@ -231,7 +231,8 @@ def article_rows(run_id: str, resolution: dedup.Resolution) -> list[Row]:
 
 def article_row(article: Article) -> Row:
     """An extracted article as warehouse columns (lists where the record has tuples; its band
-    keys go to story_bands, through the story matcher). A shallow copy: dataclasses.asdict deep-copies every value, a third of a millisecond per article."""
+    keys go to story_bands, through the story matcher). A shallow copy: dataclasses.asdict
+    deep-copies every value, a third of a millisecond per article."""
     row = {f.name: getattr(article, f.name) for f in fields(article) if f.name != "band_keys"}
     return {**row, "authors": list(article.authors), "tags": list(article.tags)}
 

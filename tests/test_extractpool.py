@@ -73,3 +73,17 @@ def test_pages_waiting_for_busy_workers_go_to_them_together(monkeypatch):
                                       for n in range(40)))
     assert len(asyncio.run(many())) == 40
     assert len(submitted) <= 40 / extractpool.MAX_CHUNK + extractpool.CHUNKS_IN_FLIGHT_PER_WORKER * extractpool.workers()
+
+
+def test_a_worker_killed_with_pages_in_flight_loses_none_of_them():
+    async def many():
+        extractpool.warm()
+        pages = asyncio.gather(*(extractpool.article(_page(n), f"https://h.example/{n}", {}, None, 200)
+                                 for n in range(40)))
+        deadline = asyncio.get_running_loop().time() + 30
+        while not extractpool._sender_here().in_flight:
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.01)
+        os.kill(next(iter(extractpool._shared()._processes)), signal.SIGKILL)
+        return await pages
+    assert [page.title for page in asyncio.run(many())] == [f"Pier {n} reopens" for n in range(40)]

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from flows import config
+from flows import config, http
 from flows.http import Fetcher, retry_after_seconds
 from flows.records import Source
 from tests.loopback import Loopback, Reply
@@ -140,22 +140,44 @@ def test_a_long_spacing_is_waited_for_but_a_long_hold_is_refused():
         asyncio.run(second_turn(held))
 
 
-def test_each_host_keeps_its_connections_and_the_least_recently_used_host_is_let_go():
+def _ok(headers):
+    return Reply(200, b"<html><body>ok</body></html>")
+
+
+def _connections(loopback) -> list[int]:
+    return [seen.connection for seen in loopback.seen if seen.path == "/p"]
+
+
+def test_every_recently_used_host_keeps_its_connection_beyond_the_concurrency():
+    with Loopback("127.0.0.2") as first, Loopback("127.0.0.3") as second, Loopback("127.0.0.4") as third:
+        hosts = (first, second, third)
+        for loopback in hosts:
+            loopback.routes["/p"] = _ok
+
+        async def round_robin():
+            async with Fetcher(settings(concurrency=2)) as fetcher:
+                for loopback in hosts * 3:
+                    assert (await fetcher.fetch_page(loopback.url("/p"))).ok
+        run(round_robin())
+    assert [len(set(_connections(loopback))) for loopback in hosts] == [1, 1, 1]
+
+
+def test_a_host_idle_for_longer_than_a_connection_is_kept_is_let_go(monkeypatch):
+    monkeypatch.setattr(http, "HOST_POOL_IDLE_SECONDS", 0.0)
     with Loopback("127.0.0.2") as first, Loopback("127.0.0.3") as second:
         for loopback in (first, second):
-            loopback.routes["/p"] = lambda headers: Reply(200, b"<html><body>ok</body></html>")
+            loopback.routes["/p"] = _ok
 
         async def in_turn():
-            async with Fetcher(settings(concurrency=1)) as fetcher:  # one host's connections kept
-                for url in (first.url("/p"), first.url("/p"), second.url("/p"), first.url("/p")):
-                    assert (await fetcher.fetch_page(url)).ok
+            async with Fetcher(settings()) as fetcher:
+                for loopback in (first, second, first):
+                    assert (await fetcher.fetch_page(loopback.url("/p"))).ok
         run(in_turn())
-    one, two, three = (seen.connection for seen in first.seen if seen.path == "/p")
-    assert one == two, "a host's connection is reused"
-    assert three != one, "the first host's connection was closed when the second host's was opened"
+    one, two = _connections(first)
+    assert one != two, "the first host's pool was closed while the second host was asked"
 
 
-def test_a_host_with_a_request_in_flight_keeps_its_connection():
+def test_a_host_with_a_request_in_flight_keeps_its_connection(monkeypatch):
     import threading
     others_done = threading.Event()
 
@@ -163,13 +185,14 @@ def test_a_host_with_a_request_in_flight_keeps_its_connection():
         others_done.wait(10)
         return Reply(200, b"<html><body>slow</body></html>")
 
+    monkeypatch.setattr(http, "HOST_POOL_IDLE_SECONDS", 0.0)
     with Loopback("127.0.0.2") as slow, Loopback("127.0.0.3") as second, Loopback("127.0.0.4") as third:
         slow.routes["/p"] = slow_reply
         for loopback in (second, third):
-            loopback.routes["/p"] = lambda headers: Reply(200, b"<html><body>ok</body></html>")
+            loopback.routes["/p"] = _ok
 
         async def overlapping():
-            async with Fetcher(settings(concurrency=2)) as fetcher:
+            async with Fetcher(settings()) as fetcher:
                 async def others():
                     await _arrived(slow)
                     pages = [await fetcher.fetch_page(second.url("/p")), await fetcher.fetch_page(third.url("/p"))]

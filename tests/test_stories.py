@@ -111,10 +111,11 @@ def test_many_copies_in_one_load_make_one_story(db):
 
 
 def test_keys_sketched_at_extraction_are_the_ones_stored(db):
-    sketched = {BODY: (11, 12, 13)}
+    sketched = {BODY: (11, 12, 13), THIRD_STORY: ()}  # no keys: not sketched, so sketched now
+    rows = [article(1, "herald", BODY), article(2, "courier", OTHER_STORY), article(3, "post", THIRD_STORY)]
     with warehouse.writing(db) as con:
-        store.load(con, {"articles": [article(1, "herald", BODY), article(2, "courier", OTHER_STORY)]},
-                   stories=Presketched(sketched))
+        store.load(con, {"articles": rows}, stories=Presketched(sketched))
     with warehouse.reading(db) as con:
         stored = con.execute("SELECT article_id, list_sort(list(band_key)) FROM story_bands GROUP BY ALL").fetchall()
-    assert dict(stored) == {"art001": [11, 12, 13], "art002": sorted(RULES.band_keys(OTHER_STORY))}
+    assert dict(stored) == {"art001": [11, 12, 13], "art002": sorted(RULES.band_keys(OTHER_STORY)),
+                            "art003": sorted(RULES.band_keys(THIRD_STORY))}
