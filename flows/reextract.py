@@ -14,6 +14,7 @@ import zstandard
 
 import warehouse
 from flows import extract, neardup, pipeline
+from flows.records import Article
 from warehouse import reads, store
 
 CHUNK = 500
@@ -31,7 +32,7 @@ def reextract(db: Path, source: str | None, since: datetime | None, min_body_cha
               lock_wait_seconds: float) -> Report:
     """Re-extract stored pages (optionally one source's, or published since a date)."""
     report = Report()
-    updates: list[dict] = []
+    extracted: list[tuple[str, Article]] = []   # (article_id, its new extraction)
     with warehouse.run_lock(db, lock_wait_seconds):
         after = ""
         while True:
@@ -40,16 +41,18 @@ def reextract(db: Path, source: str | None, since: datetime | None, min_body_cha
             if not rows:
                 break
             after = rows[-1]["article_id"]
-            updates += _extract_chunk(rows, min_body_chars, report)
+            extracted += _extract_chunk(rows, min_body_chars, report)
             log.info("re-extracted %d pages", report.pages)
+        updates = [{"article_id": article_id, **pipeline.article_row(article)} for article_id, article in extracted]
+        stories = neardup.Presketched({article.body: article.band_keys for _, article in extracted})
         with warehouse.writing(db) as con:
-            report.changed = store.update_articles(con, updates, stories=neardup.RULES)
+            report.changed = store.update_articles(con, updates, stories=stories)
     return report
 
 
-def _extract_chunk(rows: list[dict], min_body_chars: int, report: Report) -> list[dict]:
+def _extract_chunk(rows: list[dict], min_body_chars: int, report: Report) -> list[tuple[str, Article]]:
     decompressor = zstandard.ZstdDecompressor()
-    updates = []
+    extracted = []
     for row in rows:
         report.pages += 1
         headers = {"content-type": row["content_type"]} if row["content_type"] else {}
@@ -62,5 +65,5 @@ def _extract_chunk(rows: list[dict], min_body_chars: int, report: Report) -> lis
         except Exception as exc:  # one bad page must not abort a long re-extraction
             report.failed.append((row["article_id"], f"extractor error: {type(exc).__name__}: {exc}"))
             continue
-        updates.append({"article_id": row["article_id"], **pipeline.article_row(article)})
-    return updates
+        extracted.append((row["article_id"], article))
+    return extracted
