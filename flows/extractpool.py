@@ -92,7 +92,8 @@ class _Sender:
             try:
                 return await self.loop.run_in_executor(_retry_pool, _extract, *args)
             except BrokenProcessPool:
-                _retry_pool = _stopped(_retry_pool)
+                _stop(_retry_pool)
+                _retry_pool = None
                 raise extract.ExtractionFailed("the extractor process died on this page") from None
 
     def _send(self) -> None:
@@ -171,10 +172,11 @@ def _replace(broken: ProcessPoolExecutor) -> None:
     global _pool
     if _pool is broken:
         log.warning("an extractor process died; starting a new pool")
-        _pool = _stopped(broken)
+        _stop(broken)
+        _pool = None
 
 
-def _stopped(broken: ProcessPoolExecutor) -> None:
+def _stop(broken: ProcessPoolExecutor) -> None:
     """Shut a broken pool down. It may have started a replacement worker after it gave up;
     nothing would ever tell that one to stop, and exiting this process would wait for it."""
     leftovers = list((broken._processes or {}).values())

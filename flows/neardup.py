@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -69,14 +69,13 @@ class Presketched:
     worker processes, from the body they normalised for its content hash anyway)."""
 
     keys: Mapping[str, Sequence[int]]            # body -> its band keys under RULES
-    rules: StoryRules = field(default=RULES)
 
     def band_keys(self, body: str) -> list[int]:
         known = self.keys.get(body)
-        return list(known) if known else self.rules.band_keys(body)
+        return list(known) if known else RULES.band_keys(body)
 
     def same_story(self, body: str, other: str) -> bool:
-        return self.rules.same_story(body, other)
+        return RULES.same_story(body, other)
 
 
 # Enough for a load's new bodies and their candidates. A news body's words and shingles
