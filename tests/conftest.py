@@ -72,3 +72,12 @@ def run_ingest(sources_path: Path, only: list[str] | None = None, everything: bo
     from flows.ingest import ingest
 
     return asyncio.run(ingest(str(sources_path), None, only, everything))
+
+
+async def until(condition, seconds: float = 30.0, what: str = "the condition") -> None:
+    """Poll `condition()` in the running event loop until it holds; fail after `seconds`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not condition():
+        assert loop.time() < deadline, f"{what} did not happen within {seconds:g}s"
+        await asyncio.sleep(0.01)

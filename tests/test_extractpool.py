@@ -9,6 +9,7 @@ import signal
 import pytest
 
 from flows import extract, extractpool
+from tests.conftest import until
 
 PAGE = ("<html lang='en'><head><title>Pier reopens</title></head><body><article><h1>Pier reopens</h1>"
         + "".join(f"<p>The pier at Saltcote reopened on day {n} after repairs to its deck and railings, "
@@ -53,9 +54,9 @@ def _page(number: int) -> bytes:
 def test_pages_sent_together_come_back_each_to_its_own_caller():
     async def many():
         menu = b"<html><body><nav>Home</nav></body></html>"
-        return await asyncio.gather(
+        return await asyncio.wait_for(asyncio.gather(
             *(extractpool.article(_page(n), f"https://h.example/{n}", {}, None, 200) for n in range(40)),
-            extractpool.article(menu, "https://h.example/menu", {}, None, 200), return_exceptions=True)
+            extractpool.article(menu, "https://h.example/menu", {}, None, 200), return_exceptions=True), 60)
     *pages, menu = asyncio.run(many())
     assert [page.title for page in pages] == [f"Pier {n} reopens" for n in range(40)]
     assert isinstance(menu, extract.ExtractionFailed)
@@ -69,8 +70,8 @@ def test_pages_waiting_for_busy_workers_go_to_them_together(monkeypatch):
         pool, *args, **kwargs))
 
     async def many():
-        return await asyncio.gather(*(extractpool.article(_page(n), f"https://h.example/{n}", {}, None, 200)
-                                      for n in range(40)))
+        return await asyncio.wait_for(asyncio.gather(
+            *(extractpool.article(_page(n), f"https://h.example/{n}", {}, None, 200) for n in range(40))), 60)
     assert len(asyncio.run(many())) == 40
     assert len(submitted) <= 40 / extractpool.MAX_CHUNK + extractpool.CHUNKS_IN_FLIGHT_PER_WORKER * extractpool.workers()
 
@@ -80,10 +81,7 @@ def test_a_worker_killed_with_pages_in_flight_loses_none_of_them():
         extractpool.warm()
         pages = asyncio.gather(*(extractpool.article(_page(n), f"https://h.example/{n}", {}, None, 200)
                                  for n in range(40)))
-        deadline = asyncio.get_running_loop().time() + 30
-        while not extractpool._sender_here().in_flight:
-            assert asyncio.get_running_loop().time() < deadline
-            await asyncio.sleep(0.01)
+        await until(lambda: extractpool._sender_here().in_flight, what="a chunk in flight")
         os.kill(next(iter(extractpool._shared()._processes)), signal.SIGKILL)
-        return await pages
+        return await asyncio.wait_for(pages, 60)  # a page lost would leave its caller waiting
     assert [page.title for page in asyncio.run(many())] == [f"Pier {n} reopens" for n in range(40)]

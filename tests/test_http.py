@@ -7,6 +7,7 @@ import pytest
 from flows import config, http
 from flows.http import Fetcher, retry_after_seconds
 from flows.records import Source
+from tests.conftest import until
 from tests.loopback import Loopback, Reply
 
 FEED = b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title></channel></rss>"
@@ -194,7 +195,7 @@ def test_a_host_with_a_request_in_flight_keeps_its_connection(monkeypatch):
         async def overlapping():
             async with Fetcher(settings()) as fetcher:
                 async def others():
-                    await _arrived(slow)
+                    await until(lambda: slow.hits("/p"), what="the slow request's arrival")
                     pages = [await fetcher.fetch_page(second.url("/p")), await fetcher.fetch_page(third.url("/p"))]
                     others_done.set()
                     return pages
@@ -203,10 +204,3 @@ def test_a_host_with_a_request_in_flight_keeps_its_connection(monkeypatch):
     assert slow_page.ok and len(slow.hits("/p")) == 1, "the slow request was cut off and retried"
     assert all(page.ok for page in pages)
 
-
-async def _arrived(loopback, deadline=5.0):
-    loop = asyncio.get_running_loop()
-    until = loop.time() + deadline
-    while not loopback.hits("/p"):
-        assert loop.time() < until, "the request never arrived"
-        await asyncio.sleep(0.01)
