@@ -114,9 +114,10 @@ def _extraction_cpu_ms(layout: newsroom.Layout, articles: int) -> tuple[float, f
     bodies = [extract.article(page, "http://127.0.0.2/news/1", {"content-type": "text/html; charset=utf-8"},
                               None, 0).body for page in pages]
     extraction = time.process_time() - started
+    normalised = [dedup.normalise_body(body) for body in bodies]  # extraction's own, for the content hash
     started = time.process_time()
-    for body in bodies:
-        neardup.RULES.band_keys_of_normalised(dedup.normalise_body(body))
+    for text in normalised:
+        neardup.RULES.band_keys_of_normalised(text)
     sketch = time.process_time() - started
     return (extraction - sketch) / len(pages) * 1000, sketch / len(pages) * 1000
 
