@@ -5,6 +5,11 @@ stretch), streamed size caps on the decoded bytes (so a gzip bomb stops at the c
 too), a redirect limit, conditional GET for feeds, retries with backoff and jitter
 for transient failures honouring Retry-After, per-host politeness (concurrency,
 spacing, robots.txt with Crawl-delay), and a guard against private addresses.
+
+A Retry-After is about the resource that got it: that feed or page waits (within the run
+when the wait is short, across runs when it is long), and its host is only slowed down.
+A host that throttles several of its resources in one run is held as a whole
+(politeness.HostThrottle); `host_holds` lists those holds for the warehouse.
 httpx honours the standard proxy environment variables (HTTP_PROXY, HTTPS_PROXY,
 NO_PROXY); through a proxy only literal IP hosts are checked, since the proxy
 resolves names.
@@ -21,18 +26,20 @@ from collections import Counter, OrderedDict, defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import httpx
 
 from flows import dates, urls
 from flows.config import Settings
-from flows.politeness import HostDeferred, HostGate, RobotsRules, ip_literal, is_private, robots_agent
-from flows.records import FeedPoll, Page, Source
+from flows.politeness import (HostDeferred, HostGate, HostThrottle, RobotsRules, ip_literal, is_private,
+                              robots_agent)
+from flows.records import FeedPoll, HostHold, Page, Source
 
 log = logging.getLogger(__name__)
 
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+THROTTLE_STATUSES = frozenset({429, 503})
 MAX_RETRY_AFTER_SECONDS = 30.0
 ROBOTS_MAX_BYTES = 500_000
 HOST_POOL_IDLE_SECONDS = 5.0  # an idle connection is kept this long (httpx's default), and a host's pool too
@@ -61,14 +68,19 @@ class Fetcher:
     """Fetch feeds and pages politely; use as `async with Fetcher(settings) as f`."""
 
     def __init__(self, settings: Settings, retries: int = 2, backoff_seconds: float = 0.5,
-                 known_robots: dict[str, str | None] | None = None):
-        """`known_robots`: robots.txt bodies by host from earlier runs (None: no rules)."""
+                 known_robots: dict[str, str | None] | None = None,
+                 held_hosts: dict[str, datetime] | None = None):
+        """`known_robots`: robots.txt bodies by host from earlier runs (None: no rules).
+        `held_hosts`: hosts an earlier run was told to leave alone, until when."""
         self.settings = settings
         self.retries = retries
         self.backoff_seconds = backoff_seconds
         self.requests_made = 0
         self._global = asyncio.Semaphore(settings.concurrency)
         self._gates: dict[str, HostGate] = {}
+        self._held_hosts = dict(held_hosts or {})
+        self._throttles: dict[str, HostThrottle] = defaultdict(HostThrottle)
+        self.host_holds: dict[str, HostHold] = {}
         self._agent = robots_agent(settings.user_agent)
         self._robots = {host: RobotsRules(body, self._agent) for host, body in (known_robots or {}).items()}
         self._robots_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -99,9 +111,9 @@ class Fetcher:
 
     def configure_host(self, url: str, concurrency: int | None, delay: float | None) -> None:
         """Per-source politeness overrides for the host serving `url`."""
-        host = urls.host_of(url)
-        self._gates[host] = HostGate(concurrency or self.settings.per_host_concurrency,
-                                     self.settings.min_delay_seconds if delay is None else delay)
+        self._gates[urls.host_of(url)] = self._new_gate(
+            urls.host_of(url), concurrency or self.settings.per_host_concurrency,
+            self.settings.min_delay_seconds if delay is None else delay)
 
     async def fetch_feed(self, source: Source, etag: str | None, last_modified: str | None) -> FeedPoll:
         """GET a feed, conditionally when we hold validators; a 304 has no body."""
@@ -146,7 +158,8 @@ class Fetcher:
 
     async def _get(self, url: str, headers: dict[str, str], cap: int, timeout: float | None) -> _Response:
         """GET with retries for transient failures: exponential backoff with jitter, or the
-        server's Retry-After (which also holds back every other request to that host)."""
+        server's Retry-After for this URL. A wait longer than a run should take is returned
+        to the caller, who keeps it for the next runs."""
         for attempt in range(self.retries + 1):
             last_try = attempt == self.retries
             try:
@@ -156,17 +169,28 @@ class Fetcher:
                     raise
                 await asyncio.sleep(self._backoff(attempt))
                 continue
-            if response.status not in TRANSIENT_STATUSES:
+            self._note_answer(url, response)
+            wait = response.retry_after
+            if (response.status not in TRANSIENT_STATUSES or last_try
+                    or (wait is not None and wait > MAX_RETRY_AFTER_SECONDS)):
                 return response
-            if response.retry_after is not None:
-                self._gate(url).hold(response.retry_after)
-                if response.retry_after > MAX_RETRY_AFTER_SECONDS:
-                    return response
-            elif not last_try:
-                await asyncio.sleep(self._backoff(attempt))
-            if last_try:
-                return response
+            await asyncio.sleep(self._backoff(attempt) if wait is None else wait)
         raise AssertionError("unreachable")
+
+    def _note_answer(self, url: str, response: _Response) -> None:
+        """A 429/503 slows its host down; several throttled resources hold the whole host."""
+        throttled = response.status in THROTTLE_STATUSES
+        if throttled:
+            self._gate(url).throttle()
+        host = urls.host_of(url)
+        hold = self._throttles[host].answered(url, throttled, response.retry_after)
+        if hold is None or host in self.host_holds:
+            return
+        self._gate(url).hold(hold)
+        count = self._throttles[host].throttled
+        self.host_holds[host] = HostHold(host, _now() + timedelta(seconds=hold),
+                                         f"{count} resources answered 429/503 in one run")
+        log.warning("holding every request to %s for %.0fs: %d resources answered 429/503", host, hold, count)
 
     async def _get_once(self, url: str, headers: dict[str, str], cap: int, timeout: float | None) -> _Response:
         if not (await self._robots_for(url)).allows(url):
@@ -246,8 +270,15 @@ class Fetcher:
     def _gate(self, url: str) -> HostGate:
         host = urls.host_of(url)
         if host not in self._gates:
-            self._gates[host] = HostGate(self.settings.per_host_concurrency, self.settings.min_delay_seconds)
+            self._gates[host] = self._new_gate(host, self.settings.per_host_concurrency,
+                                               self.settings.min_delay_seconds)
         return self._gates[host]
+
+    def _new_gate(self, host: str, concurrency: int, delay: float) -> HostGate:
+        gate = HostGate(concurrency, delay)
+        if host in self._held_hosts:
+            gate.hold((self._held_hosts[host] - _now()).total_seconds())
+        return gate
 
     def _backoff(self, attempt: int) -> float:
         base = self.backoff_seconds * (2 ** attempt)

@@ -31,7 +31,7 @@ from prefect.utilities.annotations import quote  # noqa: E402
 
 import warehouse  # noqa: E402
 from flows import config as configuration  # noqa: E402
-from flows import dedup, extract, extractpool, feeds, neardup, pipeline, schedule, staging, urls  # noqa: E402
+from flows import dedup, extract, extractpool, feeds, neardup, output, pipeline, schedule, staging, urls  # noqa: E402
 from flows.http import Fetcher  # noqa: E402
 from flows.records import PageJob, PageResult, RunSummary, Source  # noqa: E402
 from warehouse import reads, store  # noqa: E402
@@ -58,6 +58,8 @@ class RunFailed(RuntimeError):
 async def poll_source(fetcher: Fetcher, source: Source, state: dict[str, Any]) -> pipeline.SourcePoll:
     """Fetch one feed (conditionally) and parse it; errors are returned, not raised."""
     poll = await fetcher.fetch_feed(source, state.get("etag"), state.get("last_modified"))
+    if poll.error_kind == "deferred":  # its host was held in this run: not asked, not a failure
+        return pipeline.SourcePoll(source, poll)
     if poll.status == 410:
         return pipeline.SourcePoll(source, poll, error="HTTP 410 Gone: source retired (checked again daily)")
     if not poll.ok:
@@ -113,8 +115,8 @@ async def _extract_in_thread(*args):
 
 
 def _fetcher(settings: configuration.Settings, sources: Sequence[Source],
-             robots: dict[str, str | None]) -> Fetcher:
-    fetcher = Fetcher(settings, known_robots=robots)
+             robots: dict[str, str | None], held_hosts: dict[str, datetime] | None = None) -> Fetcher:
+    fetcher = Fetcher(settings, known_robots=robots, held_hosts=held_hosts)
     for source in sources:
         if source.per_host_concurrency or source.min_delay_seconds is not None:
             for url in filter(None, (source.feed_url, source.site)):
@@ -149,11 +151,13 @@ def _write_pages(path: Path, lock_wait: float, run_id: str, entries: Sequence[pi
 @task(name="record-run", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
 def record_run(path: Path, lock_wait: float, draft: RunSummary, sources: Sequence[Source],
                polls: Sequence[pipeline.SourcePoll], states: dict[str, dict[str, Any]], plan: pipeline.Plan,
-               tally: pipeline.Tally, robots_rows: list[dict[str, Any]]) -> RunSummary:
+               tally: pipeline.Tally, robots_rows: list[dict[str, Any]],
+               held: Sequence[pipeline.HeldSource]) -> RunSummary:
     """After the last batch: the feeds' new state, the poll ledger and the run's own row."""
-    reports = tuple(pipeline.source_reports(polls, plan, tally))
+    finished = datetime.now(timezone.utc)
+    reports = tuple(pipeline.source_reports(polls, plan, tally, finished, held))
     outcome = pipeline.outcome(reports)
-    summary = replace(draft, finished_at=datetime.now(timezone.utc), outcome=outcome, sources=reports,
+    summary = replace(draft, finished_at=finished, outcome=outcome, sources=reports,
                       pages_fetched=tally.pages_fetched, message=_failure_message(outcome, polls))
     tables = pipeline.closing_tables(summary, sources, polls, states, plan)
     tables["runs"] = [pipeline.run_row(summary, _flow_run_id())]
@@ -192,9 +196,13 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
         states = reads.feed_states(con)
         retries = reads.due_retries(con, started)
         robots = reads.robots_since(con, started - ROBOTS_TTL)
-    sources = _select(config, only, everything, states, started)
+        host_holds = reads.host_holds(con, started)
+    sources, held = _select(config, only, everything, states, host_holds, started)
+    retries = [row for row in retries if urls.host_of(row["url"]) not in host_holds]  # stay queued
     lock_wait = config.settings.lock_wait_seconds
-    async with _fetcher(config.settings, sources, robots) as fetcher:
+    if held:
+        _say(logger, f"{len(held)} sources held by their servers (Retry-After): not asked")
+    async with _fetcher(config.settings, sources, robots, host_holds) as fetcher:
         _say(logger, f"polling {len(sources)} feeds")
         polls = list(await asyncio.gather(*(_poll(fetcher, s, states.get(s.name, {}), not config.settings.dask)
                                             for s in sources)))
@@ -209,10 +217,11 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
         requests_made = fetcher.requests_made
         robots_rows = [{"host": host, "fetched_at": started, "status": status, "body": body}
                        for host, (status, body) in fetcher.robots_fetched.items()]
-    draft = RunSummary(run_id, started, started, "ok", (), 0, requests_made, str(path))
+        new_holds = tuple(fetcher.host_holds.values())
+    draft = RunSummary(run_id, started, started, "ok", (), 0, requests_made, str(path), host_holds=new_holds)
     # quote(): Prefect would otherwise walk every entry of these looking for futures
     summary = record_run(path, lock_wait, draft, config.sources, quote(polls), quote(states), quote(plan),
-                         tally + pipeline.known_links_tally(plan), robots_rows)
+                         tally + pipeline.known_links_tally(plan), robots_rows, quote(held))
     return await _finish(logger, summary)
 
 
@@ -355,7 +364,7 @@ async def _finish(logger: logging.Logger, summary: RunSummary) -> RunSummary:
         table=[{"source": r.source, "status": r.status, "not_modified": r.not_modified,
                 "entries": r.entries, "new_entries": r.entries_new, "new_articles": r.articles_new,
                 "duplicates": r.duplicates, "fetch_failures": r.fetch_failures,
-                "extraction_failures": r.extraction_failures, "error": r.error or ""}
+                "extraction_failures": r.extraction_failures, "error": output.source_note(r)}
                for r in summary.sources],
         description=f"newsdesk run {summary.run_id}: {summary.outcome}")
     _say(logger, f"run {summary.run_id} {summary.outcome}: {summary.total('articles_new')} new articles")
@@ -373,6 +382,22 @@ def _failure_message(outcome: str, polls: Sequence[pipeline.SourcePoll]) -> str 
 
 
 def _select(config: configuration.Config, only: list[str] | None, everything: bool,
+            states: dict[str, dict[str, Any]], host_holds: dict[str, datetime],
+            now: datetime) -> tuple[list[Source], list[pipeline.HeldSource]]:
+    """The sources to ask now, and those whose server asked us to wait: `everything` and
+    `only` skip our schedule and backoff, never a server's Retry-After."""
+    chosen = _chosen(config, only, everything, states, now)
+    ask, held = [], []
+    for source in chosen:
+        until = schedule.server_hold(source, states.get(source.name, {}), host_holds, now)
+        if until is None:
+            ask.append(source)
+        else:
+            held.append(pipeline.HeldSource(source, until))
+    return ask, held
+
+
+def _chosen(config: configuration.Config, only: list[str] | None, everything: bool,
             states: dict[str, dict[str, Any]], now: datetime) -> list[Source]:
     if everything:
         return list(config.enabled_sources)

@@ -14,7 +14,7 @@ from typing import Any
 import zstandard
 
 from flows import dedup, schedule, urls
-from flows.records import (Article, EntryRef, FeedEntry, FeedPoll, PageJob, PageResult, ParsedFeed,
+from flows.records import (Article, EntryRef, FeedEntry, FeedPoll, HostHold, PageJob, PageResult, ParsedFeed,
                            RunSummary, Source, SourceReport)
 
 MAX_FETCH_ATTEMPTS = 6
@@ -36,6 +36,20 @@ class SourcePoll:
     @property
     def entries(self) -> tuple[FeedEntry, ...]:
         return self.feed.entries[: self.source.max_entries] if self.feed else ()
+
+    def held_until(self, now: datetime) -> datetime | None:
+        """Not requested: its host was held (by a Retry-After) when its turn came."""
+        if self.poll.error_kind != "deferred":
+            return None
+        return now + timedelta(seconds=self.poll.retry_after or 0)
+
+
+@dataclass(frozen=True)
+class HeldSource:
+    """A source left alone this run: its server asked us to wait until `until`."""
+
+    source: Source
+    until: datetime
 
 
 @dataclass(frozen=True)
@@ -116,7 +130,9 @@ def closing_tables(summary: RunSummary, sources: Sequence[Source], polls: Sequen
     return {
         "sources": source_rows(sources, now),
         "feed_state": [feed_state_row(sp, states.get(sp.source.name, {}), now, down) for sp in polls],
-        "polls": [poll_row(summary.run_id, sp, new_by_source[sp.source.name], now) for sp in polls],
+        "polls": [poll_row(summary.run_id, sp, new_by_source[sp.source.name], now) for sp in polls
+                  if sp.held_until(now) is None],
+        "host_holds": [host_hold_row(hold, summary) for hold in summary.host_holds],
         "feed_entries": entry_rows(summary.run_id, entries_without_page(plan), now),
         "entry_articles": [{"entry_key": key, "article_id": article_id} for key, article_id in plan.known_links],
     }
@@ -152,7 +168,11 @@ def source_rows(sources: Iterable[Source], now: datetime) -> list[Row]:
 def feed_state_row(sp: SourcePoll, previous: Mapping[str, Any], now: datetime,
                    network_down: bool = False) -> Row:
     """Success resets the failure count; failure keeps the validators and backs off,
-    unless the whole network looked down, which is not the source's fault."""
+    unless the whole network looked down, which is not the source's fault. A server's
+    Retry-After is kept as `held_until`, which no forced run skips."""
+    held = sp.held_until(now)
+    if held is not None:
+        return _held_state_row(sp.source.name, previous, held)
     ok = sp.error is None
     failures = int(previous.get("consecutive_failures") or 0)
     if not ok and not network_down:
@@ -179,7 +199,23 @@ def feed_state_row(sp: SourcePoll, previous: Mapping[str, Any], now: datetime,
         "last_error": sp.error,
         "retired_at": _retired_at(gone, ok, previous, now),
         "hint_seconds": int(hint.total_seconds()) if hint else previous.get("hint_seconds"),
+        "held_until": (now + timedelta(seconds=sp.poll.retry_after)
+                       if sp.poll.retry_after is not None and not ok else None),
     }
+
+
+def _held_state_row(source: str, previous: Mapping[str, Any], held: datetime) -> Row:
+    """A source whose host was held when its turn came: nothing changes but when it is next asked."""
+    columns = ("etag", "last_modified", "last_polled_at", "last_success_at", "last_status", "last_error",
+               "retired_at", "hint_seconds")
+    return {"source": source, **{name: previous.get(name) for name in columns},
+            "consecutive_failures": int(previous.get("consecutive_failures") or 0),
+            "next_poll_at": max(held, previous.get("next_poll_at") or held), "held_until": held}
+
+
+def host_hold_row(hold: HostHold, summary: RunSummary) -> Row:
+    return {"host": hold.host, "held_until": hold.held_until, "since": summary.started_at,
+            "run_id": summary.run_id, "reason": hold.reason}
 
 
 def _retired_at(gone: bool, ok: bool, previous: Mapping[str, Any], now: datetime) -> datetime | None:
@@ -300,9 +336,11 @@ def known_links_tally(plan: Plan) -> Tally:
     return Tally(linked=Counter(source_of[key] for key, _ in plan.known_links))
 
 
-def source_reports(polls: Sequence[SourcePoll], plan: Plan, tally: Tally) -> list[SourceReport]:
+def source_reports(polls: Sequence[SourcePoll], plan: Plan, tally: Tally, now: datetime,
+                   held: Sequence[HeldSource] = ()) -> list[SourceReport]:
+    """One report per polled source, then one per source the server told us to leave alone."""
     new_by_source = Counter(source for source, _, _ in plan.new_entries)
-    return [SourceReport(
+    polled = [SourceReport(
         source=sp.source.name, status=sp.poll.status, not_modified=sp.poll.not_modified,
         feed_format=sp.feed.format if sp.feed else None, entries=len(sp.entries),
         entries_new=new_by_source[sp.source.name],
@@ -311,13 +349,16 @@ def source_reports(polls: Sequence[SourcePoll], plan: Plan, tally: Tally) -> lis
         duplicates=tally.linked[sp.source.name] - tally.created[sp.source.name],
         fetch_failures=tally.failed[(sp.source.name, "fetch")],
         extraction_failures=tally.failed[(sp.source.name, "extract")],
-        error=sp.error,
+        error=sp.error, held_until=sp.held_until(now),
     ) for sp in polls]
+    return polled + [SourceReport(source=h.source.name, held_until=h.until) for h in held]
 
 
 def outcome(reports: Sequence[SourceReport]) -> str:
-    failures = sum(report.failed for report in reports)
-    if reports and failures == len(reports):
+    """Failed when every source asked failed; sources the server held count neither way."""
+    asked = [report for report in reports if report.held_until is None]
+    failures = sum(report.failed for report in asked)
+    if asked and failures == len(asked):
         return "failed"
     return "partial" if failures else "ok"
 
@@ -326,7 +367,8 @@ def run_row(summary: RunSummary, flow_run_id: str | None) -> Row:
     return {
         "run_id": summary.run_id, "flow_run_id": flow_run_id,
         "started_at": summary.started_at, "finished_at": summary.finished_at,
-        "outcome": summary.outcome, "sources_polled": len(summary.sources),
+        "outcome": summary.outcome,
+        "sources_polled": sum(r.held_until is None for r in summary.sources),
         "sources_failed": sum(r.failed for r in summary.sources),
         "not_modified": summary.total("not_modified"), "entries_seen": summary.total("entries"),
         "entries_new": summary.total("entries_new"), "pages_fetched": summary.pages_fetched,

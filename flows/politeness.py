@@ -12,6 +12,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 MAX_CRAWL_DELAY_SECONDS = 30.0
+THROTTLED_MIN_DELAY_SECONDS = 0.25   # the least spacing a host gets once it throttled us
+HOST_HOLD_RESOURCES = 3              # distinct throttled resources before a whole host is held
+DEFAULT_HOST_HOLD_SECONDS = 300.0    # a host-wide hold when no Retry-After said how long
 
 
 class HostDeferred(Exception):
@@ -27,7 +30,9 @@ class HostGate:
 
     def __init__(self, concurrency: int, delay: float):
         self.delay = delay
-        self._slots = asyncio.Semaphore(concurrency)
+        self.concurrency = concurrency
+        self._in_flight = 0
+        self._free = asyncio.Condition()
         self._spacing = asyncio.Lock()
         self._next_start = 0.0
         self._held_until = 0.0
@@ -36,7 +41,10 @@ class HostGate:
     async def turn(self, max_wait: float) -> AsyncIterator[None]:
         """Wait for a slot and for the spacing; refuse (HostDeferred) rather than wait out a
         hold (Retry-After) longer than `max_wait`. The spacing itself is always waited for."""
-        async with self._slots:
+        async with self._free:
+            await self._free.wait_for(lambda: self._in_flight < self.concurrency)
+            self._in_flight += 1
+        try:
             async with self._spacing:
                 held = self._held_until - time.monotonic()
                 if held > max_wait:
@@ -46,13 +54,52 @@ class HostGate:
                     await asyncio.sleep(wait)
                 self._next_start = time.monotonic() + self.delay
             yield
+        finally:
+            async with self._free:
+                self._in_flight -= 1
+                self._free.notify_all()
 
     def hold(self, seconds: float) -> None:
-        """The host asked us to come back later (Retry-After): no request starts before then."""
+        """The whole host asked us to come back later: no request starts before then."""
         self._held_until = max(self._held_until, time.monotonic() + seconds)
 
     def slow_down_to(self, delay: float) -> None:
         self.delay = max(self.delay, min(delay, MAX_CRAWL_DELAY_SECONDS))
+
+    def throttle(self) -> None:
+        """The host answered 429/503: half as many requests in flight, twice the spacing."""
+        self.concurrency = max(1, self.concurrency // 2)
+        self.slow_down_to(max(self.delay * 2, THROTTLED_MIN_DELAY_SECONDS))
+
+
+class HostThrottle:
+    """What one host answered in a run, to tell a throttled resource from a throttled host.
+
+    A 429 or 503 is about the resource it answered. Only when several distinct resources
+    (HOST_HOLD_RESOURCES) were throttled, and they are at least half of the host's resources
+    that answered at all, is the whole host held: a shared feed host with one rate-limited
+    feed keeps serving the others."""
+
+    def __init__(self) -> None:
+        self._throttled: set[str] = set()
+        self._answered: set[str] = set()
+        self._longest_wait: float | None = None
+
+    def answered(self, url: str, throttled: bool, retry_after: float | None) -> float | None:
+        """Record an answer; returns how long to hold the whole host when it is time to."""
+        self._answered.add(url)
+        if not throttled:
+            return None
+        self._throttled.add(url)
+        if retry_after is not None:
+            self._longest_wait = max(self._longest_wait or 0.0, retry_after)
+        if len(self._throttled) < HOST_HOLD_RESOURCES or 2 * len(self._throttled) < len(self._answered):
+            return None
+        return self._longest_wait or DEFAULT_HOST_HOLD_SECONDS
+
+    @property
+    def throttled(self) -> int:
+        return len(self._throttled)
 
 
 class RobotsRules:

@@ -155,6 +155,15 @@ class PageResult:
 
 
 @dataclass(frozen=True)
+class HostHold:
+    """A host held as a whole: no request to it before `held_until`."""
+
+    host: str
+    held_until: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
 class SourceReport:
     """Per-source counts for the run summary."""
 
@@ -170,6 +179,7 @@ class SourceReport:
     fetch_failures: int = 0
     extraction_failures: int = 0
     error: str | None = None
+    held_until: datetime | None = None    # not requested: the server asked us to wait
 
     @property
     def failed(self) -> bool:
@@ -187,6 +197,7 @@ class RunSummary:
     requests_made: int
     warehouse: str
     message: str | None = None
+    host_holds: tuple[HostHold, ...] = ()
 
     def total(self, field_name: str) -> int:
         return sum(int(getattr(report, field_name)) for report in self.sources)

@@ -1,23 +1,47 @@
 """Process environment for Prefect: quiet, local and private unless the user says otherwise.
 
 Must run before `prefect` is imported, because Prefect reads its settings then.
+
+newsdesk's own state (the Prefect home of its temporary and `serve` servers, the demo's
+files) lives in $NEWSDESK_STATE_DIR, else in the platform's user state directory
+(`~/.local/state/newsdesk` on Linux, honouring XDG_STATE_HOME), wherever newsdesk is run
+from. The warehouse itself lives wherever settings.warehouse or --db says.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import platformdirs
+
 STATE_DIR_ENV = "NEWSDESK_STATE_DIR"
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+class UnusablePath(RuntimeError):
+    """A directory newsdesk needs cannot be created or is not a directory."""
+
+
 def state_dir() -> Path:
-    """Where newsdesk keeps its own state (Prefect home, demo files): ./.state by default."""
-    return Path(os.environ.get(STATE_DIR_ENV) or ".state").resolve()
+    """Where newsdesk keeps its own state (not created: see `ensure_dir`)."""
+    configured = os.environ.get(STATE_DIR_ENV)
+    return Path(configured).expanduser().resolve() if configured else platformdirs.user_state_path("newsdesk")
+
+
+def ensure_dir(path: Path, what: str) -> Path:
+    """Create `path` with its parents, or say in one line why it cannot be."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UnusablePath(f"cannot create {what} {path}: {exc.strerror or exc}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UnusablePath(f"cannot write to {what} {path}: permission denied")
+    return path
 
 
 def configure_prefect() -> None:
-    """Set Prefect defaults without overriding anything the user set."""
+    """Set Prefect defaults without overriding anything the user set, and make sure the
+    Prefect home exists (Prefect itself creates only its last component)."""
     defaults = {
         "DO_NOT_TRACK": "1",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -29,6 +53,7 @@ def configure_prefect() -> None:
     }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
+    ensure_dir(Path(os.environ["PREFECT_HOME"]).expanduser(), "the Prefect home")
     _bypass_proxy_for_loopback()
 
 

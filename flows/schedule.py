@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from flows import dates
+from flows import dates, urls
 from flows.records import Source
 
 FIRST_BACKOFF = timedelta(minutes=5)
@@ -56,3 +56,12 @@ def due(sources: Iterable[Source], states: Mapping[str, Mapping[str, Any]], now:
             picked.append(source)
     return picked
 
+
+
+def server_hold(source: Source, state: Mapping[str, Any], host_holds: Mapping[str, datetime],
+                now: datetime) -> datetime | None:
+    """Until when the server asked us to leave this source alone (its own Retry-After, or a
+    hold on its whole host); None when it may be asked. No forced run skips this."""
+    waits = [state.get("held_until"), host_holds.get(urls.host_of(source.feed_url))]
+    running = [until for until in waits if until is not None and until > now]
+    return max(running, default=None)

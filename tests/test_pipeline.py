@@ -92,7 +92,7 @@ def test_an_article_from_a_queued_retry_is_not_counted_as_a_negative_duplicate()
     result = PageResult(job, Page(job.url, job.url, 200, fetched_at=NOW), article(job.url, "a retried story"))
     resolution = dedup.resolve([result], {}, {})
     report, = pipeline.source_reports([polled("a")], pipeline.Plan((), (job,), ()),
-                                      pipeline.batch_tally([result], resolution))
+                                      pipeline.batch_tally([result], resolution), NOW)
     assert (report.articles_new, report.duplicates) == (1, 0)
 
 
@@ -119,5 +119,5 @@ def test_tallies_of_batches_add_up_per_source():
     two = pipeline.Tally(created=Counter(b=1), linked=Counter(a=1, b=1), pages_fetched=2)
     total = one + two
     assert (total.created, total.linked, total.pages_fetched) == (Counter(a=2, b=1), Counter(a=4, b=1), 6)
-    report, = pipeline.source_reports([polled("a")], pipeline.Plan((), (), ()), total)
+    report, = pipeline.source_reports([polled("a")], pipeline.Plan((), (), ()), total, NOW)
     assert (report.articles_new, report.duplicates, report.fetch_failures) == (2, 2, 1)

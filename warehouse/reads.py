@@ -41,6 +41,11 @@ def robots_since(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[str, s
     return dict(con.execute("SELECT host, body FROM robots_txt WHERE fetched_at >= ?", [since]).fetchall())
 
 
+def host_holds(con: duckdb.DuckDBPyConnection, now: datetime) -> dict[str, datetime]:
+    """Hosts held as a whole (several of their resources throttled us), until when."""
+    return dict(con.execute("SELECT host, held_until FROM host_holds WHERE held_until > ?", [now]).fetchall())
+
+
 def stored_pages(con: duckdb.DuckDBPyConnection, source: str | None, since: datetime | None,
                  limit: int, after: str = "") -> list[dict[str, Any]]:
     """Stored raw pages with what re-extraction needs: URL, content type, and the feed

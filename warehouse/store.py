@@ -22,7 +22,7 @@ _UPSERTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "sources": ("name", ("feed_url", "site", "category", "language", "enabled", "synced_at")),
     "feed_state": ("source", ("etag", "last_modified", "last_polled_at", "last_success_at",
                               "consecutive_failures", "next_poll_at", "last_status", "last_error",
-                              "retired_at", "hint_seconds")),
+                              "retired_at", "hint_seconds", "held_until")),
     "polls": ("run_id, source", ()),
     "feed_entries": ("entry_key", ()),
     "articles": ("article_id", ()),
@@ -32,6 +32,7 @@ _UPSERTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "fetch_queue": ("url", ("stage", "state", "attempts", "last_attempt_at", "next_attempt_at",
                             "last_status", "last_error")),
     "robots_txt": ("host", ("fetched_at", "status", "body")),
+    "host_holds": ("host", ("held_until", "since", "run_id", "reason")),
     "runs": ("run_id", ()),
 }
 # Order matters only for readability of the ledger; there are no foreign keys.
