@@ -18,6 +18,8 @@ from flows import config as configuration
 from flows import output, runtime
 from flows.output import err, out
 
+progress = logging.getLogger("newsdesk.progress")
+
 app = typer.Typer(
     help="newsdesk: poll news feeds, extract the articles, and keep them in a DuckDB warehouse.",
     no_args_is_help=True, add_completion=False, rich_markup_mode="rich")
@@ -91,8 +93,9 @@ def demo(db: Annotated[Path, typer.Option("--db", help="Warehouse file for the d
                   "FROM articles GROUP BY source ORDER BY articles DESC")
         out.print(f"\n[bold]Sample query[/]: {sample}")
         _print_query(db, sample, output.Format.table)
-        out.print(f"\nQuery further with:  .venv/bin/newsdesk query --db {db} \"SELECT title, source FROM v_articles LIMIT 10\"")
-        out.print(f"            or with:  .venv/bin/duckdb -readonly {db}")
+        command = sys.argv[0] if Path(sys.argv[0]).name == "newsdesk" else "newsdesk"
+        out.print(f"\nQuery further with:  {command} query --db {db} \"SELECT title, source FROM v_articles LIMIT 10\"")
+        out.print(f"            or with:  {Path(sys.executable).parent / 'duckdb'} -readonly {db}")
     raise typer.Exit(code)
 
 
@@ -378,8 +381,12 @@ def _ingest(sources_path: Path, db: Path | None, only: list[str] | None, everyth
     # The command line reports progress, the summary and any failure itself; Prefect's
     # console echo of the same (with tracebacks) would only bury it. The UI keeps the logs.
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
-    runtime.configure_prefect()
+    try:
+        runtime.configure_prefect()
+    except runtime.UnusablePath as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
     _show_progress()
+    _choose_prefect_api()
     import duckdb
 
     from flows.ingest import RunFailed, ingest, refuse_dask_without_server
@@ -398,11 +405,38 @@ def _ingest(sources_path: Path, db: Path | None, only: list[str] | None, everyth
         raise _fail(str(exc), EXIT_USAGE) from None
     except (WarehouseBusy, duckdb.Error, OSError) as exc:
         raise _fail(f"run failed: {exc}") from None
+    except RuntimeError as exc:
+        if not _is_prefect_unavailable(exc):
+            raise
+        raise _fail(f"run failed: Prefect is unavailable: {exc} (PREFECT_HOME={os.environ['PREFECT_HOME']})") from None
     output.print_summary(summary)
     if summary.outcome == "partial":
         err.print("[yellow]some sources failed; see the error column[/]")
         return EXIT_PARTIAL
     return EXIT_OK
+
+
+def _choose_prefect_api() -> None:
+    """The user's PREFECT_API_URL, checked; else the server of a running `newsdesk serve`;
+    else none, and Prefect starts a temporary one for this run."""
+    from flows import serve as serving
+
+    api = os.environ.get("PREFECT_API_URL")
+    try:
+        if api:
+            serving.check_reachable(api)
+            return
+    except serving.ServerFailed as exc:
+        raise _fail(str(exc)) from None
+    running = serving.running_server()
+    if running:
+        os.environ["PREFECT_API_URL"] = running
+        progress.info(f"using the Prefect server of `newsdesk serve` at {running}")
+
+
+def _is_prefect_unavailable(exc: RuntimeError) -> bool:
+    """Prefect says so only in its messages: its temporary server did not start, or its API went away."""
+    return any(text in str(exc) for text in ("Prefect API server", "Failed to reach API"))
 
 
 def _show_progress() -> None:
@@ -471,8 +505,10 @@ def _probe_settings(sources: Path | None) -> configuration.Settings:
 def _write_demo_sources(room: Any, db: Path) -> Path:
     import yaml
 
-    folder = runtime.state_dir() / "demo"
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder = runtime.ensure_dir(runtime.state_dir() / "demo", "the demo's folder")
+    except runtime.UnusablePath as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
     path = folder / "sources.yaml"
     document = {
         "settings": {"warehouse": str(db.resolve()),

@@ -2,8 +2,10 @@
 
 A Prefect ephemeral server cannot run schedules, so `newsdesk serve` needs a real one:
 the user's (PREFECT_API_URL), or a local one started here on 127.0.0.1 with its own
-PREFECT_HOME under the state dir and stopped with us. Prefect is imported only once
-PREFECT_API_URL points at the server, because Prefect reads its settings on import.
+PREFECT_HOME under the state dir and stopped with us. While it runs, its API URL is kept
+in that home, so that a `newsdesk run` by hand uses it instead of starting a temporary
+server of its own. Prefect is imported only once PREFECT_API_URL points at the server,
+because Prefect reads its settings on import.
 """
 from __future__ import annotations
 
@@ -22,17 +24,35 @@ from flows import runtime
 
 DEPLOYMENT_NAME = "newsdesk-ingest"
 SERVER_START_SECONDS = 180.0
+API_URL_FILE = "api-url"
 
 
 class ServerFailed(RuntimeError):
-    """The local Prefect server did not come up."""
+    """The local Prefect server did not come up, or a Prefect API cannot be reached."""
+
+
+def running_server() -> str | None:
+    """The API URL of the local server of a `newsdesk serve` on this machine, if it answers."""
+    try:
+        api = (_server_home() / API_URL_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return api if api and _healthy(api, timeout=1) else None
+
+
+def check_reachable(api: str) -> None:
+    """Any HTTP answer will do (Prefect Cloud wants a key for /health); no answer is a clear error."""
+    try:
+        httpx.get(f"{api.rstrip('/')}/health", timeout=5, trust_env=not _is_loopback(api))
+    except httpx.HTTPError as exc:
+        raise ServerFailed(f"cannot reach the Prefect API at {api} (PREFECT_API_URL): "
+                           f"{type(exc).__name__}: {exc}") from None
 
 
 @contextmanager
 def local_prefect_server(port: int) -> Iterator[str]:
     """Start `prefect server start` on 127.0.0.1:port; yield its API URL; stop it on exit."""
-    home = runtime.state_dir() / "prefect-server"
-    home.mkdir(parents=True, exist_ok=True)
+    home = runtime.ensure_dir(_server_home(), "the Prefect server's home")
     env = {**os.environ, "PREFECT_HOME": str(home), "DO_NOT_TRACK": "1",
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     env.pop("PREFECT_API_URL", None)
@@ -40,11 +60,14 @@ def local_prefect_server(port: int) -> Iterator[str]:
         server = subprocess.Popen(
             [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
             env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    advertised = home / API_URL_FILE
     try:
         api = f"http://127.0.0.1:{port}/api"
         _wait_healthy(api, server, home / "server.log")
+        advertised.write_text(api, encoding="utf-8")
         yield api
     finally:
+        advertised.unlink(missing_ok=True)
         _stop(server)
 
 
@@ -68,13 +91,25 @@ def _wait_healthy(api: str, server: subprocess.Popen, log: Path) -> None:
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise ServerFailed(f"the Prefect server exited with status {server.returncode}; see {log}")
-        try:
-            if httpx.get(f"{api}/health", timeout=2, trust_env=False).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        if _healthy(api, timeout=2):
+            return
         time.sleep(0.5)
     raise ServerFailed(f"the Prefect server did not answer within {SERVER_START_SECONDS:.0f}s; see {log}")
+
+
+def _healthy(api: str, timeout: float) -> bool:
+    try:
+        return httpx.get(f"{api}/health", timeout=timeout, trust_env=False).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _is_loopback(api: str) -> bool:
+    return httpx.URL(api).host in ("127.0.0.1", "localhost", "::1")
+
+
+def _server_home() -> Path:
+    return runtime.state_dir() / "prefect-server"
 
 
 def _stop(server: subprocess.Popen) -> None:
