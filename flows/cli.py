@@ -6,7 +6,8 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -386,17 +387,17 @@ def _ingest(sources_path: Path, db: Path | None, only: list[str] | None, everyth
     except runtime.UnusablePath as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     _show_progress()
-    _choose_prefect_api()
+    with _prefect_api(sources_path, db):
+        return _ingest_with_prefect(sources_path, db, only, everything)
+
+
+def _ingest_with_prefect(sources_path: Path, db: Path | None, only: list[str] | None, everything: bool) -> int:
     import duckdb
 
-    from flows.ingest import RunFailed, ingest, refuse_dask_without_server
+    from flows.ingest import RunFailed, ingest
     from warehouse import WarehouseBusy
 
     try:
-        # Checked here too, before calling the flow: without a server, calling it would first
-        # start Prefect's temporary one (seconds) only to be refused. Scheduled runs get the
-        # flow's own check.
-        refuse_dask_without_server(configuration.load(sources_path, db))
         summary = asyncio.run(ingest(str(sources_path), str(db) if db else None, only, everything))
     except RunFailed as exc:
         output.print_summary(exc.summary)
@@ -416,22 +417,32 @@ def _ingest(sources_path: Path, db: Path | None, only: list[str] | None, everyth
     return EXIT_OK
 
 
-def _choose_prefect_api() -> None:
+@contextmanager
+def _prefect_api(sources_path: Path, db: Path | None) -> Iterator[None]:
     """The user's PREFECT_API_URL, checked; else the server of a running `newsdesk serve`;
-    else none, and Prefect starts a temporary one for this run."""
+    else Prefect's server app in this process, for this run, which Dask workers (other
+    processes, maybe other machines) cannot be relied on to reach: settings.dask is refused."""
     from flows import serve as serving
 
-    api = os.environ.get("PREFECT_API_URL")
     try:
-        if api:
-            serving.check_reachable(api)
+        if os.environ.get("PREFECT_API_URL"):
+            serving.check_reachable(os.environ["PREFECT_API_URL"])
+            yield
             return
+        running = serving.running_server()
+        if running:
+            os.environ["PREFECT_API_URL"] = running
+            progress.info(f"using the Prefect server of `newsdesk serve` at {running}")
+            yield
+            return
+        if configuration.load(sources_path, db).settings.dask:
+            raise _fail(f"{sources_path}: settings.dask needs a Prefect server the Dask workers can reach: "
+                        "set PREFECT_API_URL (see `prefect server start`), or run under `newsdesk serve`",
+                        EXIT_USAGE)
+        with serving.in_process_server():
+            yield
     except serving.ServerFailed as exc:
-        raise _fail(str(exc)) from None
-    running = serving.running_server()
-    if running:
-        os.environ["PREFECT_API_URL"] = running
-        progress.info(f"using the Prefect server of `newsdesk serve` at {running}")
+        raise _fail(f"run failed: {exc}") from None
 
 
 def _is_prefect_unavailable(exc: RuntimeError) -> bool:

@@ -204,8 +204,7 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
         _say(logger, f"{len(held)} sources held by their servers (Retry-After): not asked")
     async with _fetcher(config.settings, sources, robots, host_holds) as fetcher:
         _say(logger, f"polling {len(sources)} feeds")
-        polls = list(await asyncio.gather(*(_poll(fetcher, s, states.get(s.name, {}), not config.settings.dask)
-                                            for s in sources)))
+        polls = list(await asyncio.gather(*(poll_source(fetcher, s, states.get(s.name, {})) for s in sources)))
         plan = _plan(path, polls, retries)
         _say(logger, f"{len(plan.new_entries)} new entries; fetching {len(plan.jobs)} pages")
         pages = _PageStream(logger, path, lock_wait, run_id, plan)
@@ -223,15 +222,6 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
     summary = record_run(path, lock_wait, draft, config.sources, quote(polls), quote(states), quote(plan),
                          tally + pipeline.known_links_tally(plan), robots_rows, quote(held))
     return await _finish(logger, summary)
-
-
-async def _poll(fetcher: Fetcher, source: Source, state: dict[str, Any], warm: bool) -> pipeline.SourcePoll:
-    """Poll a source. A feed with entries will probably need pages extracted, so the extractor
-    processes are started then (they take a second or two), while the other feeds are polled."""
-    polled = await poll_source(fetcher, source, state)
-    if warm and polled.entries:
-        extractpool.warm()
-    return polled
 
 
 class _PageStream:

@@ -1,4 +1,10 @@
-"""Running the ingest flow on a schedule.
+"""Where a run's Prefect API comes from, and running the ingest flow on a schedule.
+
+A one-off `newsdesk run` uses, in this order: the user's PREFECT_API_URL (checked first,
+so an unreachable one is one clear line); the server of a `newsdesk serve` running on
+this machine; else Prefect's own server app, served from a thread of this process for the
+length of the run. (Prefect's default, a temporary server in a second process, imports
+Prefect a second time and took twice as long per run.)
 
 A Prefect ephemeral server cannot run schedules, so `newsdesk serve` needs a real one:
 the user's (PREFECT_API_URL), or a local one started here on 127.0.0.1 with its own
@@ -9,14 +15,19 @@ because Prefect reads its settings on import.
 """
 from __future__ import annotations
 
+import asyncio
+import gc
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -25,6 +36,14 @@ from flows import runtime
 DEPLOYMENT_NAME = "newsdesk-ingest"
 SERVER_START_SECONDS = 180.0
 API_URL_FILE = "api-url"
+DRAIN_SECONDS = 10.0
+# What a one-run server does not need: the UI, automations, the live event stream.
+_IN_PROCESS_SETTINGS = {
+    "PREFECT_SERVER_UI_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+    "PREFECT_SERVER_EVENTS_STREAM_OUT_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_EVENT_LOGGER_ENABLED": "false",
+}
 
 
 class ServerFailed(RuntimeError):
@@ -47,6 +66,75 @@ def check_reachable(api: str) -> None:
     except httpx.HTTPError as exc:
         raise ServerFailed(f"cannot reach the Prefect API at {api} (PREFECT_API_URL): "
                            f"{type(exc).__name__}: {exc}") from None
+
+
+@contextmanager
+def in_process_server() -> Iterator[str]:
+    """Serve Prefect's API app on a free loopback port from a thread of this process, with
+    PREFECT_API_URL pointing at it, so that every Prefect client (logs, events, artifacts)
+    talks to it as to any server. Must be entered before `prefect` is imported."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        api = f"http://127.0.0.1:{listener.getsockname()[1]}/api"
+        os.environ["PREFECT_API_URL"] = api
+        for name, value in _IN_PROCESS_SETTINGS.items():
+            os.environ.setdefault(name, value)
+        server, thread = _start_in_thread(listener)
+        try:
+            yield api
+        finally:
+            _drain_prefect_workers()
+            server.should_exit = True
+            thread.join(timeout=DRAIN_SECONDS)
+            del os.environ["PREFECT_API_URL"]
+
+
+def _start_in_thread(listener: socket.socket) -> tuple[Any, threading.Thread]:
+    gc.disable()  # a quarter of importing the server app is the collector walking new modules
+    try:
+        import uvicorn
+        from prefect.server.api.server import create_app
+
+        app = create_app(ephemeral=True, final=True)
+    finally:
+        gc.freeze()
+        gc.enable()
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error", access_log=False, lifespan="on",
+                                           loop="asyncio", timeout_graceful_shutdown=5))
+    failures: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            asyncio.run(server.serve(sockets=[listener]))
+        except BaseException as exc:  # reported by the wait below
+            failures.append(exc)
+
+    thread = threading.Thread(target=serve, name="prefect-api", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while not server.started:
+        if failures or not thread.is_alive():
+            raise ServerFailed(f"Prefect's API server did not start: {failures[0] if failures else 'it stopped'}")
+        if time.monotonic() > deadline:
+            raise ServerFailed(f"Prefect's API server did not start within {SERVER_START_SECONDS:.0f}s")
+        time.sleep(0.01)
+    return server, thread
+
+
+def _drain_prefect_workers() -> None:
+    """Send the run's last logs and events before the server stops (Prefect would try at exit,
+    to a server that is gone). Waiting for the events queue to empty first keeps Prefect from
+    printing 'still processing items' while it drains."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    deadline = time.monotonic() + DRAIN_SECONDS
+    for worker in list(getattr(EventsWorker, "_instances", {}).values()):
+        pending = getattr(worker, "_queue", None)
+        while pending is not None and pending.qsize() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    APILogWorker.drain_all(timeout=DRAIN_SECONDS, at_exit=False)
+    EventsWorker.drain_all(timeout=DRAIN_SECONDS, at_exit=False)
 
 
 @contextmanager

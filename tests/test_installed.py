@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import sysconfig
@@ -65,8 +66,12 @@ def test_installed_tool_runs_from_an_empty_directory(installed, tmp_path, newsro
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert scalar(db, "SELECT count(*) FROM articles") == newsroom.expected().distinct_articles
-    assert (home / ".local" / "state" / "newsdesk" / "prefect").is_dir()
     assert list(empty.iterdir()) == []
+    prefect_db = home / ".local" / "state" / "newsdesk" / "prefect" / "prefect.db"
+    with sqlite3.connect(prefect_db) as history:  # a real Prefect run, served from the run's own process
+        assert history.execute("SELECT state_type, count(*) FROM flow_run GROUP BY 1").fetchall() == [
+            ("COMPLETED", 1)]
+        assert history.execute("SELECT count(*) FROM task_run WHERE state_type = 'COMPLETED'").fetchone()[0] > 0
 
 
 def test_a_state_directory_that_cannot_be_created_is_one_line_and_exit_2(installed, tmp_path):
@@ -90,4 +95,4 @@ def test_an_unreachable_prefect_api_is_one_line_and_exit_1(installed, tmp_path):
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1, result.stderr
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: cannot reach the Prefect API at http://127.0.0.1:9/api")
+    assert len(lines) == 1 and lines[0].startswith("error: run failed: cannot reach the Prefect API at http://127.0.0.1:9/api")

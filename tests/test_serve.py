@@ -61,6 +61,11 @@ def test_serve_runs_on_schedule_polls_only_due_sources_and_stops_cleanly(tmp_pat
             assert serve.poll() is None, serve.stdout.read()
             time.sleep(1)  # polling the warehouse; the deadline bounds the wait
         assert len(runs) >= RUNS_WANTED, "scheduled runs did not happen in time"
+        by_hand = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--source", sources[1]["name"],
+                                  "--sources", str(path)], cwd=ROOT, env=env, capture_output=True, text=True,
+                                 timeout=DEADLINE_SECONDS)
+        assert by_hand.returncode == 0, by_hand.stderr
+        assert f"using the Prefect server of `newsdesk serve` at http://127.0.0.1:{port}/api" in by_hand.stderr
     finally:
         serve.send_signal(signal.SIGTERM)
         output, _ = serve.communicate(timeout=90)

@@ -88,10 +88,10 @@ def test_a_host_that_throttles_several_resources_is_held_across_runs(tmp_path):
         held_until, reason = rows(db, "SELECT held_until, reason FROM host_holds")[0]
         assert held_until >= started + timedelta(minutes=14) and "3 resources" in reason
         assert rows(db, "SELECT count(*) FROM fetch_queue WHERE state = 'retry'") == [(3,)]
-        asked = len(site.seen)
+        asked = len(site.arrived)
 
         second = run_ingest(sources_path)
-        assert len(site.seen) == asked
+        assert len(site.arrived) == asked
         assert {r.source: r.held_until for r in second.sources} == {"pages": held_until, "other": held_until}
         assert second.outcome == "ok"
 

@@ -70,24 +70,18 @@ def test_the_final_load_holds_only_the_last_batches(tmp_path, newsroom, monkeypa
     assert 0 < loads[-1][1] <= ingest.TAIL_BATCHES * 4 < loads[0][1]
 
 
-def test_a_polled_feed_with_entries_starts_the_extractor_processes(tmp_path, newsroom, monkeypatch):
-    """They take a second or two to start, which then overlaps the polling of other feeds."""
-    from flows import config, extractpool, ingest
-    from flows.http import Fetcher
+@pytest.mark.usefixtures("prefect_harness")
+def test_extractor_processes_start_only_when_there_are_pages(tmp_path, newsroom, monkeypatch):
+    """They cost a second or two of CPU to start: an unchanged run does not pay it."""
+    from flows import extractpool
 
     warmed = []
-    monkeypatch.setattr(extractpool, "warm", lambda: warmed.append(True))
-    monkeypatch.setattr(ingest, "poll_source", ingest.poll_source.fn)  # the function, outside a flow run
-    sources = [*newsroom.sources()[:1], {"name": "gone", "url": newsroom.base_url + "/no-such-feed.xml"}]
-    loaded = config.load(write_sources(tmp_path, sources))
-
-    async def poll(source, warm):
-        async with Fetcher(loaded.settings) as fetcher:
-            return await ingest._poll(fetcher, source, {}, warm)
-
-    assert asyncio.run(poll(loaded.sources[0], warm=True)).entries and len(warmed) == 1
-    assert asyncio.run(poll(loaded.sources[0], warm=False)).entries and len(warmed) == 1  # on Dask: no pool
-    assert asyncio.run(poll(loaded.sources[1], warm=True)).error and len(warmed) == 1
+    real_warm = extractpool.warm
+    monkeypatch.setattr(extractpool, "warm", lambda: (warmed.append(True), real_warm())[1])
+    path = write_sources(tmp_path, newsroom.sources())
+    assert run_ingest(path).total("articles_new") > 0 and warmed
+    warmed.clear()
+    assert run_ingest(path).pages_fetched == 0 and warmed == []
 
 
 def test_run_on_a_two_worker_dask_cluster(tmp_path, newsroom, prefect_env):

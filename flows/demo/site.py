@@ -239,6 +239,9 @@ class _Handler(BaseHTTPRequestHandler):
         response = self.newsroom.respond(self.path)
         status = 304 if _not_modified(response, self.headers) else response.status
         body = b"" if status == 304 else response.body
+        # Logged before answering: a client that has its answer finds its request in the log.
+        headers = {_title_case(name): value for name, value in self.headers.items()}
+        self.newsroom.log(SeenRequest(self.command, self.path, status, headers))
         self.send_response(status)
         for name, value in response.headers.items():
             if status != 304 or name in ("ETag", "Last-Modified"):
@@ -248,8 +251,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if send_body:
             self.wfile.write(body)
-        headers = {_title_case(name): value for name, value in self.headers.items()}
-        self.newsroom.log(SeenRequest(self.command, self.path, status, headers))
 
 
 def _not_modified(response: Response, request_headers: Message) -> bool:
