@@ -4,7 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 BIN := $(VENV)/bin
 
-.PHONY: demo test clean report-screenshot
+.PHONY: demo test check clean report-screenshot
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ report-screenshot: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Lint (ruff) and the layer rules (import-linter contracts in pyproject.toml).
+check: $(STAMP)
+	$(BIN)/ruff check flows warehouse tests bench
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .state report warehouse/*.duckdb warehouse/*.duckdb.wal

@@ -135,7 +135,8 @@ def _page(rng: random.Random, host: int, title: str, url: str, published: dateti
     script = ",".join(f'"k{i}":"{hashlib.md5(f"{url}{i}".encode()).hexdigest()}"'
                       for i in range(rng.randint(700, 2300)))
     paragraphs = "".join(f"<p>{escape(p)}</p>" for p in body)
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)} | Gazette {host}</title>'
+    return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f'<title>{escape(title)} | Gazette {host}</title>'
             f'<link rel="canonical" href="{url}"><meta property="og:title" content="{escape(title)}">'
             f'<script type="application/ld+json">{{"@type":"NewsArticle","headline":"{escape(title)}",'
             f'"datePublished":"{published.isoformat()}","author":{{"name":"Staff reporter"}}}}</script>'

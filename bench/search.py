@@ -105,7 +105,7 @@ def measure(size: int, batch: int, folder: Path) -> None:
             con.execute("INSERT INTO articles SELECT * FROM bench_batch")
             incremental.append(timed(lambda: search.index_new_articles(con)))
             con.execute("ROLLBACK")
-            loads.append(timed(lambda: store.load(con, {"articles": rows})))
+            loads.append(timed(lambda rows=rows: store.load(con, {"articles": rows})))
         print(f"keep current, ours: {statistics.median(incremental) * 1000:.0f} ms to index a load of "
               f"{batch} articles (the whole store.load including it: {statistics.median(loads) * 1000:.0f} ms)")
         rebuild = timed(lambda: con.execute(
@@ -114,8 +114,8 @@ def measure(size: int, batch: int, folder: Path) -> None:
         total = con.execute("SELECT count(*) FROM articles").fetchone()[0]
         for label, query in queries(con).items():
             matched = con.execute("SELECT count(*) FROM search_articles($q)", {"q": query}).fetchone()[0]
-            ours = median_time(lambda: search.search(con, query, limit=20))
-            theirs = median_time(lambda: con.execute(
+            ours = median_time(lambda query=query: search.search(con, query, limit=20))
+            theirs = median_time(lambda query=query: con.execute(
                 "SELECT article_id, fts_main_articles.match_bm25(article_id, $q) AS score FROM articles "
                 "WHERE score IS NOT NULL ORDER BY score DESC LIMIT 20", {"q": query}).fetchall())
             print(f"search, {label} {query!r} ({matched / total:.0%} of articles match): top 20 by "

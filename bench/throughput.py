@@ -78,8 +78,8 @@ def main() -> None:
         ("CPU ceiling (cores / extraction)", f"{ceiling:.1f} articles/s ({cores} cores)"),
         ("efficiency (achieved / ceiling)", f"{rate / ceiling:.2f}"),
         ("peak RSS (run + extractor workers)", f"{first['peak_rss_mb']:.0f} MB"),
-        ("first run: CPU, run process", f"{first['cpu_main_s']:.1f} s ({first['cpu_main_s'] / first['articles_new'] * 1000:.1f} ms/article)"),
-        ("first run: CPU, extractor processes", f"{first['cpu_workers_s']:.1f} s ({first['cpu_workers_s'] / first['articles_new'] * 1000:.1f} ms/article)"),
+        ("first run: CPU, run process", _cpu_per_article(first, "cpu_main_s")),
+        ("first run: CPU, extractor processes", _cpu_per_article(first, "cpu_workers_s")),
         ("first run: CPU, Prefect server", f"{first['cpu_prefect_s']:.1f} s"),
         ("first run: CPU, the newsroom's web server", f"{first['cpu_newsroom_s']:.1f} s"),
         ("first run: requests made", f"{first['requests']}"),
@@ -208,6 +208,10 @@ def _table(rows: list[tuple[str, str]]) -> None:
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")
+
+
+def _cpu_per_article(run: dict, key: str) -> str:
+    return f"{run[key]:.1f} s ({run[key] / run['articles_new'] * 1000:.1f} ms/article)"
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ DEMO_PORT = 8642
 SourcesOpt = Annotated[Path | None, typer.Option(
     "--sources", "-s", metavar="PATH", show_default=False,
     help="Sources file (default: $NEWSDESK_SOURCES, else ./sources.yaml).")]
+FormatOpt = Annotated[output.Format, typer.Option("--format", "-f", help="Output format.")]
 DbOpt = Annotated[Path | None, typer.Option(
     "--db", metavar="PATH", show_default=False,
     help="Warehouse file (default: $NEWSDESK_DB, else settings.warehouse in the sources file).")]
@@ -103,7 +104,7 @@ def demo(db: Annotated[Path, typer.Option("--db", help="Warehouse file for the d
 @app.command()
 def query(sql: Annotated[str, typer.Argument(help="SQL to run (read-only).")],
           sources: SourcesOpt = None, db: DbOpt = None,
-          format: Annotated[output.Format, typer.Option("--format", "-f", help="Output format.")] = output.Format.table) -> None:
+          format: FormatOpt = output.Format.table) -> None:
     """Run read-only SQL against the warehouse."""
     _print_query(_warehouse_path(sources, db), sql, format)
 
@@ -211,8 +212,7 @@ def search_command(terms: Annotated[str, typer.Argument(help="Words to look for 
                        formats=["%Y-%m-%d"], help="Only articles published on or after this day (UTC).")] = None,
                    source: Annotated[str | None, typer.Option(metavar="NAME", help="Only this source.")] = None,
                    limit: Annotated[int, typer.Option(min=1, help="At most this many articles.")] = 20,
-                   format: Annotated[output.Format, typer.Option("--format", "-f", help="Output format.")]
-                   = output.Format.table,
+                   format: FormatOpt = output.Format.table,
                    sources: SourcesOpt = None, db: DbOpt = None) -> None:
     """Full-text search over titles and bodies, best match first (BM25; a title match counts double)."""
     from warehouse import search
@@ -253,7 +253,7 @@ def report(out_path: Annotated[Path, typer.Option("--out", help="HTML file to wr
 
 @app.command()
 def stats(sources: SourcesOpt = None, db: DbOpt = None,
-          format: Annotated[output.Format, typer.Option("--format", "-f", help="Output format.")] = output.Format.table) -> None:
+          format: FormatOpt = output.Format.table) -> None:
     """Source health: last poll and success, failures, next poll, articles, extraction failures."""
     names, rows = _fetch(_warehouse_path(sources, db), "SELECT * FROM v_source_health")
     if format is not output.Format.table:
@@ -267,7 +267,7 @@ def stories(since: Annotated[datetime | None, typer.Option(
                 formats=["%Y-%m-%d"], help="Only stories with a copy seen on or after this day (UTC).")] = None,
             limit: Annotated[int, typer.Option(min=1, help="How many stories to show.")] = 20,
             sources: SourcesOpt = None, db: DbOpt = None,
-            format: Annotated[output.Format, typer.Option("--format", "-f", help="Output format.")] = output.Format.table) -> None:
+            format: FormatOpt = output.Format.table) -> None:
     """The biggest stories: each article grouped with its copies at other outlets.
 
     A copy is an exact duplicate (the same article under another URL) or a near-duplicate:
@@ -296,7 +296,8 @@ def sources_list(sources: SourcesOpt = None) -> None:
 
 @sources_app.command("add")
 def sources_add(url: Annotated[str, typer.Argument(help="A feed URL, or a web page that links to its feed.")],
-                name: Annotated[str | None, typer.Option(help="Source name (default: made from the feed title).")] = None,
+                name: Annotated[str | None, typer.Option(
+                    help="Source name (default: made from the feed title).")] = None,
                 category: Annotated[str | None, typer.Option(help="Category label.")] = None,
                 language: Annotated[str | None, typer.Option(help="ISO 639-1 language code.")] = None,
                 sources: SourcesOpt = None) -> None:
@@ -318,7 +319,8 @@ def sources_add(url: Annotated[str, typer.Argument(help="A feed URL, or a web pa
 
 
 @sources_app.command("import")
-def sources_import(opml_file: Annotated[Path, typer.Argument(metavar="FILE.opml", help="An OPML export from a feed reader.")],
+def sources_import(opml_file: Annotated[Path, typer.Argument(
+                       metavar="FILE.opml", help="An OPML export from a feed reader.")],
                    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be added.")] = False,
                    sources: SourcesOpt = None) -> None:
     """Add the feeds of an OPML file to sources.yaml (keeps comments and order; skips feeds already listed)."""

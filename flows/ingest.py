@@ -294,7 +294,8 @@ class _PageStream:
                        min_body_chars: int) -> None:
         async with slots:  # held until the batch is queued for loading: that is the back-pressure
             try:
-                results: list[PageResult] | BaseException = await fetch_and_extract(fetcher, quote(batch), min_body_chars)
+                results: list[PageResult] | BaseException = await fetch_and_extract(
+                    fetcher, quote(batch), min_body_chars)
             except Exception as exc:
                 results = exc
             await self.done.put(results)

@@ -149,7 +149,8 @@ def _authors(obj: Mapping[str, Any]) -> tuple[str, ...]:
     if not isinstance(raw, list):
         raw = [obj.get("author")]
     return distinct(
-        author_name(author["name"]) for author in raw if isinstance(author, dict) and isinstance(author.get("name"), str)
+        author_name(author["name"]) for author in raw
+        if isinstance(author, dict) and isinstance(author.get("name"), str)
     )
 
 

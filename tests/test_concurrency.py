@@ -35,7 +35,8 @@ def test_query_waits_for_a_writer_instead_of_failing(tmp_path):
         [sys.executable, "-c", (
             "import duckdb, sys\n"
             f"con = duckdb.connect({str(db)!r})\n"
-            "con.execute(\"INSERT INTO sources VALUES ('late', 'https://l.example/f', NULL, NULL, NULL, true, now())\")\n"
+            "con.execute(\"INSERT INTO sources VALUES "
+            "('late', 'https://l.example/f', NULL, NULL, NULL, true, now())\")\n"
             "print('holding', flush=True)\n"
             "sys.stdin.readline()\n"
             "con.close()\n")],

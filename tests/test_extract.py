@@ -193,7 +193,8 @@ def test_a_leading_dek_is_dropped_but_a_lede_equal_to_the_description_is_kept():
     "Follow the Gazette on Facebook, Twitter and Instagram.", "Email Ines Marlow at ines@gazette.example.",
     "Get the morning briefing delivered to your inbox by signing up for our newsletter.",
     "© 2026 The Saltmarsh Gazette. All rights reserved.", "Copyright Saltmarsh Gazette 2026", "12 comments",
-    "Filed under: Harbour |", "This copy is for your personal, non-commercial use only.", "Liked this story? Share it with a friend!", "Share this article", "You may also like:",
+    "Filed under: Harbour |", "This copy is for your personal, non-commercial use only.",
+    "Liked this story? Share it with a friend!", "Share this article", "You may also like:",
 ])
 def test_furniture_after_the_last_paragraph_is_dropped(line):
     body = "The council met on Monday.\nIt agreed the budget."

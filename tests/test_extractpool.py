@@ -73,7 +73,8 @@ def test_pages_waiting_for_busy_workers_go_to_them_together(monkeypatch):
         return await asyncio.wait_for(asyncio.gather(
             *(extractpool.article(_page(n), f"https://h.example/{n}", {}, None, 200) for n in range(40))), 60)
     assert len(asyncio.run(many())) == 40
-    assert len(submitted) <= 40 / extractpool.MAX_CHUNK + extractpool.CHUNKS_IN_FLIGHT_PER_WORKER * extractpool.workers()
+    in_flight = extractpool.CHUNKS_IN_FLIGHT_PER_WORKER * extractpool.workers()
+    assert len(submitted) <= 40 / extractpool.MAX_CHUNK + in_flight
 
 
 def test_a_worker_killed_with_pages_in_flight_loses_none_of_them():

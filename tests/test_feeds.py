@@ -257,7 +257,8 @@ def test_iso_8859_1_label_is_read_as_windows_1252() -> None:
 
 
 def test_utf8_bytes_under_a_legacy_label_are_read_as_utf8() -> None:
-    body = '<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel><title>Ünïcode ✓</title></channel></rss>'
+    body = ('<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel>'
+            '<title>Ünïcode ✓</title></channel></rss>')
     feed = parse(body.encode("utf-8"), {}, "https://x.example/rss")
     assert feed.title == "Ünïcode ✓"
     assert feed.warning == "declared iso-8859-1 but the bytes are UTF-8; read as UTF-8"
@@ -322,7 +323,8 @@ def test_whitespace_before_the_xml_declaration_is_tolerated() -> None:
         (b"Service temporarily unavailable", {"content-type": "text/plain"}, r"plain text \(text/plain\), not a feed"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", {}, "binary data"),
         (b"\x1f\x8b\x08\x00\x00\x00\x00\x00", {}, "gzip"),
-        (b'<?xml version="1.0"?><urlset><url><loc>https://x.example/</loc></url></urlset>', {}, "root element <urlset>"),
+        (b'<?xml version="1.0"?><urlset><url><loc>https://x.example/</loc></url></urlset>', {},
+         "root element <urlset>"),
         (b"<notes>\n<note>one</notes>", {}, "XML error at line 2: mismatched tag"),
     ],
 )

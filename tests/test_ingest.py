@@ -58,7 +58,7 @@ def test_story_in_two_feeds_and_tracking_variants_are_one_article(warehouse_of):
     assert shared, "some article should be listed by two feeds"
     tracked = rows(db, "SELECT link, canonical_link FROM feed_entries WHERE link LIKE '%utm_%'")
     assert tracked
-    for link, canonical in tracked:
+    for _, canonical in tracked:
         assert "utm_" not in canonical
         assert scalar(db, "SELECT count(*) FROM articles a JOIN article_urls u USING (article_id) "
                           "WHERE u.url = ?", canonical) == 1

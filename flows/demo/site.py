@@ -301,7 +301,8 @@ def _directory(catalog: Catalog, base_url: str) -> str:
         + "</li>"
         for p in catalog.publishers
     )
-    return f"<!DOCTYPE html><html lang=\"en\"><title>Demo newsroom</title><h1>Demo newsroom</h1><ul>\n{rows}\n</ul></html>"
+    return ('<!DOCTYPE html><html lang="en"><title>Demo newsroom</title><h1>Demo newsroom</h1>'
+            f"<ul>\n{rows}\n</ul></html>")
 
 
 def main(argv: list[str] | None = None) -> None:
