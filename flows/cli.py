@@ -68,7 +68,7 @@ def run(sources: SourcesOpt = None, db: DbOpt = None,
     load failed), 2 bad configuration.
     """
     config = _config(sources, db)
-    raise typer.Exit(_ingest(config.path, db, source, everything))
+    raise typer.Exit(_ingest(config, db, source, everything))
 
 
 @app.command()
@@ -87,7 +87,7 @@ def demo(db: Annotated[Path, typer.Option("--db", help="Warehouse file for the d
         sources_path = _write_demo_sources(room, db)
         out.print(f"Serving the demo newsroom at [bold]{room.base_url}[/] "
                   f"({len(room.sources())} feeds); ingesting into [bold]{db}[/]")
-        code = _ingest(sources_path, db, None, everything=True)
+        code = _ingest(_config(sources_path, db), db, None, everything=True)
     finally:
         room.stop()
     if code in (EXIT_OK, EXIT_PARTIAL):
@@ -380,7 +380,7 @@ def extract_command(inputs: Annotated[list[str], typer.Argument(help="Saved HTML
     raise typer.Exit(EXIT_FAILED if failures else EXIT_OK)
 
 
-def _ingest(sources_path: Path, db: Path | None, only: list[str] | None, everything: bool) -> int:
+def _ingest(config: configuration.Config, db: Path | None, only: list[str] | None, everything: bool) -> int:
     # The command line reports progress, the summary and any failure itself; Prefect's
     # console echo of the same (with tracebacks) would only bury it. The UI keeps the logs.
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
@@ -389,8 +389,8 @@ def _ingest(sources_path: Path, db: Path | None, only: list[str] | None, everyth
     except runtime.UnusablePath as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     _show_progress()
-    with _prefect_api(sources_path, db):
-        return _ingest_with_prefect(sources_path, db, only, everything)
+    with _prefect_api(config):
+        return _ingest_with_prefect(config.path, db, only, everything)
 
 
 def _ingest_with_prefect(sources_path: Path, db: Path | None, only: list[str] | None, everything: bool) -> int:
@@ -420,7 +420,7 @@ def _ingest_with_prefect(sources_path: Path, db: Path | None, only: list[str] | 
 
 
 @contextmanager
-def _prefect_api(sources_path: Path, db: Path | None) -> Iterator[None]:
+def _prefect_api(config: configuration.Config) -> Iterator[None]:
     """The user's PREFECT_API_URL, checked; else the server of a running `newsdesk serve`;
     else Prefect's server app in this process, for this run, which Dask workers (other
     processes, maybe other machines) cannot be relied on to reach: settings.dask is refused."""
@@ -437,14 +437,13 @@ def _prefect_api(sources_path: Path, db: Path | None) -> Iterator[None]:
             progress.info(f"using the Prefect server of `newsdesk serve` at {running}")
             yield
             return
-        if configuration.load(sources_path, db).settings.dask:
-            raise _fail(f"{sources_path}: settings.dask needs a Prefect server the Dask workers can reach: "
-                        "set PREFECT_API_URL (see `prefect server start`), or run under `newsdesk serve`",
-                        EXIT_USAGE)
+        runtime.refuse_dask_without_server(config)
         with serving.in_process_server():
             yield
     except serving.ServerFailed as exc:
         raise _fail(f"run failed: {exc}") from None
+    except configuration.ConfigError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
 
 
 def _is_prefect_unavailable(exc: RuntimeError) -> bool:

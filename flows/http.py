@@ -178,11 +178,12 @@ class Fetcher:
         raise AssertionError("unreachable")
 
     def _note_answer(self, url: str, response: _Response) -> None:
-        """A 429/503 slows its host down; several throttled resources hold the whole host."""
+        """A resource's first 429/503 slows its host down (its retries do not slow it again);
+        several throttled resources hold the whole host."""
         throttled = response.status in THROTTLE_STATUSES
-        if throttled:
-            self._gate(url).throttle()
         host = urls.host_of(url)
+        if self._throttles[host].first_throttle(url, throttled):
+            self._gate(url).throttle()
         hold = self._throttles[host].answered(url, throttled, response.retry_after)
         if hold is None or host in self.host_holds:
             return

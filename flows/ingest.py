@@ -5,14 +5,13 @@ hundreds of pages): thousands of tiny Prefect tasks overwhelm a local Prefect se
 """
 from __future__ import annotations
 
-from flows.runtime import configure_prefect
+from flows import runtime
 
-configure_prefect()
+runtime.configure_prefect()
 
 import asyncio  # noqa: E402
 import concurrent.futures  # noqa: E402
 import logging  # noqa: E402
-import os  # noqa: E402
 import shutil  # noqa: E402
 import threading  # noqa: E402
 import uuid  # noqa: E402
@@ -31,7 +30,7 @@ from prefect.utilities.annotations import quote  # noqa: E402
 
 import warehouse  # noqa: E402
 from flows import config as configuration  # noqa: E402
-from flows import dedup, extract, extractpool, feeds, neardup, output, pipeline, schedule, staging, urls  # noqa: E402
+from flows import dedup, extract, extractpool, feeds, neardup, pipeline, schedule, staging, urls  # noqa: E402
 from flows.http import Fetcher  # noqa: E402
 from flows.records import PageJob, PageResult, RunSummary, Source  # noqa: E402
 from warehouse import reads, store  # noqa: E402
@@ -173,18 +172,10 @@ async def ingest(sources_path: str = "sources.yaml", db: str | None = None,
     """One pass over the sources that are due (or `only` these, or `everything` enabled):
     poll them, fetch new pages, load them."""
     config = configuration.load(Path(sources_path), Path(db) if db else None)
-    refuse_dask_without_server(config)
+    runtime.refuse_dask_without_server(config)
     path = config.settings.warehouse
     with warehouse.run_lock(path, config.settings.lock_wait_seconds):
         return await _run(config, only, everything, path)
-
-
-def refuse_dask_without_server(config: configuration.Config) -> None:
-    """Without a shared server every Dask worker would start its own temporary one, racily."""
-    if config.settings.dask and not os.environ.get("PREFECT_API_URL"):
-        raise configuration.ConfigError(
-            f"{config.path}: settings.dask needs a Prefect server the Dask workers can reach: "
-            "set PREFECT_API_URL (see `prefect server start`), or run under `newsdesk serve`")
 
 
 async def _run(config: configuration.Config, only: list[str] | None, everything: bool,
@@ -355,7 +346,8 @@ async def _finish(logger: logging.Logger, summary: RunSummary) -> RunSummary:
         table=[{"source": r.source, "status": r.status, "not_modified": r.not_modified,
                 "entries": r.entries, "new_entries": r.entries_new, "new_articles": r.articles_new,
                 "duplicates": r.duplicates, "fetch_failures": r.fetch_failures,
-                "extraction_failures": r.extraction_failures, "error": output.source_note(r)}
+                "extraction_failures": r.extraction_failures, "error": r.error or "",
+                "held_until": r.held_until.isoformat() if r.held_until else ""}
                for r in summary.sources],
         description=f"newsdesk run {summary.run_id}: {summary.outcome}")
     _say(logger, f"run {summary.run_id} {summary.outcome}: {summary.total('articles_new')} new articles")

@@ -35,7 +35,7 @@ def print_summary(summary: Any) -> None:
     for r in summary.sources:
         table.add_row(r.source, "held" if r.held_until else str(r.status or "-"), "yes" if r.not_modified else "",
                       str(r.entries), str(r.entries_new), str(r.articles_new), str(r.duplicates),
-                      str(r.fetch_failures), str(r.extraction_failures), source_note(r))
+                      str(r.fetch_failures), str(r.extraction_failures), _source_note(r))
     out.print(table)
     for hold in summary.host_holds:
         out.print(f"[yellow]holding every request to {hold.host} until {_utc(hold.held_until)}: "
@@ -43,7 +43,7 @@ def print_summary(summary: Any) -> None:
     out.print(f"{summary.pages_fetched} pages fetched, {summary.requests_made} requests, "
               f"{(summary.finished_at - summary.started_at).total_seconds():.1f}s -> {summary.warehouse}")
 
-def source_note(report: Any) -> str:
+def _source_note(report: Any) -> str:
     """The error column: the source's error, or why it was not asked."""
     if report.held_until is not None:
         return f"held by the server until {_utc(report.held_until)} (Retry-After); not asked"

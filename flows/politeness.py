@@ -85,6 +85,10 @@ class HostThrottle:
         self._answered: set[str] = set()
         self._longest_wait: float | None = None
 
+    def first_throttle(self, url: str, throttled: bool) -> bool:
+        """Whether this answer is the first 429/503 from this resource in the run."""
+        return throttled and url not in self._throttled
+
     def answered(self, url: str, throttled: bool, retry_after: float | None) -> float | None:
         """Record an answer; returns how long to hold the whole host when it is time to."""
         self._answered.add(url)

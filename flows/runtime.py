@@ -14,8 +14,10 @@ from pathlib import Path
 
 import platformdirs
 
+from flows.config import Config, ConfigError
+
 STATE_DIR_ENV = "NEWSDESK_STATE_DIR"
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class UnusablePath(RuntimeError):
@@ -37,6 +39,15 @@ def ensure_dir(path: Path, what: str) -> Path:
     if not os.access(path, os.W_OK | os.X_OK):
         raise UnusablePath(f"cannot write to {what} {path}: permission denied")
     return path
+
+
+def refuse_dask_without_server(config: Config) -> None:
+    """Dask workers are other processes, maybe on other machines: without a server they all
+    reach (PREFECT_API_URL), each would start a temporary one of its own, racily."""
+    if config.settings.dask and not os.environ.get("PREFECT_API_URL"):
+        raise ConfigError(
+            f"{config.path}: settings.dask needs a Prefect server the Dask workers can reach: "
+            "set PREFECT_API_URL (see `prefect server start`), or run under `newsdesk serve`")
 
 
 def configure_prefect() -> None:
@@ -65,5 +76,5 @@ def _bypass_proxy_for_loopback() -> None:
         return
     for name in ("NO_PROXY", "no_proxy"):
         present = [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
-        missing = [host for host in _LOOPBACK if host not in present]
+        missing = [host for host in LOOPBACK_HOSTS if host not in present]
         os.environ[name] = ",".join(present + missing)

@@ -193,7 +193,7 @@ def _healthy(api: str, timeout: float) -> bool:
 
 
 def _is_loopback(api: str) -> bool:
-    return httpx.URL(api).host in ("127.0.0.1", "localhost", "::1")
+    return httpx.URL(api).host in runtime.LOOPBACK_HOSTS
 
 
 def _server_home() -> Path:

@@ -5,6 +5,8 @@ import asyncio
 import atexit
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -46,6 +48,14 @@ def newsroom():
 
     with Newsroom() as room:
         yield room
+
+
+def newsdesk(*args: str, cwd: Path | None = None, timeout: float = 300,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The command line in a subprocess, as a user's shell runs it (from the checkout)."""
+    env = {**(env or os.environ), "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, env=env, timeout=timeout)
 
 
 def scalar(db: Path, sql: str, *params):

@@ -2,26 +2,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.conftest import newsdesk
 from tests.loopback import Loopback, Reply, free_port
 
-NEWSDESK = [sys.executable, "-m", "flows.cli"]
-ROOT = Path(__file__).resolve().parents[1]
 FEED = (Path(__file__).parent / "fixtures" / "feeds" / "rss20.xml").read_bytes()
-
-
-def newsdesk(*args: str, cwd: Path | None = None, timeout: float = 300,
-             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    env = {**(env or os.environ), "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
-    return subprocess.run([*NEWSDESK, *args], capture_output=True, text=True, cwd=cwd or ROOT,
-                          env=env, timeout=timeout)
 
 
 @pytest.fixture

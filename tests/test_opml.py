@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from flows import config, opml
-from tests.test_cli import newsdesk
+from tests.conftest import newsdesk
 
 READER_EXPORT = Path(__file__).parent / "fixtures" / "opml" / "reader-export.opml"
 EXISTING = ("# my feeds, in the order I read them\nsources:\n"

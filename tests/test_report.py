@@ -12,7 +12,7 @@ import pytest
 import warehouse
 from flows import charts
 from tests import browser
-from tests.test_cli import newsdesk
+from tests.conftest import newsdesk
 from warehouse import store
 
 SOURCES = ("bay-gazette", "fen-courier", "hill-post")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import warehouse
-from tests.test_cli import newsdesk
+from tests.conftest import newsdesk
 from warehouse import search, store
 
 FILLER = ("The committee met on Tuesday evening and went through the agenda item by item. "

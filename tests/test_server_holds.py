@@ -10,9 +10,8 @@ import pytest
 
 from flows.politeness import DEFAULT_HOST_HOLD_SECONDS, HostGate, HostThrottle
 from tests import hostile
-from tests.conftest import rows, run_ingest, scalar, write_sources
+from tests.conftest import newsdesk, rows, run_ingest, scalar, write_sources
 from tests.loopback import Loopback, Reply
-from tests.test_cli import newsdesk
 
 GOOD_FEEDS = {"good-a": 8, "good-b": 7}
 HOSTILE_FEEDS = {

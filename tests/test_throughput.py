@@ -77,7 +77,12 @@ def test_extractor_processes_start_only_when_there_are_pages(tmp_path, newsroom,
 
     warmed = []
     real_warm = extractpool.warm
-    monkeypatch.setattr(extractpool, "warm", lambda: (warmed.append(True), real_warm())[1])
+
+    def counted_warm() -> None:
+        warmed.append(True)
+        real_warm()
+
+    monkeypatch.setattr(extractpool, "warm", counted_warm)
     path = write_sources(tmp_path, newsroom.sources())
     assert run_ingest(path).total("articles_new") > 0 and warmed
     warmed.clear()
