@@ -4,6 +4,7 @@ and only a host that throttles several of its resources is held as a whole."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -139,3 +140,22 @@ def test_a_throttled_host_gets_fewer_requests_in_flight_and_wider_spacing():
         return peak
 
     assert asyncio.run(in_flight_at_most()) == 1
+
+
+def test_a_resource_slows_its_host_once_however_often_it_is_retried():
+    from flows import config
+    from flows.http import Fetcher
+
+    values = {"allow_private_networks": True, "min_delay_seconds": 0, "per_host_concurrency": 8}
+    loaded = config.parse({"settings": values}, Path("sources.yaml")).settings
+
+    async def after_three_503s(site: Loopback) -> HostGate:
+        async with Fetcher(loaded, backoff_seconds=0.01) as fetcher:
+            await fetcher.fetch_page(site.url("/busy"))
+            return fetcher._gate(site.url("/"))
+
+    with Loopback() as site:
+        site.routes["/busy"] = lambda headers: Reply(503, b"later")
+        gate = asyncio.run(after_three_503s(site))
+        assert len(site.hits("/busy")) == 3
+    assert (gate.concurrency, gate.delay) == (4, 0.25)
