@@ -29,8 +29,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import warehouse  # noqa: E402
-from flows import dedup, neardup  # noqa: E402
-from flows.neardup import StoryRules  # noqa: E402
+from flows.identity import dedup  # noqa: E402
+from flows.identity import neardup  # noqa: E402
+from flows.identity.neardup import StoryRules  # noqa: E402
 from warehouse import store  # noqa: E402
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dedup"

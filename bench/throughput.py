@@ -35,7 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import naive, newsroom  # noqa: E402
-from flows import dedup, extract, extractpool, neardup  # noqa: E402
+from flows import extract, extractpool  # noqa: E402
+from flows.identity import dedup  # noqa: E402
+from flows.identity import neardup  # noqa: E402
 
 EXTRACTION_SAMPLE = 200  # pages drawn at random from every host: within ~1 % of the mean over all
 

@@ -30,7 +30,8 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 
-from flows import dates, urls
+from flows.text import dates
+from flows.identity import urls
 from flows.config import Settings
 from flows.politeness import (HostDeferred, HostGate, HostThrottle, RobotsRules, ip_literal, is_private,
                               robots_agent)

@@ -5,9 +5,9 @@ hundreds of pages): thousands of tiny Prefect tasks overwhelm a local Prefect se
 """
 from __future__ import annotations
 
-from flows import runtime
+from flows import localstate
 
-runtime.configure_prefect()
+localstate.configure_prefect()
 
 import asyncio  # noqa: E402
 import concurrent.futures  # noqa: E402
@@ -30,7 +30,12 @@ from prefect.utilities.annotations import quote  # noqa: E402
 
 import warehouse  # noqa: E402
 from flows import config as configuration  # noqa: E402
-from flows import dedup, extract, extractpool, feeds, neardup, pipeline, schedule, staging, urls  # noqa: E402
+from flows import extract, extractpool, feeds, staging  # noqa: E402
+from flows.identity import dedup  # noqa: E402
+from flows.identity import neardup  # noqa: E402
+from flows.plan import pipeline  # noqa: E402
+from flows.plan import schedule  # noqa: E402
+from flows.identity import urls  # noqa: E402
 from flows.http import Fetcher  # noqa: E402
 from flows.records import PageJob, PageResult, RunSummary, Source  # noqa: E402
 from warehouse import reads, store  # noqa: E402
@@ -172,7 +177,7 @@ async def ingest(sources_path: str = "sources.yaml", db: str | None = None,
     """One pass over the sources that are due (or `only` these, or `everything` enabled):
     poll them, fetch new pages, load them."""
     config = configuration.load(Path(sources_path), Path(db) if db else None)
-    runtime.refuse_dask_without_server(config)
+    localstate.refuse_dask_without_server(config)
     path = config.settings.warehouse
     with warehouse.run_lock(path, config.settings.lock_wait_seconds):
         return await _run(config, only, everything, path)

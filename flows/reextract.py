@@ -13,7 +13,9 @@ from pathlib import Path
 import zstandard
 
 import warehouse
-from flows import extract, neardup, pipeline
+from flows import extract
+from flows.identity import neardup
+from flows.plan import pipeline
 from flows.records import Article
 from warehouse import reads, store
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 
-from flows import runtime
+from flows import localstate
 
 DEPLOYMENT_NAME = "newsdesk-ingest"
 SERVER_START_SECONDS = 180.0
@@ -140,7 +140,7 @@ def _drain_prefect_workers() -> None:
 @contextmanager
 def local_prefect_server(port: int) -> Iterator[str]:
     """Start `prefect server start` on 127.0.0.1:port; yield its API URL; stop it on exit."""
-    home = runtime.ensure_dir(_server_home(), "the Prefect server's home")
+    home = localstate.ensure_dir(_server_home(), "the Prefect server's home")
     env = {**os.environ, "PREFECT_HOME": str(home), "DO_NOT_TRACK": "1",
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     env.pop("PREFECT_API_URL", None)
@@ -161,7 +161,7 @@ def local_prefect_server(port: int) -> Iterator[str]:
 
 def serve_ingest(sources_path: Path, db: Path | None, interval: int | None, cron: str | None) -> None:
     """Serve the ingest deployment until interrupted; runs never overlap."""
-    runtime.configure_prefect()
+    localstate.configure_prefect()
     from flows.ingest import ingest
 
     parameters = {"sources_path": str(sources_path.resolve()), "db": str(db.resolve()) if db else None}
@@ -193,11 +193,11 @@ def _healthy(api: str, timeout: float) -> bool:
 
 
 def _is_loopback(api: str) -> bool:
-    return httpx.URL(api).host in runtime.LOOPBACK_HOSTS
+    return httpx.URL(api).host in localstate.LOOPBACK_HOSTS
 
 
 def _server_home() -> Path:
-    return runtime.state_dir() / "prefect-server"
+    return localstate.state_dir() / "prefect-server"
 
 
 def _stop(server: subprocess.Popen) -> None:

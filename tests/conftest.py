@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if "NEWSDESK_STATE_DIR" not in os.environ:
     os.environ["NEWSDESK_STATE_DIR"] = tempfile.mkdtemp(prefix="newsdesk-test-state-")
     atexit.register(shutil.rmtree, os.environ["NEWSDESK_STATE_DIR"], ignore_errors=True)
-from flows.runtime import configure_prefect  # noqa: E402
+from flows.localstate import configure_prefect  # noqa: E402
 
 configure_prefect()
 

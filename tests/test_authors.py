@@ -1,4 +1,4 @@
-from flows import authors
+from flows.extract import authors
 
 
 def test_bylines_become_person_names():

@@ -1,6 +1,6 @@
 from datetime import datetime, timedelta, timezone
 
-from flows import dates
+from flows.text import dates
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 STAMP = datetime(2026, 11, 24, 7, 15, tzinfo=timezone.utc)

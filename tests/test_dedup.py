@@ -1,6 +1,7 @@
 from datetime import datetime, timezone
 
-from flows import dedup, pipeline
+from flows.identity import dedup
+from flows.plan import pipeline
 from flows.records import Article, EntryRef, FeedEntry, Page, PageJob, PageResult
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.charset import decode_html
+from flows.text.charset import decode_html
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "extraction" / "miniflux-charset-html"
 

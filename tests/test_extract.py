@@ -5,8 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from flows import bodyclean, dedup, extract, neardup
-from flows.charset import decode_html
+from flows import extract
+from flows.extract import bodyclean
+from flows.identity import dedup
+from flows.identity import neardup
+from flows.text.charset import decode_html
 from flows.records import FeedEntry
 from trafilatura.settings import Document
 
@@ -176,7 +179,7 @@ def test_a_paragraph_that_is_only_a_link_to_another_story_is_dropped():
 def test_precision_mode_gives_way_when_it_keeps_only_a_stub(monkeypatch):
     def fake(tree, favor_precision=False, **options):
         return Document(text="Stub." if favor_precision else "A full paragraph of the story. " * 40)
-    monkeypatch.setattr(extract.trafilatura, "bare_extraction", fake)
+    monkeypatch.setattr(extract.page.trafilatura, "bare_extraction", fake)
     assert extract.article(promo_page(), URL, min_body_chars=0).body.startswith("A full paragraph")
 
 
@@ -230,14 +233,14 @@ def test_threads_extracting_at_once_load_the_language_model_once(monkeypatch):
         time.sleep(0.1)  # a load takes time: long enough for the other threads to arrive
         return object()
 
-    monkeypatch.setattr(extract.LanguageIdentifier, "from_modelpath", slow_load)
-    extract._loaded_language_identifier.cache_clear()
+    monkeypatch.setattr(extract.page.LanguageIdentifier, "from_modelpath", slow_load)
+    extract.page._loaded_language_identifier.cache_clear()
     try:
-        threads = [threading.Thread(target=extract._language_identifier) for _ in range(4)]
+        threads = [threading.Thread(target=extract.page._language_identifier) for _ in range(4)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
     finally:
-        extract._loaded_language_identifier.cache_clear()
+        extract.page._loaded_language_identifier.cache_clear()
     assert len(loads) == 1

@@ -37,7 +37,7 @@ def test_a_killed_worker_is_replaced_and_the_page_still_extracted():
 
 
 def _models_loaded() -> int:
-    return extract._loaded_language_identifier.cache_info().currsize
+    return extract.page._loaded_language_identifier.cache_info().currsize
 
 
 def test_every_worker_has_loaded_the_language_model_before_its_first_page():

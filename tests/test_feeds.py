@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.charset import bom_codec, known_codec
-from flows.feeds import FeedError, author_name, discover, parse
+from flows.text.charset import bom_codec, known_codec
+from flows.feeds.rss import FeedError, author_name, discover, parse
 from flows.records import ParsedFeed
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "feeds"

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flows import config, opml
+from flows import config
+from flows.sources import opml
 from tests.conftest import newsdesk
 
 READER_EXPORT = Path(__file__).parent / "fixtures" / "opml" / "reader-export.opml"

@@ -1,7 +1,8 @@
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
-from flows import pipeline, schedule
+from flows.plan import pipeline
+from flows.plan import schedule
 from flows.records import (EntryRef, FeedEntry, FeedPoll, Page, PageJob, PageResult, ParsedFeed,
                            SourceReport, Source)
 
@@ -86,7 +87,7 @@ def test_outcome_fails_only_when_every_source_failed():
 
 
 def test_an_article_from_a_queued_retry_is_not_counted_as_a_negative_duplicate():
-    from flows import dedup
+    from flows.identity import dedup
     from tests.test_dedup import article
     job = PageJob("https://n.example/9", (EntryRef("a", "a|guid|9"),), attempts=1)
     result = PageResult(job, Page(job.url, job.url, 200, fetched_at=NOW), article(job.url, "a retried story"))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import warehouse
-from flows import charts
+from flows.report import charts
 from tests import browser
 from tests.conftest import newsdesk
 from warehouse import store

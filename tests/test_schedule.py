@@ -1,6 +1,7 @@
 from datetime import datetime, timedelta, timezone
 
-from flows import pipeline, schedule
+from flows.plan import pipeline
+from flows.plan import schedule
 from flows.records import FeedPoll, ParsedFeed, Source
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import warehouse
-from flows.dedup import content_hash
-from flows.neardup import Presketched, StoryRules
+from flows.identity.dedup import content_hash
+from flows.identity.neardup import Presketched, StoryRules
 from tests.test_neardup import BOILERPLATE, BODY, OTHER_STORY, STORY, THIRD_STORY
 from warehouse import store
 

@@ -1,4 +1,4 @@
-from flows import titles
+from flows.extract import titles
 
 
 def test_the_headline_the_others_contain_wins():

@@ -1,6 +1,6 @@
 import pytest
 
-from flows import urls
+from flows.identity import urls
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -25,7 +25,7 @@ def test_host_key_includes_port():
 
 
 def test_feed_links_with_impossible_ports_are_not_links():
-    from flows.feedtext import http_url
+    from flows.feeds.fields import http_url
     assert http_url("http://a.example:abc/x", "http://b.example/") is None
     assert http_url("http://a.example:99999/x", "http://b.example/") is None
     assert http_url("/x", "http://b.example:8080/") == "http://b.example:8080/x"

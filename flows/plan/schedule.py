@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from flows import dates, urls
+from flows.text import dates
+from flows.identity import urls
 from flows.records import Source
 
 FIRST_BACKOFF = timedelta(minutes=5)

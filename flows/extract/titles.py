@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from flows.dedup import normalise_body
+from flows.identity.dedup import normalise_body
 
 _SUFFIX = re.compile(r"\s+[|–—:-]\s+([^|–—]{2,60})$")
 

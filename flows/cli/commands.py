@@ -16,8 +16,9 @@ import typer
 from rich.table import Table
 
 from flows import config as configuration
-from flows import output, runtime
-from flows.output import err, out
+from flows import localstate
+from flows.cli import printing
+from flows.cli.printing import err, out
 
 progress = logging.getLogger("newsdesk.progress")
 
@@ -36,7 +37,7 @@ DEMO_PORT = 8642
 SourcesOpt = Annotated[Path | None, typer.Option(
     "--sources", "-s", metavar="PATH", show_default=False,
     help="Sources file (default: $NEWSDESK_SOURCES, else ./sources.yaml).")]
-FormatOpt = Annotated[output.Format, typer.Option("--format", "-f", help="Output format.")]
+FormatOpt = Annotated[printing.Format, typer.Option("--format", "-f", help="Output format.")]
 DbOpt = Annotated[Path | None, typer.Option(
     "--db", metavar="PATH", show_default=False,
     help="Warehouse file (default: $NEWSDESK_DB, else settings.warehouse in the sources file).")]
@@ -94,7 +95,7 @@ def demo(db: Annotated[Path, typer.Option("--db", help="Warehouse file for the d
         sample = ("SELECT source, count(*) AS articles, max(published_at) AS latest "
                   "FROM articles GROUP BY source ORDER BY articles DESC")
         out.print(f"\n[bold]Sample query[/]: {sample}")
-        _print_query(db, sample, output.Format.table)
+        _print_query(db, sample, printing.Format.table)
         command = sys.argv[0] if Path(sys.argv[0]).name == "newsdesk" else "newsdesk"
         out.print(f"\nQuery further with:  {command} query --db {db} \"SELECT title, source FROM v_articles LIMIT 10\"")
         out.print(f"            or with:  {Path(sys.executable).parent / 'duckdb'} -readonly {db}")
@@ -104,7 +105,7 @@ def demo(db: Annotated[Path, typer.Option("--db", help="Warehouse file for the d
 @app.command()
 def query(sql: Annotated[str, typer.Argument(help="SQL to run (read-only).")],
           sources: SourcesOpt = None, db: DbOpt = None,
-          format: FormatOpt = output.Format.table) -> None:
+          format: FormatOpt = printing.Format.table) -> None:
     """Run read-only SQL against the warehouse."""
     _print_query(_warehouse_path(sources, db), sql, format)
 
@@ -212,7 +213,7 @@ def search_command(terms: Annotated[str, typer.Argument(help="Words to look for 
                        formats=["%Y-%m-%d"], help="Only articles published on or after this day (UTC).")] = None,
                    source: Annotated[str | None, typer.Option(metavar="NAME", help="Only this source.")] = None,
                    limit: Annotated[int, typer.Option(min=1, help="At most this many articles.")] = 20,
-                   format: FormatOpt = output.Format.table,
+                   format: FormatOpt = printing.Format.table,
                    sources: SourcesOpt = None, db: DbOpt = None) -> None:
     """Full-text search over titles and bodies, best match first (BM25; a title match counts double)."""
     from warehouse import search
@@ -227,7 +228,7 @@ def search_command(terms: Annotated[str, typer.Argument(help="Words to look for 
         results = _read(_warehouse_path(sources, db), run, "search failed")
     except search.SearchUnavailable as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
-    output.show_hits(results.hits, format)
+    printing.show_hits(results.hits, format)
     if results.unindexed:
         err.print(f"[yellow]{results.unindexed} articles are not indexed yet (the fts extension was missing "
                   "when they were loaded); the next run indexes them[/]")
@@ -253,13 +254,13 @@ def report(out_path: Annotated[Path, typer.Option("--out", help="HTML file to wr
 
 @app.command()
 def stats(sources: SourcesOpt = None, db: DbOpt = None,
-          format: FormatOpt = output.Format.table) -> None:
+          format: FormatOpt = printing.Format.table) -> None:
     """Source health: last poll and success, failures, next poll, articles, extraction failures."""
     names, rows = _fetch(_warehouse_path(sources, db), "SELECT * FROM v_source_health")
-    if format is not output.Format.table:
-        output.render(names, rows, format)
+    if format is not printing.Format.table:
+        printing.render(names, rows, format)
         return
-    out.print(output.health_table(names, rows))
+    out.print(printing.health_table(names, rows))
 
 
 @app.command()
@@ -267,7 +268,7 @@ def stories(since: Annotated[datetime | None, typer.Option(
                 formats=["%Y-%m-%d"], help="Only stories with a copy seen on or after this day (UTC).")] = None,
             limit: Annotated[int, typer.Option(min=1, help="How many stories to show.")] = 20,
             sources: SourcesOpt = None, db: DbOpt = None,
-            format: FormatOpt = output.Format.table) -> None:
+            format: FormatOpt = printing.Format.table) -> None:
     """The biggest stories: each article grouped with its copies at other outlets.
 
     A copy is an exact duplicate (the same article under another URL) or a near-duplicate:
@@ -278,10 +279,10 @@ def stories(since: Annotated[datetime | None, typer.Option(
 
     since_utc = since.replace(tzinfo=timezone.utc) if since else None
     names, rows = _read(_warehouse_path(sources, db), lambda con: reads.biggest_stories(con, since_utc, limit))
-    if format is not output.Format.table:
-        output.render(names, rows, format)
+    if format is not printing.Format.table:
+        printing.render(names, rows, format)
         return
-    out.print(output.stories_table(names, rows))
+    out.print(printing.stories_table(names, rows))
 
 
 @sources_app.command("list")
@@ -302,12 +303,13 @@ def sources_add(url: Annotated[str, typer.Argument(help="A feed URL, or a web pa
                 language: Annotated[str | None, typer.Option(help="ISO 639-1 language code.")] = None,
                 sources: SourcesOpt = None) -> None:
     """Add a feed to sources.yaml (keeps the file's comments and order; refuses duplicates)."""
-    from flows import probe, sourcefile
+    from flows import discover
+    from flows.sources import sourcefile
 
     path = configuration.resolve_sources_path(sources)
     try:
-        found = asyncio.run(probe.find_feed(url, _probe_settings(sources)))
-    except probe.NoFeed as exc:
+        found = asyncio.run(discover.find_feed(url, _probe_settings(sources)))
+    except discover.NoFeed as exc:
         raise _fail(str(exc)) from None
     entry = {"name": name or sourcefile.suggest_name(found.title, found.url), "url": found.url,
              "category": category, "language": language}
@@ -324,7 +326,8 @@ def sources_import(opml_file: Annotated[Path, typer.Argument(
                    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be added.")] = False,
                    sources: SourcesOpt = None) -> None:
     """Add the feeds of an OPML file to sources.yaml (keeps comments and order; skips feeds already listed)."""
-    from flows import opml, sourcefile
+    from flows.sources import opml
+    from flows.sources import sourcefile
 
     path = configuration.resolve_sources_path(sources)
     try:
@@ -337,7 +340,7 @@ def sources_import(opml_file: Annotated[Path, typer.Argument(
         raise _fail(f"{opml_file}: {exc}", EXIT_USAGE) from None
     except (sourcefile.DuplicateSource, configuration.ConfigError) as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
-    output.show_import(plan, path, dry_run)
+    printing.show_import(plan, path, dry_run)
 
 
 @sources_app.command("export")
@@ -345,7 +348,7 @@ def sources_export(out_path: Annotated[Path | None, typer.Option(
                        "--out", metavar="FILE", help="Write here instead of standard output.")] = None,
                    sources: SourcesOpt = None) -> None:
     """Write the sources as OPML 2.0 for feed readers; categories become folders."""
-    from flows import opml
+    from flows.sources import opml
 
     config = _config(sources, None)
     document = opml.write(config.sources, f"newsdesk sources ({config.path.name})")
@@ -364,19 +367,20 @@ def extract_command(inputs: Annotated[list[str], typer.Argument(help="Saved HTML
                     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per input.")] = False,
                     sources: SourcesOpt = None) -> None:
     """Run the article extractor on saved pages or URLs."""
-    from flows import extract, pipeline, probe
+    from flows import extract, discover
+    from flows.plan import pipeline
 
     settings = _probe_settings(sources)
     failures = 0
     for item in inputs:
         try:
-            body, page_url, headers = probe.read_input(item, url, settings)
+            body, page_url, headers = discover.read_input(item, url, settings)
             article = extract.article(body, page_url, headers)
-        except (OSError, probe.FetchFailed, extract.ExtractionFailed) as exc:
+        except (OSError, discover.FetchFailed, extract.ExtractionFailed) as exc:
             failures += 1
             err.print(f"[red]{item}[/]: {exc}", highlight=False)
             continue
-        output.show_article(pipeline.article_row(article), as_json)
+        printing.show_article(pipeline.article_row(article), as_json)
     raise typer.Exit(EXIT_FAILED if failures else EXIT_OK)
 
 
@@ -385,8 +389,8 @@ def _ingest(config: configuration.Config, db: Path | None, only: list[str] | Non
     # console echo of the same (with tracebacks) would only bury it. The UI keeps the logs.
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     try:
-        runtime.configure_prefect()
-    except runtime.UnusablePath as exc:
+        localstate.configure_prefect()
+    except localstate.UnusablePath as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     _show_progress()
     with _prefect_api(config):
@@ -402,7 +406,7 @@ def _ingest_with_prefect(sources_path: Path, db: Path | None, only: list[str] | 
     try:
         summary = asyncio.run(ingest(str(sources_path), str(db) if db else None, only, everything))
     except RunFailed as exc:
-        output.print_summary(exc.summary)
+        printing.print_summary(exc.summary)
         raise _fail(f"run failed: {exc}") from None
     except configuration.ConfigError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
@@ -412,7 +416,7 @@ def _ingest_with_prefect(sources_path: Path, db: Path | None, only: list[str] | 
         if not _is_prefect_unavailable(exc):
             raise
         raise _fail(f"run failed: Prefect is unavailable: {exc} (PREFECT_HOME={os.environ['PREFECT_HOME']})") from None
-    output.print_summary(summary)
+    printing.print_summary(summary)
     if summary.outcome == "partial":
         err.print("[yellow]some sources failed; see the error column[/]")
         return EXIT_PARTIAL
@@ -437,7 +441,7 @@ def _prefect_api(config: configuration.Config) -> Iterator[None]:
             progress.info(f"using the Prefect server of `newsdesk serve` at {running}")
             yield
             return
-        runtime.refuse_dask_without_server(config)
+        localstate.refuse_dask_without_server(config)
         with serving.in_process_server():
             yield
     except serving.ServerFailed as exc:
@@ -470,8 +474,8 @@ def _warehouse_path(sources: Path | None, db: Path | None) -> Path:
     return Path(env) if env else _config(sources, None).settings.warehouse
 
 
-def _print_query(path: Path, sql: str, format: output.Format) -> None:
-    output.render(*_fetch(path, sql), format)
+def _print_query(path: Path, sql: str, format: printing.Format) -> None:
+    printing.render(*_fetch(path, sql), format)
 
 
 def _fetch(path: Path, sql: str) -> tuple[list[str], list[tuple]]:
@@ -518,8 +522,8 @@ def _write_demo_sources(room: Any, db: Path) -> Path:
     import yaml
 
     try:
-        folder = runtime.ensure_dir(runtime.state_dir() / "demo", "the demo's folder")
-    except runtime.UnusablePath as exc:
+        folder = localstate.ensure_dir(localstate.state_dir() / "demo", "the demo's folder")
+    except localstate.UnusablePath as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     path = folder / "sources.yaml"
     document = {
@@ -534,5 +538,3 @@ def _write_demo_sources(room: Any, db: Path) -> Path:
     return path
 
 
-if __name__ == "__main__":
-    app()

@@ -48,9 +48,9 @@ from urllib.parse import urlsplit
 
 import feedparser
 
-from flows import jsonfeed
-from flows.charset import bom_codec, decode_html, is_utf8, known_codec
-from flows.feedtext import FeedError, author_name, collapse, content_type, distinct, http_url, plain_text, summary
+from flows.feeds import jsonfeed
+from flows.text.charset import bom_codec, decode_html, is_utf8, known_codec
+from flows.feeds.fields import FeedError, author_name, collapse, content_type, distinct, http_url, plain_text, summary
 from flows.records import FeedEntry, ParsedFeed
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from flows import urls
+from flows.identity import urls
 from flows.records import Article, FeedEntry, PageResult
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)

@@ -13,7 +13,9 @@ from typing import Any
 
 import zstandard
 
-from flows import dedup, schedule, urls
+from flows.identity import dedup
+from flows.plan import schedule
+from flows.identity import urls
 from flows.records import (Article, EntryRef, FeedEntry, FeedPoll, HostHold, PageJob, PageResult, ParsedFeed,
                            RunSummary, Source, SourceReport)
 

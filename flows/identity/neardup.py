@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from flows.dedup import normalise_body
+from flows.identity.dedup import normalise_body
 
 _MERSENNE = np.uint64((1 << 61) - 1)
 _MASK32 = np.uint64(0xFFFFFFFF)

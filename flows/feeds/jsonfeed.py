@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from flows.charset import bom_codec, known_codec
-from flows.feedtext import FeedError, author_name, collapse, content_type, distinct, http_url, plain_text, summary
+from flows.text.charset import bom_codec, known_codec
+from flows.feeds.fields import FeedError, author_name, collapse, content_type, distinct, http_url, plain_text, summary
 from flows.records import FeedEntry, ParsedFeed
 
 log = logging.getLogger(__name__)

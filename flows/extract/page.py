@@ -16,8 +16,15 @@ from lxml import html as lxml_html
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 from trafilatura.settings import Document
 
-from flows import authors, bodyclean, dates, dedup, neardup, pagemeta, titles, urls
-from flows.charset import decode_html
+from flows.extract import authors
+from flows.extract import bodyclean
+from flows.text import dates
+from flows.identity import dedup
+from flows.identity import neardup
+from flows.extract import pagemeta
+from flows.extract import titles
+from flows.identity import urls
+from flows.text.charset import decode_html
 from flows.records import Article, FeedEntry
 
 EXTRACTOR_VERSION = f"newsdesk-1+trafilatura-{trafilatura.__version__}"

@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 from html import escape
 from typing import Any
 
-from flows import charts
+from flows.report import charts
 
 Row = Mapping[str, Any]
 OUTCOME_COLOURS = {"ok": "#59a14f", "partial": "#edc948", "failed": "#e15759"}

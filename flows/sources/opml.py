@@ -15,8 +15,8 @@ from xml.parsers import expat
 
 from flows.config import SOURCE_NAME_PATTERN, is_http_url
 from flows.records import Source
-from flows.sourcefile import suggest_name
-from flows.urls import canonical
+from flows.sources.sourcefile import suggest_name
+from flows.identity.urls import canonical
 
 _SOURCE_NAME = re.compile(SOURCE_NAME_PATTERN)
 

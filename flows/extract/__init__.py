@@ -1,0 +1,8 @@
+"""Pure: an article page's bytes -> Article (body, title, authors, dates, language).
+
+trafilatura does the body; the modules here choose the title, clean bylines, date the
+page and clean the body. No network, Prefect or DuckDB.
+"""
+from flows.extract.page import DEFAULT_MIN_BODY_CHARS, EXTRACTOR_VERSION, ExtractionFailed, article, load_models
+
+__all__ = ["DEFAULT_MIN_BODY_CHARS", "EXTRACTOR_VERSION", "ExtractionFailed", "article", "load_models"]

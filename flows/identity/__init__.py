@@ -1,0 +1,1 @@
+"""Pure: canonical URLs, entry keys, exact duplicates (body hashes) and near-duplicate sketches."""

@@ -1,0 +1,1 @@
+"""Pure: sources.yaml editing (keeping comments) and OPML in and out."""

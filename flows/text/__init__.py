@@ -1,0 +1,1 @@
+"""Pure: text shared by feeds and pages: dates, character sets."""
