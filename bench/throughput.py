@@ -36,8 +36,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench import naive, newsroom  # noqa: E402
 from flows import extract, extractpool  # noqa: E402
-from flows.identity import dedup  # noqa: E402
 from flows.identity import neardup  # noqa: E402
+from flows.text.normalise import normalise_body  # noqa: E402
 
 EXTRACTION_SAMPLE = 200  # pages drawn at random from every host: within ~1 % of the mean over all
 
@@ -116,7 +116,7 @@ def _extraction_cpu_ms(layout: newsroom.Layout, articles: int) -> tuple[float, f
     bodies = [extract.article(page, "http://127.0.0.2/news/1", {"content-type": "text/html; charset=utf-8"},
                               None, 0).body for page in pages]
     extraction = time.process_time() - started
-    normalised = [dedup.normalise_body(body) for body in bodies]  # extraction's own, for the content hash
+    normalised = [normalise_body(body) for body in bodies]  # extraction's own, for the content hash
     started = time.process_time()
     for text in normalised:
         neardup.RULES.band_keys_of_normalised(text)

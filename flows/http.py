@@ -364,7 +364,7 @@ def retry_after_seconds(headers: dict[str, str]) -> float | None:
         return None
     if value.isdigit():
         return float(value)
-    when = dates.http_date(value)
+    when = dates.parse(value)
     return None if when is None else max(0.0, (when - _now()).total_seconds())
 
 

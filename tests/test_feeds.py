@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from flows.text.charset import bom_codec, known_codec
-from flows.feeds.rss import FeedError, author_name, discover, parse
+from flows.feeds.rss import FeedError, discover, parse
+from flows.text import bylines
 from flows.records import ParsedFeed
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "feeds"
@@ -381,7 +382,7 @@ def test_summary_is_capped() -> None:
     ],
 )
 def test_author_name(raw: str, name: str | None) -> None:
-    assert author_name(raw) == name
+    assert bylines.name(raw) == name
 
 
 def test_email_author_with_long_tld_among_several_authors() -> None:

@@ -1,7 +1,8 @@
 """Near-duplicate bodies: which copies are one story, and which look alike but are not."""
 from __future__ import annotations
 
-from flows.identity.dedup import content_hash, normalise_body
+from flows.identity.dedup import content_hash
+from flows.text.normalise import normalise_body
 from flows.identity.neardup import StoryRules
 
 RULES = StoryRules()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from flows.identity.dedup import normalise_body
+from flows.text.normalise import normalise_body
 
 # A promo line is short and starts with one of these labels, directly followed by a separator.
 _PROMO_LINE = re.compile(

@@ -16,16 +16,12 @@ from lxml import html as lxml_html
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 from trafilatura.settings import Document
 
-from flows.extract import authors
-from flows.extract import bodyclean
-from flows.text import dates
-from flows.identity import dedup
-from flows.identity import neardup
-from flows.extract import pagemeta
-from flows.extract import titles
-from flows.identity import urls
-from flows.text.charset import decode_html
+from flows.extract import bodyclean, pagemeta, titles
+from flows.identity import dedup, neardup, urls
 from flows.records import Article, FeedEntry
+from flows.text import bylines, dates, mediatype
+from flows.text.charset import decode_html
+from flows.text.normalise import normalise_body
 
 EXTRACTOR_VERSION = f"newsdesk-1+trafilatura-{trafilatura.__version__}"
 DEFAULT_MIN_BODY_CHARS = 250
@@ -79,13 +75,13 @@ def article(body: bytes, url: str, headers: Mapping[str, str] | None = None,
     if len(content) < min_body_chars:
         raise ExtractionFailed(f"body too short ({len(content)} chars, minimum {min_body_chars})")
     published, published_source = _published(meta, doc.date, url, entry)
-    normalised = dedup.normalise_body(content)
+    normalised = normalise_body(content)
     return Article(
         url=url,
         canonical_url=_canonical_url(url, meta.canonical),
         title=title,
-        authors=authors.clean(meta.authors or ((doc.author,) if doc.author else ())
-                              or (entry.authors if entry else ()), sites),
+        authors=bylines.people(meta.authors or ((doc.author,) if doc.author else ())
+                               or (entry.authors if entry else ()), sites),
         published_at=published,
         published_source=published_source,
         updated_at=meta.modified or (entry.updated if entry else None),
@@ -121,7 +117,7 @@ def _trafilatura(tree: lxml_html.HtmlElement, url: str) -> Document | None:
 
 
 def _refuse_non_html(body: bytes, headers: Mapping[str, str]) -> None:
-    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type, _ = mediatype.parse(headers.get("content-type"))
     if content_type and not any(kind in content_type for kind in _HTML_TYPES):
         raise ExtractionFailed(f"not an HTML page ({content_type})")
     if body.lstrip()[:5] in _BINARY_MAGIC or b"\x00" in body[:1024]:
@@ -139,9 +135,8 @@ def _canonical_url(final_url: str, declared: str | None) -> str:
 
 def _published(meta: pagemeta.PageMeta, page_day: str | None, url: str,
                entry: FeedEntry | None) -> tuple[datetime | None, str | None]:
-    day = datetime.fromisoformat(page_day[:10]).replace(tzinfo=timezone.utc) if page_day else None
     feed_date = (entry.published or entry.updated) if entry else None
-    return dates.choose(meta.published, feed_date, [(dates.from_url(url), "url"), (day, "page")],
+    return dates.choose(meta.published, feed_date, [(dates.from_url(url), "url"), (dates.parse(page_day), "page")],
                         datetime.now(timezone.utc))
 
 

@@ -9,10 +9,12 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from lxml import html as lxml_html
+
+from flows.text import dates
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +39,10 @@ class PageMeta:
 def read(tree: lxml_html.HtmlElement) -> PageMeta:
     ld = _first_article_object(tree)
     meta = _meta_tags(tree)
-    ld_published = parse_datetime(_text(ld.get("datePublished")))
-    meta_published = next((parse_datetime(meta[k]) for k in _PUBLISHED_META if k in meta), None)
-    modified = parse_datetime(_text(ld.get("dateModified"))) or next(
-        (parse_datetime(meta[k]) for k in _MODIFIED_META if k in meta), None)
+    ld_published = dates.timestamp(_text(ld.get("datePublished")))
+    meta_published = next((dates.timestamp(meta[k]) for k in _PUBLISHED_META if k in meta), None)
+    modified = dates.timestamp(_text(ld.get("dateModified"))) or next(
+        (dates.timestamp(meta[k]) for k in _MODIFIED_META if k in meta), None)
     publisher = ld.get("publisher")
     return PageMeta(
         published=((ld_published, "jsonld"), (meta_published, "meta")),
@@ -57,19 +59,6 @@ def read(tree: lxml_html.HtmlElement) -> PageMeta:
 def _first_text(tree: lxml_html.HtmlElement, xpath: str) -> str | None:
     found = tree.xpath(xpath)
     return _text(found[0].text_content()) if found else None
-
-
-def parse_datetime(value: str | None) -> datetime | None:
-    """ISO 8601 with a time of day -> aware UTC datetime; date-only or junk -> None."""
-    if not value or "T" not in value and " " not in value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        return parsed.astimezone(timezone.utc)
-    except (ValueError, OverflowError):  # junk, or a year 1 / 9999 that cannot move to UTC
-        return None
 
 
 def _ld_objects(tree: lxml_html.HtmlElement) -> Iterator[dict[str, Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from flows.identity.dedup import normalise_body
+from flows.text.normalise import normalise_body
 
 _SUFFIX = re.compile(r"\s+[|–—:-]\s+([^|–—]{2,60})$")
 

@@ -1,12 +1,12 @@
-"""What the RSS/Atom and JSON Feed readers share: their error, HTTP content type, links,
-field text and author names. Pure: no network, no feedparser.
+"""What the RSS/Atom and JSON Feed readers share: their error, links and field text.
+Pure: no network, no feedparser.
 """
 from __future__ import annotations
 
 import html
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -19,18 +19,6 @@ _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 
 class FeedError(ValueError):
     """The document is not a feed we can read; the message says why."""
-
-
-def content_type(headers: Mapping[str, str]) -> tuple[str, str | None]:
-    """(media type lower-cased, charset lower-cased or None) of a lower-cased header map."""
-    raw = headers.get("content-type") or ""
-    media_type, _, params = raw.partition(";")
-    charset = None
-    for param in params.split(";"):
-        key, _, value = param.partition("=")
-        if key.strip().lower() == "charset" and value.strip():
-            charset = value.strip().strip("\"'").lower()
-    return media_type.strip().lower(), charset
 
 
 def http_url(href: Any, base: str) -> str | None:
@@ -75,35 +63,6 @@ def collapse(value: Any) -> str:
 def distinct(values: Iterable[str | None]) -> tuple[str, ...]:
     """The non-empty values, first occurrence kept, in order."""
     return tuple(dict.fromkeys(value for value in values if value))
-
-
-# ---------------------------------------------------------------------------------------
-# authors
-# ---------------------------------------------------------------------------------------
-
-_EMAIL = r"(?:mailto:)?[^\s@()<>]+@[^\s@()<>]+"
-_EMAIL_THEN_NAME = re.compile(rf"{_EMAIL}\s*\((.*?)\)?", re.S)
-_NAME_THEN_EMAIL = re.compile(rf"(.*?)\s*[(<\[]\s*{_EMAIL}\s*[)>\]]?", re.S)
-_BARE_EMAIL = re.compile(_EMAIL)
-_BY_PREFIX = re.compile(r"^by[\s:]+", re.I)
-
-
-def author_name(text: str | None) -> str | None:
-    """A display name from an author string, or None.
-
-    ``x@site.example (Name)`` and ``Name <x@site.example>`` -> ``Name``; a bare e-mail
-    address -> None; a leading "By " is dropped.
-    """
-    value = collapse(html.unescape(text or ""))
-    if not value:
-        return None
-    match = _EMAIL_THEN_NAME.fullmatch(value) or _NAME_THEN_EMAIL.fullmatch(value)
-    if match:
-        value = match.group(1) or ""
-    elif _BARE_EMAIL.fullmatch(value):
-        return None
-    value = _BY_PREFIX.sub("", value.strip(" ()<>,;")).strip()
-    return value or None
 
 
 # ---------------------------------------------------------------------------------------

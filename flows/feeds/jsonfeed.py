@@ -6,18 +6,14 @@ response URL); items without an http(s) ``url`` or ``external_url`` are skipped.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any
 
+from flows.feeds.fields import FeedError, collapse, distinct, http_url, plain_text, summary
+from flows.text import bylines, dates, mediatype
 from flows.text.charset import bom_codec, known_codec
-from flows.feeds.fields import FeedError, author_name, collapse, content_type, distinct, http_url, plain_text, summary
 from flows.records import FeedEntry, ParsedFeed
-
-log = logging.getLogger(__name__)
 
 _VERSIONS = {"1": "json10", "1.1": "json11"}
 
@@ -62,7 +58,7 @@ def _load(body: bytes, headers: Mapping[str, str]) -> tuple[dict[str, Any], str 
 
 def _decode(body: bytes, headers: Mapping[str, str]) -> tuple[str, str | None]:
     """JSON text from bytes: BOM, else the header charset, else UTF-8 (bad bytes replaced)."""
-    _, charset = content_type(headers)
+    _, charset = mediatype.parse(headers.get("content-type"))
     for encoding in (bom_codec(body), known_codec(charset), "utf-8"):
         if encoding:
             try:
@@ -114,8 +110,8 @@ def _entry(item: Mapping[str, Any], base: str, feed_authors: tuple[str, ...]) ->
         link=link,
         guid=_guid(item.get("id")),
         title=collapse(item.get("title")) or None,
-        published=_date(item.get("date_published")),
-        updated=_date(item.get("date_modified")),
+        published=dates.parse(item.get("date_published")),
+        updated=dates.parse(item.get("date_modified")),
         authors=_authors(item) or feed_authors,
         tags=_tags(item.get("tags")),
         summary=_summary(item),
@@ -149,25 +145,7 @@ def _authors(obj: Mapping[str, Any]) -> tuple[str, ...]:
     if not isinstance(raw, list):
         raw = [obj.get("author")]
     return distinct(
-        author_name(author["name"]) for author in raw
+        bylines.name(author["name"]) for author in raw
         if isinstance(author, dict) and isinstance(author.get("name"), str)
     )
 
-
-def _date(value: Any) -> datetime | None:
-    """RFC 3339 (tolerating RFC 822, which some publishers use) -> aware UTC datetime."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        parsed = _parse_date(value.strip())
-        return parsed.replace(tzinfo=parsed.tzinfo or timezone.utc).astimezone(timezone.utc)
-    except (TypeError, ValueError, IndexError, OverflowError):  # OverflowError: out of range in UTC
-        log.debug("unparseable JSON Feed date %r", value)
-        return None
-
-
-def _parse_date(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return parsedate_to_datetime(text)

@@ -1,7 +1,7 @@
 """Feed documents -> ParsedFeed (pure: no network, no files, no Prefect, no DuckDB).
 
 RSS 0.9x/1.0/2.0 and Atom go through feedparser here; JSON Feed 1.0/1.1 goes to
-flows.jsonfeed, because feedparser has no reader for it. feedparser dicts end at this
+flows.feeds.jsonfeed, because feedparser has no reader for it. feedparser dicts end at this
 module's boundary: callers only see ``ParsedFeed`` / ``FeedEntry`` records.
 
 Choices worth knowing (see also the tests):
@@ -24,7 +24,8 @@ Choices worth knowing (see also the tests):
   An Atom ``<id>`` is never used as a link. Only http/https links count.
 * Authors: ``x@site.example (Name)`` and ``Name <x@site.example>`` give ``Name``; a bare
   e-mail address gives no author (its local part, e.g. ``newsroom``, is not a name);
-  a leading ``By`` is dropped; names are kept as given otherwise ("A and B" is one author).
+  a leading ``By`` (von, par, por, di, door) is dropped; names are kept as given otherwise
+  ("A and B" is one author).
   Atom and JSON Feed entries without authors inherit the feed's authors (as both specs say).
 * Dates are aware UTC datetimes. An Atom entry with only ``<updated>`` keeps
   ``published=None`` (the caller decides). RSS items have no updated date: feedparser files
@@ -39,9 +40,7 @@ import codecs
 import io
 import logging
 import re
-import time
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,8 +48,9 @@ from urllib.parse import urlsplit
 import feedparser
 
 from flows.feeds import jsonfeed
+from flows.feeds.fields import FeedError, collapse, distinct, http_url, plain_text, summary
+from flows.text import bylines, dates, mediatype
 from flows.text.charset import bom_codec, decode_html, is_utf8, known_codec
-from flows.feeds.fields import FeedError, author_name, collapse, content_type, distinct, http_url, plain_text, summary
 from flows.records import FeedEntry, ParsedFeed
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def parse(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     if not body or not body.strip():
         raise FeedError("empty body, not a feed")
     lowered = {str(k).lower(): str(v) for k, v in headers.items()}
-    media_type, _ = content_type(lowered)
+    media_type, _ = mediatype.parse(lowered.get("content-type"))
     start = _first_char(body)
     if start in ("{", "[") or (media_type in _JSON_CONTENT_TYPES and start != "<"):
         return jsonfeed.parse(body, lowered, url)
@@ -161,9 +161,9 @@ def _entry_from_feedparser(
     if link is None:
         return None
     guid = (_dict_get(raw, "id") or "").strip() or None
-    published = _struct_to_utc(_dict_get(raw, "published_parsed"))
+    published = dates.from_utc_struct(_dict_get(raw, "published_parsed"))
     # dict.get on purpose: FeedParserDict.get('updated_parsed') falls back to published.
-    updated = _struct_to_utc(_dict_get(raw, "updated_parsed"))
+    updated = dates.from_utc_struct(_dict_get(raw, "updated_parsed"))
     if is_rss and published is None:
         # feedparser files an RSS item's dc:date under "updated"; for RSS it is the item's date.
         published, updated = updated, None
@@ -219,16 +219,6 @@ def _detail_text(raw: Mapping[str, Any], key: str) -> str | None:
     return plain_text(value, detail.get("type") if isinstance(detail, Mapping) else None) or None
 
 
-def _struct_to_utc(value: Any) -> datetime | None:
-    """feedparser's *_parsed (a UTC struct_time) -> aware UTC datetime; None if unusable."""
-    if not isinstance(value, time.struct_time):
-        return None
-    try:
-        return datetime(*value[:6], tzinfo=timezone.utc)
-    except (ValueError, TypeError, OverflowError):
-        return None
-
-
 def _tags(raw_tags: Any) -> tuple[str, ...]:
     return distinct(
         collapse(tag.get("term") or tag.get("label") or "") for tag in raw_tags or [] if isinstance(tag, Mapping)
@@ -246,7 +236,7 @@ def _authors_from_dicts(details: Any, raw_last: str | None) -> tuple[str, ...]:
     details = [d for d in details or [] if isinstance(d, Mapping)]
     last = len(details) - 1
     return distinct(
-        author_name(raw_last)
+        bylines.name(raw_last)
         if index == last and isinstance(raw_last, str) and "@" in raw_last
         else _repaired_name(detail.get("name"), detail.get("email"))
         for index, detail in enumerate(details)
@@ -255,14 +245,14 @@ def _authors_from_dicts(details: Any, raw_last: str | None) -> tuple[str, ...]:
 
 def _repaired_name(name: str | None, email: str | None) -> str | None:
     if not email:
-        return author_name(name)
+        return bylines.name(name)
     text = collapse(name or "")
     if "(" in text:  # "ple (Name" : the name was in parentheses after the e-mail
         text = text.rsplit("(", 1)[1]
     text = re.sub(r"<[^>]*>", "", text)  # "Name <ple>" : the e-mail was in angle brackets
     if re.fullmatch(r"[a-z0-9.-]*", text):  # only the cut-off end of the e-mail's TLD
         return None
-    return author_name(text)
+    return bylines.name(text)
 
 
 def _dict_get(mapping: Any, key: str) -> Any:
@@ -282,7 +272,7 @@ def _choose_xml_encoding(body: bytes, headers: Mapping[str, str]) -> tuple[str |
     """(encoding to tell feedparser or None to let it sniff, a note when we overrode a label)."""
     if bom_codec(body) or b"\x00" in body[:4]:
         return None, None  # BOM or UTF-16/32 without BOM: feedparser's own sniffing handles it
-    _, header_charset = content_type(headers)
+    _, header_charset = mediatype.parse(headers.get("content-type"))
     prolog = _PROLOG_ENCODING.match(body[:512])
     declared = known_codec(header_charset or (prolog.group(1).decode("ascii") if prolog else None))
     if not body.isascii() and is_utf8(body):
@@ -341,7 +331,7 @@ def _not_a_feed_reason(body: bytes, headers: Mapping[str, str], bozo: BaseExcept
     if _HTML_MARKERS.search(head):
         return "HTML page, not a feed"
     if not head.startswith(b"<"):
-        media_type, _ = content_type(headers)
+        media_type, _ = mediatype.parse(headers.get("content-type"))
         return f"plain text ({media_type or 'no content type'}), not a feed"
     if bozo is not None and _error_line(bozo):
         return _bozo_message(bozo, body, recovered=False)
@@ -398,7 +388,7 @@ class _FeedLinkFinder(HTMLParser):
             self.base_href = values["href"].strip()
         elif tag == "link":
             rels = values.get("rel", "").lower().split()
-            media_type = values.get("type", "").split(";")[0].strip().lower()
+            media_type, _ = mediatype.parse(values.get("type"))
             href = values.get("href", "").strip()
             if "alternate" in rels and media_type in _FEED_LINK_TYPES and href:
                 self.links.append((href, media_type))
@@ -411,7 +401,7 @@ def _is_wordpress_api(url: str) -> bool:
     return "/wp-json/" in parts.path + "/" or "rest_route=" in parts.query
 
 
-__all__ = ["FeedError", "author_name", "discover", "parse"]
+__all__ = ["FeedError", "discover", "parse"]
 
 
 def _ttl_minutes(feed: Mapping[str, Any]) -> int | None:

@@ -11,16 +11,12 @@ Three rules, applied by the flow with the warehouse's memory:
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from flows.identity import urls
 from flows.records import Article, FeedEntry, PageResult
-
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
-
+from flows.text.normalise import normalise_body
 
 def entry_keys(source: str, entries: Sequence[FeedEntry]) -> list[str]:
     """One key per entry: source + GUID, else the canonical link.
@@ -38,12 +34,6 @@ def entry_keys(source: str, entries: Sequence[FeedEntry]) -> list[str]:
         else:
             keys.append(f"{source}|link|{link}")
     return keys
-
-
-def normalise_body(text: str) -> str:
-    """Body text reduced to lower-case words: invisible differences don't count."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(_NON_WORD.sub(" ", folded).split())
 
 
 def content_hash(text: str) -> str:

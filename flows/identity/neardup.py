@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from flows.identity.dedup import normalise_body
+from flows.text.normalise import normalise_body
 
 _MERSENNE = np.uint64((1 << 61) - 1)
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -40,7 +40,7 @@ class StoryRules:
         return self._band_keys(_words(body), self.shingles(body))
 
     def band_keys_of_normalised(self, normalised: str) -> list[int]:
-        """band_keys of a body already normalised (dedup.normalise_body); nothing is cached."""
+        """band_keys of a body already normalised (flows.text.normalise); nothing is cached."""
         words = normalised.split()
         return self._band_keys(words, _shingle_hashes(words, self.shingle_words))
 

@@ -42,7 +42,7 @@ def feed_hint(headers: Mapping[str, str], ttl_minutes: int | None, now: datetime
     if max_age and "no-cache" not in cache_control.lower():
         hints.append(timedelta(seconds=int(max_age.group(1))))
     elif headers.get("expires"):
-        expires = dates.http_date(headers["expires"])
+        expires = dates.parse(headers["expires"])
         if expires and expires > now:
             hints.append(expires - now)
     return min(max(hints), MAX_HINT) if hints else None

@@ -1,1 +1,2 @@
-"""Pure: text shared by feeds and pages: dates, character sets."""
+"""Pure: text shared by feeds, pages and HTTP: dates, bylines, media types, character sets,
+normalised text."""

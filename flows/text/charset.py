@@ -14,8 +14,9 @@ import codecs
 import re
 from collections.abc import Mapping
 
+from flows.text import mediatype
+
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.I)
 _HEAD_LIMIT = 64 * 1024
 
 
@@ -36,7 +37,8 @@ def decode_html(body: bytes, headers: Mapping[str, str] | None = None) -> str:
         return body.decode(codec, errors="replace")
     if is_utf8(body):
         return body.decode("utf-8")
-    for label in (_header_charset(headers or {}), _meta_charset(body)):
+    _, header_charset = mediatype.parse((headers or {}).get("content-type"))
+    for label in (header_charset, _meta_charset(body)):
         if text := _decoded(body, known_codec(label)):
             return text
     return body.decode("windows-1252", errors="replace")
@@ -59,11 +61,6 @@ def known_codec(label: str | None) -> str | None:
     """``label`` trimmed of spaces and quotes and lower-cased, if Python knows it; else None."""
     label = (label or "").strip().strip("\"'").lower()
     return label if label and _known(label) else None
-
-
-def _header_charset(headers: Mapping[str, str]) -> str | None:
-    match = _HEADER_CHARSET.search(headers.get("content-type", ""))
-    return match.group(1) if match else None
 
 
 def _meta_charset(body: bytes) -> str | None:

@@ -1,8 +1,10 @@
-"""Publication dates with provenance: the most trustworthy plausible candidate wins."""
+"""Dates: one parser for the formats feeds, pages and HTTP headers write, and the choice of a
+publication date with provenance (the most trustworthy plausible candidate wins)."""
 from __future__ import annotations
 
 import email.utils
 import re
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
@@ -10,15 +12,54 @@ EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
 FUTURE_SKEW = timedelta(hours=2)
 SAME_DAY = timedelta(hours=36)  # a date-only candidate and a timestamp this close agree (time zones)
 _URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|[-_]|\.html?|$)")
+# The shapes of an HTTP date (RFC 822/1123, RFC 850, asctime), zone optional. email.utils takes
+# more but skips words it does not know: "November 19, 2019, 07:47 PM EST" would be 07:47 UTC.
+_RFC822 = re.compile(r"""
+    (?:[a-z]+,?\s+)?                                           # day name
+    (?:\d{1,2}[\s-]+[a-z]+[\s-]+\d{2,4} | [a-z]+\s+\d{1,2})     # 24 Nov 2026, 06-Nov-94; Nov 6
+    \s+\d{1,2}:\d{2}(?::\d{2})?                                  # time
+    (?:\s+\d{4})?                                               # asctime's year
+    (?:\s*(?:[a-z]+|[+-]\d{4}))?                                 # zone
+    (?:\s*\(.*\))?                                              # comment
+""", re.IGNORECASE | re.VERBOSE)
 
 
-def http_date(value: str) -> datetime | None:
-    """An HTTP date (Expires, Retry-After, Last-Modified) as an aware datetime."""
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+def parse(value: object) -> datetime | None:
+    """ISO 8601 / RFC 3339 (a day or a timestamp) or RFC 822 / HTTP date -> aware UTC datetime;
+    a time without a zone is taken as UTC. None for anything else, a non-string included."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    try:
+        parsed = _iso_or_rfc822(text)
+        return parsed.replace(tzinfo=parsed.tzinfo or timezone.utc).astimezone(timezone.utc)
+    except (TypeError, ValueError, IndexError, OverflowError):  # OverflowError: out of range in UTC
+        return None
+
+
+def timestamp(value: str | None) -> datetime | None:
+    """``parse`` for a value that states a time of day: a bare day is not a timestamp."""
+    text = (value or "").strip()
+    return parse(text) if "T" in text or " " in text else None
+
+
+def from_utc_struct(value: object) -> datetime | None:
+    """A struct_time in UTC (as feedparser gives) -> aware UTC datetime; None if unusable."""
+    if not isinstance(value, time.struct_time):
+        return None
+    try:
+        return datetime(*value[:6], tzinfo=timezone.utc)
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
+def _iso_or_rfc822(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        if not _RFC822.fullmatch(text):
+            raise
+        return email.utils.parsedate_to_datetime(text)
 
 
 def plausible(when: datetime | None, now: datetime) -> bool:
