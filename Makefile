@@ -4,25 +4,41 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 BIN := $(VENV)/bin
 
-.PHONY: demo test check clean report-screenshot
+.PHONY: demo test test-fast check clean report-screenshot chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dask]'
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/newsdesk demo
 
 # The demo warehouse, its HTML report, and a headless Chromium screenshot of it (in report/).
-report-screenshot: $(STAMP)
+report-screenshot: $(STAMP) chromium
 	$(BIN)/newsdesk demo
 	$(BIN)/newsdesk report --db warehouse/demo.duckdb --out report/report.html
-	$(BIN)/python -m tests.browser report/report.html report/report.png
+	$(BIN)/python -m tests.support.browser report/report.html report/report.png
 
+# Headless Chromium for the browser test and the screenshot: Debian's package, installed when
+# none is on PATH (as root, or through passwordless sudo). Tests never install it; CI runs this.
+CHROMIUM_NAMES := chromium chromium-browser google-chrome google-chrome-stable
+chromium:
+	@for name in $(CHROMIUM_NAMES); do command -v $$name >/dev/null && exit 0; done; \
+	sudo=$$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ); \
+	echo "installing chromium (apt-get)"; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium \
+	  || { $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+# Everything: the pure lane and the slow, Prefect and browser tests (a browser test skips, saying
+# why, when there is no Chromium: `make chromium`).
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The pure lane, under a minute: no real Prefect flow or server, no Chromium, nothing slow.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not prefect and not browser"
 
 # Lint (ruff) and the layer rules (import-linter contracts in pyproject.toml).
 check: $(STAMP)

@@ -1,15 +1,8 @@
-"""newsdesk's pipeline. `from flows import ingest` gives the Prefect flow.
+"""newsdesk's pipeline.
 
-Imported lazily, so that the command line can set Prefect's environment first
-and the pure modules stay usable without Prefect.
+Pure subpackages (feeds, extract, identity, text, plan, report, sources, and records and
+config) import neither Prefect, DuckDB nor httpx. The edges sit at this package's root:
+http (the only network code), extractpool (extraction processes), fetching, batches,
+staging, discover, reextract, localstate, and the only Prefect code, ingest, dask_runner
+and serve. `newsdesk` itself is flows.cli. The ingest flow is `flows.ingest:ingest`.
 """
-from __future__ import annotations
-
-from typing import Any
-
-
-def __getattr__(name: str) -> Any:
-    if name == "ingest":
-        from flows.ingest import ingest
-        return ingest
-    raise AttributeError(name)

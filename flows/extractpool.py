@@ -9,6 +9,7 @@ import logging
 import multiprocessing
 import multiprocessing.util
 import os
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -39,7 +40,7 @@ def warm() -> None:
             pool.submit(_ready)
 
 
-async def article(body: bytes, url: str, headers: dict[str, str], entry: FeedEntry | None,
+async def article(body: bytes, url: str, headers: Mapping[str, str], entry: FeedEntry | None,
                   min_body_chars: int) -> Article:
     """extract.article in a worker process; raises extract.ExtractionFailed like it does.
     A worker that dies (a crash in a C library) is replaced, and each page it had is tried

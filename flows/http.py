@@ -35,7 +35,7 @@ from flows.identity import urls
 from flows.config import Settings
 from flows.politeness import (HostDeferred, HostGate, HostThrottle, RobotsRules, ip_literal, is_private,
                               robots_agent)
-from flows.records import FeedPoll, HostHold, Page, Source
+from flows.records import FeedPoll, FetchErrorKind, HostHold, Page, Source
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,8 @@ HOST_POOL_IDLE_SECONDS = 5.0  # an idle connection is kept this long (httpx's de
 class FetchError(Exception):
     """A request that produced no usable response; `kind` says why, `transient` whether to retry."""
 
-    def __init__(self, message: str, kind: str, transient: bool = False, retry_after: float | None = None):
+    def __init__(self, message: str, kind: FetchErrorKind, transient: bool = False,
+                 retry_after: float | None = None):
         super().__init__(message)
         self.kind = kind
         self.transient = transient
@@ -140,7 +141,7 @@ class Fetcher:
             last_modified=response.headers.get("last-modified")
             or (last_modified if response.status == 304 else None),
             error=None if ok else _status_error(response.status),
-            error_kind=None if ok else "http", retry_after=response.retry_after,
+            error_kind=None if ok else FetchErrorKind.HTTP, retry_after=response.retry_after,
             duration_ms=_ms_since(started))
 
     async def fetch_page(self, url: str) -> Page:
@@ -154,7 +155,8 @@ class Fetcher:
         return Page(url=url, final_url=response.url, status=response.status,
                     headers=response.headers, body=response.body if ok else b"", fetched_at=_now(),
                     error=None if ok else _status_error(response.status),
-                    error_kind=None if ok else "http", transient=response.status in TRANSIENT_STATUSES,
+                    error_kind=None if ok else FetchErrorKind.HTTP,
+                    transient=response.status in TRANSIENT_STATUSES,
                     retry_after=response.retry_after)
 
     async def _get(self, url: str, headers: dict[str, str], cap: int, timeout: float | None) -> _Response:
@@ -166,7 +168,7 @@ class Fetcher:
             try:
                 response = await self._get_once(url, headers, cap, timeout)
             except FetchError as exc:
-                if last_try or not exc.transient or exc.kind == "deferred":
+                if last_try or not exc.transient or exc.kind == FetchErrorKind.DEFERRED:
                     raise
                 await asyncio.sleep(self._backoff(attempt))
                 continue
@@ -196,7 +198,7 @@ class Fetcher:
 
     async def _get_once(self, url: str, headers: dict[str, str], cap: int, timeout: float | None) -> _Response:
         if not (await self._robots_for(url)).allows(url):
-            raise FetchError("disallowed by robots.txt", "robots")
+            raise FetchError("disallowed by robots.txt", FetchErrorKind.ROBOTS)
         return await self._request(url, headers, cap, timeout)
 
     async def _request(self, url: str, headers: dict[str, str], cap: int, timeout: float | None) -> _Response:
@@ -210,8 +212,8 @@ class Fetcher:
                     async with self._clients.stream(url, headers, request_timeout) as response:
                         body = await _read_capped(response, cap) if response.status_code == 200 else b""
             except TimeoutError:
-                raise FetchError(f"timeout (no complete response within "
-                                 f"{self.settings.total_timeout_seconds:g}s)", "timeout", True) from None
+                raise FetchError(f"timeout (no complete response within {self.settings.total_timeout_seconds:g}s)",
+                                 FetchErrorKind.TIMEOUT, True) from None
             except httpx.HTTPError as exc:
                 raise _classify(exc) from exc
         response_headers = {k.lower(): v for k, v in response.headers.items()}
@@ -259,7 +261,7 @@ class Fetcher:
         private = [a for a in addresses if is_private(a)]
         if private:
             raise FetchError(f"refused: {host} is a private address ({private[0]}); "
-                             "set allow_private_networks to allow it", "private")
+                             "set allow_private_networks to allow it", FetchErrorKind.PRIVATE)
 
     @asynccontextmanager
     async def _deferrable(self, url: str) -> AsyncIterator[None]:
@@ -267,7 +269,7 @@ class Fetcher:
             async with self._gate(url).turn(MAX_RETRY_AFTER_SECONDS):
                 yield
         except HostDeferred as exc:
-            raise FetchError(str(exc), "deferred", transient=True, retry_after=exc.seconds) from None
+            raise FetchError(str(exc), FetchErrorKind.DEFERRED, transient=True, retry_after=exc.seconds) from None
 
     def _gate(self, url: str) -> HostGate:
         host = urls.host_of(url)
@@ -337,7 +339,7 @@ async def _read_capped(response: httpx.Response, cap: int) -> bytes:
     async for chunk in response.aiter_bytes():
         size += len(chunk)
         if size > cap:
-            raise FetchError(f"response larger than {cap} bytes (stopped reading)", "size")
+            raise FetchError(f"response larger than {cap} bytes (stopped reading)", FetchErrorKind.SIZE)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -371,14 +373,15 @@ def retry_after_seconds(headers: dict[str, str]) -> float | None:
 def _classify(exc: httpx.HTTPError) -> FetchError:
     """A short, specific, user-facing description of a failed request."""
     if isinstance(exc, httpx.TooManyRedirects):
-        return FetchError("too many redirects", "redirects")
+        return FetchError("too many redirects", FetchErrorKind.REDIRECTS)
     if isinstance(exc, httpx.TimeoutException):
-        return FetchError(f"timeout ({type(exc).__name__})", "timeout", True)
+        return FetchError(f"timeout ({type(exc).__name__})", FetchErrorKind.TIMEOUT, True)
     if isinstance(exc, httpx.ConnectError):
-        return FetchError(f"connection failed: {exc}" if str(exc) else "connection failed", "connect", True)
+        return FetchError(f"connection failed: {exc}" if str(exc) else "connection failed",
+                          FetchErrorKind.CONNECT, True)
     if isinstance(exc, (httpx.NetworkError, httpx.RemoteProtocolError)):
-        return FetchError(f"{type(exc).__name__}: {exc}", "protocol", True)
-    return FetchError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, "protocol")
+        return FetchError(f"{type(exc).__name__}: {exc}", FetchErrorKind.PROTOCOL, True)
+    return FetchError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, FetchErrorKind.PROTOCOL)
 
 
 def _status_error(status: int) -> str:

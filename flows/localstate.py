@@ -9,6 +9,7 @@ from. The warehouse itself lives wherever settings.warehouse or --db says.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -41,10 +42,15 @@ def ensure_dir(path: Path, what: str) -> Path:
     return path
 
 
-def refuse_dask_without_server(config: Config) -> None:
-    """Dask workers are other processes, maybe on other machines: without a server they all
-    reach (PREFECT_API_URL), each would start a temporary one of its own, racily."""
-    if config.settings.dask and not os.environ.get("PREFECT_API_URL"):
+def check_dask(config: Config) -> None:
+    """settings.dask needs the [dask] extra, and a Prefect server: Dask workers are other
+    processes, maybe on other machines; without a server they all reach (PREFECT_API_URL),
+    each would start a temporary one of its own, racily."""
+    if not config.settings.dask:
+        return
+    if importlib.util.find_spec("prefect_dask") is None:
+        raise ConfigError(f"{config.path}: settings.dask needs the Dask extra: pip install 'newsdesk[dask]'")
+    if not os.environ.get("PREFECT_API_URL"):
         raise ConfigError(
             f"{config.path}: settings.dask needs a Prefect server the Dask workers can reach: "
             "set PREFECT_API_URL (see `prefect server start`), or run under `newsdesk serve`")

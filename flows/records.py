@@ -7,6 +7,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
+
+
+class FetchErrorKind(StrEnum):
+    """Why a request produced no usable response."""
+
+    HTTP = "http"              # an error status
+    CONNECT = "connect"        # no connection (DNS, refused, reset)
+    TIMEOUT = "timeout"
+    PROTOCOL = "protocol"      # a malformed or broken response
+    REDIRECTS = "redirects"    # too many
+    SIZE = "size"              # larger than the cap
+    ROBOTS = "robots"          # disallowed by robots.txt
+    PRIVATE = "private"        # a private address, refused
+    DEFERRED = "deferred"      # not asked: the host asked us to wait
+
+
+class Stage(StrEnum):
+    """Where a page failed."""
+
+    FETCH = "fetch"
+    EXTRACT = "extract"
+
+
+class Outcome(StrEnum):
+    """A run's outcome: failed when every source asked failed, partial when some did."""
+
+    OK = "ok"
+    PARTIAL = "partial"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -39,7 +69,7 @@ class FeedPoll:
     etag: str | None = None
     last_modified: str | None = None
     error: str | None = None
-    error_kind: str | None = None
+    error_kind: FetchErrorKind | None = None
     retry_after: float | None = None
     duration_ms: int = 0
 
@@ -89,7 +119,7 @@ class Page:
     body: bytes = b""
     fetched_at: datetime | None = None
     error: str | None = None
-    error_kind: str | None = None
+    error_kind: FetchErrorKind | None = None
     transient: bool = False
     retry_after: float | None = None
 
@@ -150,7 +180,7 @@ class PageResult:
     job: PageJob
     page: Page
     article: Article | None = None
-    failed_stage: str | None = None
+    failed_stage: Stage | None = None
     error: str | None = None
 
 
@@ -191,7 +221,7 @@ class RunSummary:
     run_id: str
     started_at: datetime
     finished_at: datetime
-    outcome: str
+    outcome: Outcome
     sources: tuple[SourceReport, ...]
     pages_fetched: int
     requests_made: int

@@ -15,9 +15,10 @@ import zstandard
 import warehouse
 from flows import extract
 from flows.identity import neardup
-from flows.plan import pipeline
+from flows.plan.pages import remembered_entry
 from flows.records import Article
-from warehouse import reads, store
+from warehouse import reads, rows, store
+from warehouse.records import StoredPage
 
 CHUNK = 500
 log = logging.getLogger(__name__)
@@ -39,33 +40,33 @@ def reextract(db: Path, source: str | None, since: datetime | None, min_body_cha
         after = ""
         while True:
             with warehouse.reading(db) as con:  # readers (and `newsdesk query`) are not shut out
-                rows = reads.stored_pages(con, source, since, CHUNK, after)
-            if not rows:
+                stored = reads.stored_pages(con, source, since, CHUNK, after)
+            if not stored:
                 break
-            after = rows[-1]["article_id"]
-            extracted += _extract_chunk(rows, min_body_chars, report)
+            after = stored[-1].article_id
+            extracted += _extract_chunk(stored, min_body_chars, report)
             log.info("re-extracted %d pages", report.pages)
-        updates = [{"article_id": article_id, **pipeline.article_row(article)} for article_id, article in extracted]
+        updates = [{"article_id": article_id, **rows.extracted(article)} for article_id, article in extracted]
         stories = neardup.Presketched({article.body: article.band_keys for _, article in extracted})
         with warehouse.writing(db) as con:
             report.changed = store.update_articles(con, updates, stories=stories)
     return report
 
 
-def _extract_chunk(rows: list[dict], min_body_chars: int, report: Report) -> list[tuple[str, Article]]:
+def _extract_chunk(stored: list[StoredPage], min_body_chars: int, report: Report) -> list[tuple[str, Article]]:
     decompressor = zstandard.ZstdDecompressor()
     extracted = []
-    for row in rows:
+    for page in stored:
         report.pages += 1
-        headers = {"content-type": row["content_type"]} if row["content_type"] else {}
+        headers = {"content-type": page.content_type} if page.content_type else {}
         try:
-            article = extract.article(decompressor.decompress(row["html_zstd"]), row["url"], headers,
-                                      pipeline.entry_from_row(row), min_body_chars)
+            article = extract.article(decompressor.decompress(page.html_zstd), page.url, headers,
+                                      remembered_entry(page.url, page.entry), min_body_chars)
         except extract.ExtractionFailed as exc:
-            report.failed.append((row["article_id"], str(exc)))
+            report.failed.append((page.article_id, str(exc)))
             continue
         except Exception as exc:  # one bad page must not abort a long re-extraction
-            report.failed.append((row["article_id"], f"extractor error: {type(exc).__name__}: {exc}"))
+            report.failed.append((page.article_id, f"extractor error: {type(exc).__name__}: {exc}"))
             continue
-        extracted.append((row["article_id"], article))
+        extracted.append((page.article_id, article))
     return extracted

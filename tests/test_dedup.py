@@ -1,17 +1,11 @@
 from datetime import datetime, timezone
 
 from flows.identity import dedup
-from flows.plan import pipeline
-from flows.records import Article, EntryRef, FeedEntry, Page, PageJob, PageResult
+from flows.plan.tally import batch_tally
+from flows.records import EntryRef, FeedEntry, Page, PageJob, PageResult
+from tests.support.stories import article_record as article
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
-
-
-def article(url: str, body: str) -> Article:
-    return Article(url=url, canonical_url=url, title="t", authors=(), published_at=None,
-                   published_source=None, updated_at=None, language="en", sitename=None,
-                   description=None, tags=(), image_url=None, body=body, word_count=len(body.split()),
-                   content_hash=dedup.content_hash(body), band_keys=(), extractor_version="test")
 
 
 def result(link: str, body: str, source: str = "a", final: str | None = None, key: str = "") -> PageResult:
@@ -42,7 +36,7 @@ def test_exact_copy_under_another_url_becomes_an_alias():
     assert {(a.url, a.article_id, a.kind) for a in resolution.aliases} == {
         ("https://a.example/wire", article_id, "canonical"),
         ("https://b.example/copy", article_id, "duplicate")}
-    tally = pipeline.batch_tally(results, resolution)
+    tally = batch_tally(results, resolution)
     assert tally.linked["b"] - tally.created["b"] == 1, "b's copy counts as b's duplicate"
     assert {link[1] for link in resolution.entry_links} == {article_id}
 

@@ -1,25 +1,25 @@
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
-from flows.plan import pipeline
-from flows.plan import schedule
+from flows.plan import pages, polls, retries, schedule, tally
 from flows.records import (EntryRef, FeedEntry, FeedPoll, Page, PageJob, PageResult, ParsedFeed,
-                           SourceReport, Source)
+                           SourceReport, Source, Stage)
+from warehouse.records import FeedState, RememberedEntry, RetryJob
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 
 
-def polled(name: str, *links: str) -> pipeline.SourcePoll:
+def polled(name: str, *links: str) -> polls.SourcePoll:
     feed = ParsedFeed("rss20", name, tuple(FeedEntry(link=link) for link in links))
-    return pipeline.SourcePoll(Source(name, f"https://{name}.example/feed"),
+    return polls.SourcePoll(Source(name, f"https://{name}.example/feed"),
                                FeedPoll(name, f"https://{name}.example/feed", 200, b"x"), feed)
 
 
 def test_unseen_entries_become_one_job_per_canonical_link():
-    polls = [polled("a", "https://n.example/1", "https://n.example/2?utm_source=rss"),
-             polled("b", "https://n.example/2", "https://n.example/3")]
+    polled_now = [polled("a", "https://n.example/1", "https://n.example/2?utm_source=rss"),
+                  polled("b", "https://n.example/2", "https://n.example/3")]
     known = {"a|link|https://n.example/1"}
-    plan = pipeline.plan_pages(pipeline.keyed_entries(polls), known, {"https://n.example/3": "id3"}, [])
+    plan = pages.plan_pages(pages.keyed_entries(polled_now), known, {"https://n.example/3": "id3"}, [])
     assert known == {"a|link|https://n.example/1"}, "the caller's set is not changed"
     assert [job.url for job in plan.jobs] == ["https://n.example/2?utm_source=rss"]
     assert plan.jobs[0].entries == (EntryRef("a", "a|link|https://n.example/2"),
@@ -29,48 +29,48 @@ def test_unseen_entries_become_one_job_per_canonical_link():
 
 
 def test_due_retries_join_the_jobs_with_their_feed_entry():
-    row = {"url": "https://n.example/9", "source": "a", "entry_key": "a|guid|9", "attempts": 2,
-           "title": "Nine", "published_at": NOW, "authors": ["X"], "tags": None}
-    plan = pipeline.plan_pages([], set(), {}, [row])
+    retry = RetryJob("https://n.example/9", "a", "a|guid|9", 2,
+                     RememberedEntry(title="Nine", published_at=NOW, authors=("X",)))
+    plan = pages.plan_pages([], set(), {}, [retry])
     job, = plan.jobs
     assert job.attempts == 2 and job.entry.title == "Nine" and job.entry.authors == ("X",)
 
 
-def failed(status, error, attempts=0, stage="fetch", transient=False, retry_after=None):
+def failed(status, error, attempts=0, stage=Stage.FETCH, transient=False, retry_after=None):
     job = PageJob("https://n.example/p", (EntryRef("a", "k"),), attempts=attempts)
     page = Page(job.url, None, status, fetched_at=NOW, transient=transient, retry_after=retry_after)
     return PageResult(job, page, failed_stage=stage, error=error)
 
 
 def test_transient_fetch_failure_is_queued_with_backoff():
-    row, = pipeline.failure_rows([failed(503, "HTTP 503", attempts=1, transient=True)], NOW)
-    assert row["state"] == "retry" and row["attempts"] == 2
-    assert row["next_attempt_at"] == NOW + pipeline.FIRST_RETRY_DELAY * 2
+    queued, = retries.queued([failed(503, "HTTP 503", attempts=1, transient=True)], NOW)
+    assert queued.state == "retry" and queued.attempts == 2
+    assert queued.next_attempt_at == NOW + schedule.FIRST_RETRY_DELAY * 2
 
 
 def test_a_long_retry_after_postpones_the_retry():
-    row, = pipeline.failure_rows([failed(429, "HTTP 429", transient=True, retry_after=7200)], NOW)
-    assert row["next_attempt_at"] == NOW + timedelta(hours=2)
+    queued, = retries.queued([failed(429, "HTTP 429", transient=True, retry_after=7200)], NOW)
+    assert queued.next_attempt_at == NOW + timedelta(hours=2)
 
 
 def test_permanent_or_exhausted_failures_become_dead_letters_with_their_error():
-    rows = pipeline.failure_rows([
+    queued = retries.queued([
         failed(404, "HTTP 404"),
-        failed(None, "timeout", attempts=pipeline.MAX_FETCH_ATTEMPTS - 1, transient=True),
-        failed(200, "body too short", stage="extract"),
+        failed(None, "timeout", attempts=schedule.MAX_FETCH_ATTEMPTS - 1, transient=True),
+        failed(200, "body too short", stage=Stage.EXTRACT),
     ], NOW)
-    assert [(r["state"], r["last_error"]) for r in rows] == [
+    assert [(q.state, q.last_error) for q in queued] == [
         ("dead", "HTTP 404"), ("dead", "timeout"), ("dead", "body too short")]
 
 
 def test_failed_poll_keeps_validators_and_backs_off():
-    sp = pipeline.SourcePoll(Source("a", "https://a.example/f"),
-                             FeedPoll("a", "https://a.example/f", 500, error="HTTP 500"), error="HTTP 500")
-    previous = {"etag": '"e"', "last_modified": "x", "consecutive_failures": 2, "last_success_at": NOW}
-    row = pipeline.feed_state_row(sp, previous, NOW)
-    assert row["etag"] == '"e"' and row["consecutive_failures"] == 3
-    assert row["next_poll_at"] == NOW + timedelta(minutes=20)
-    assert row["last_error"] == "HTTP 500"
+    sp = polls.SourcePoll(Source("a", "https://a.example/f"),
+                          FeedPoll("a", "https://a.example/f", 500, error="HTTP 500"), error="HTTP 500")
+    previous = FeedState("a", etag='"e"', last_modified="x", consecutive_failures=2, last_success_at=NOW)
+    state = polls.next_state(sp, previous, NOW)
+    assert state.etag == '"e"' and state.consecutive_failures == 3
+    assert state.next_poll_at == NOW + timedelta(minutes=20)
+    assert state.last_error == "HTTP 500"
 
 
 def test_backoff_is_capped_at_a_day_and_never_gives_up():
@@ -80,45 +80,45 @@ def test_backoff_is_capped_at_a_day_and_never_gives_up():
 
 def test_outcome_fails_only_when_every_source_failed():
     ok, bad = SourceReport("a"), SourceReport("b", error="HTTP 500")
-    assert pipeline.outcome([ok, ok]) == "ok"
-    assert pipeline.outcome([ok, bad]) == "partial"
-    assert pipeline.outcome([bad, bad]) == "failed"
-    assert pipeline.outcome([]) == "ok"
+    assert tally.outcome([ok, ok]) == "ok"
+    assert tally.outcome([ok, bad]) == "partial"
+    assert tally.outcome([bad, bad]) == "failed"
+    assert tally.outcome([]) == "ok"
 
 
 def test_an_article_from_a_queued_retry_is_not_counted_as_a_negative_duplicate():
     from flows.identity import dedup
-    from tests.test_dedup import article
+    from tests.support.stories import article_record as article
     job = PageJob("https://n.example/9", (EntryRef("a", "a|guid|9"),), attempts=1)
     result = PageResult(job, Page(job.url, job.url, 200, fetched_at=NOW), article(job.url, "a retried story"))
     resolution = dedup.resolve([result], {}, {})
-    report, = pipeline.source_reports([polled("a")], pipeline.Plan((), (job,), ()),
-                                      pipeline.batch_tally([result], resolution), NOW)
+    report, = tally.source_reports([polled("a")], pages.Plan((), (job,), ()),
+                                   tally.batch_tally([result], resolution), NOW)
     assert (report.articles_new, report.duplicates) == (1, 0)
 
 
 def test_jobs_are_interleaved_across_hosts_so_no_batch_is_one_host():
     jobs = [PageJob(f"https://{host}.example/{n}", (EntryRef(host, f"{host}{n}"),))
             for host, count in (("a", 3), ("b", 1), ("c", 2)) for n in range(count)]
-    order = [job.url for job in pipeline.interleave_by_host(jobs)]
+    order = [job.url for job in pages.interleave_by_host(jobs)]
     assert order == ["https://a.example/0", "https://b.example/0", "https://c.example/0",
                      "https://a.example/1", "https://c.example/1", "https://a.example/2"]
 
 
 def test_each_new_entry_is_written_once_with_its_page_or_at_the_close():
-    polls = [polled("a", "https://n.example/1", "https://n.example/2"), polled("b", "https://n.example/3")]
-    plan = pipeline.plan_pages(pipeline.keyed_entries(polls), set(), {"https://n.example/3": "id3"}, [])
+    polled_now = [polled("a", "https://n.example/1", "https://n.example/2"), polled("b", "https://n.example/3")]
+    plan = pages.plan_pages(pages.keyed_entries(polled_now), set(), {"https://n.example/3": "id3"}, [])
     first_page = [PageResult(plan.jobs[0], Page(plan.jobs[0].url, None, 200, fetched_at=NOW))]
-    assert [key for _, key, _ in pipeline.entries_of(first_page, plan)] == ["a|link|https://n.example/1"]
-    assert [key for _, key, _ in pipeline.entries_without_page(plan)] == ["b|link|https://n.example/3"]
-    assert pipeline.known_links_tally(plan).linked == {"b": 1}
+    assert [k.key for k in pages.entries_of(first_page, plan)] == ["a|link|https://n.example/1"]
+    assert [k.key for k in pages.entries_without_page(plan)] == ["b|link|https://n.example/3"]
+    assert tally.known_links_tally(plan).linked == {"b": 1}
 
 
 def test_tallies_of_batches_add_up_per_source():
-    one = pipeline.Tally(created=Counter(a=2), linked=Counter(a=3), failed=Counter({("a", "fetch"): 1}),
-                         pages_fetched=4)
-    two = pipeline.Tally(created=Counter(b=1), linked=Counter(a=1, b=1), pages_fetched=2)
+    one = tally.Tally(created=Counter(a=2), linked=Counter(a=3), failed=Counter({("a", Stage.FETCH): 1}),
+                      pages_fetched=4)
+    two = tally.Tally(created=Counter(b=1), linked=Counter(a=1, b=1), pages_fetched=2)
     total = one + two
     assert (total.created, total.linked, total.pages_fetched) == (Counter(a=2, b=1), Counter(a=4, b=1), 6)
-    report, = pipeline.source_reports([polled("a")], pipeline.Plan((), (), ()), total, NOW)
+    report, = tally.source_reports([polled("a")], pages.Plan((), (), ()), total, NOW)
     assert (report.articles_new, report.duplicates, report.fetch_failures) == (2, 2, 1)

@@ -1,6 +1,7 @@
 from datetime import datetime, timedelta, timezone
 
-from flows.plan import pipeline
+from flows.plan import polls
+from warehouse.records import FeedState
 from flows.plan import schedule
 from flows.records import FeedPoll, ParsedFeed, Source
 
@@ -40,26 +41,26 @@ def test_feed_hint_takes_the_longest_of_ttl_max_age_and_expires():
 def test_due_picks_new_and_expired_enabled_sources():
     sources = [Source("new", "https://a.example/f"), Source("expired", "https://b.example/f"),
                Source("waiting", "https://c.example/f"), Source("off", "https://d.example/f", enabled=False)]
-    states = {"expired": {"next_poll_at": NOW - timedelta(seconds=1)},
-              "waiting": {"next_poll_at": NOW + timedelta(minutes=1)}}
+    states = {"expired": FeedState("expired", next_poll_at=NOW - timedelta(seconds=1)),
+              "waiting": FeedState("waiting", next_poll_at=NOW + timedelta(minutes=1))}
     assert [s.name for s in schedule.due(sources, states, NOW)] == ["new", "expired"]
 
 
-def polled(status: int, headers: dict[str, str], ttl: int | None = None) -> pipeline.SourcePoll:
+def polled(status: int, headers: dict[str, str], ttl: int | None = None) -> polls.SourcePoll:
     source = Source("s", "https://s.example/f", interval_minutes=15)
     feed = ParsedFeed("rss20", "t", (), ttl_minutes=ttl) if status == 200 else None
-    return pipeline.SourcePoll(source, FeedPoll("s", source.feed_url, status, headers=headers), feed)
+    return polls.SourcePoll(source, FeedPoll("s", source.feed_url, status, headers=headers), feed)
 
 
 def test_feed_state_uses_the_source_interval_and_the_feeds_ttl():
-    assert pipeline.feed_state_row(polled(200, {}), {}, NOW)["next_poll_at"] == NOW + timedelta(minutes=15)
-    row = pipeline.feed_state_row(polled(200, {}, ttl=60), {}, NOW)
-    assert row["next_poll_at"] == NOW + timedelta(hours=1) and row["hint_seconds"] == 3600
+    assert polls.next_state(polled(200, {}), None, NOW).next_poll_at == NOW + timedelta(minutes=15)
+    state = polls.next_state(polled(200, {}, ttl=60), None, NOW)
+    assert state.next_poll_at == NOW + timedelta(hours=1) and state.hint_seconds == 3600
 
 
 def test_a_304_keeps_honouring_the_last_known_ttl():
-    row = pipeline.feed_state_row(polled(304, {}), {"hint_seconds": 3600}, NOW)
-    assert row["next_poll_at"] == NOW + timedelta(hours=1)
+    state = polls.next_state(polled(304, {}), FeedState("s", hint_seconds=3600), NOW)
+    assert state.next_poll_at == NOW + timedelta(hours=1)
 
 
 def test_a_far_future_expires_is_capped_so_it_fits_the_warehouse():

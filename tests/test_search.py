@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import warehouse
-from tests.conftest import newsdesk
-from warehouse import search, store
+from tests.support.cli import newsdesk
+from warehouse import schema, search, store
 
 FILLER = ("The committee met on Tuesday evening and went through the agenda item by item. "
           "Members asked for more detail on the figures before the next meeting. ")
@@ -64,7 +64,7 @@ def test_the_index_follows_articles_loaded_after_it_was_built(newsroom_db):
 def test_reextracted_text_replaces_the_old_terms(newsroom_db):
     changed = article(3, "Ferry timetable changes", FILLER + "The catamaran now sails hourly.")
     with warehouse.writing(newsroom_db) as con:
-        store.update_articles(con, [{key: changed.get(key) for key in ("article_id", *store.ARTICLE_FIELDS)}])
+        store.update_articles(con, [{key: changed.get(key) for key in ("article_id", *schema.EXTRACTED)}])
     assert found(newsroom_db, "catamaran") == ["art-3"]
     assert found(newsroom_db, "pontoon") == []
     with warehouse.reading(newsroom_db) as con:

@@ -1,32 +1,16 @@
 """Story ids in the warehouse: later batches find their story by band key, from a fresh connection."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
 import warehouse
 from flows.identity.dedup import content_hash
-from flows.identity.neardup import Presketched, StoryRules
-from tests.test_neardup import BOILERPLATE, BODY, OTHER_STORY, STORY, THIRD_STORY
-from warehouse import store
-
-RULES = StoryRules()
-START = datetime(2026, 11, 20, 8, tzinfo=timezone.utc)
-
-
-def article(number: int, source: str, body: str, title: str = "") -> dict:
-    article_id = f"art{number:03d}"
-    return {"article_id": article_id, "canonical_url": f"https://{source}.example/{number}",
-            "url": f"https://{source}.example/{number}", "source": source, "title": title or f"story {number}",
-            "fetched_at": START + timedelta(hours=number), "body": body, "word_count": len(body.split()),
-            "content_hash": content_hash(body), "extractor_version": "test", "run_id": f"run{number}"}
-
-
-def load(path, *articles: dict) -> None:
-    """One run's load through its own connection, as a fresh process would."""
-    with warehouse.writing(path) as con:
-        store.load(con, {"articles": list(articles)}, stories=RULES)
+from flows.identity.neardup import Presketched
+from tests.support.stories import (BODY, BOILERPLATE, OTHER_STORY, RULES, START, STORY, THIRD_STORY,
+                                   article, load)
+from warehouse import schema, store
 
 
 def story_ids(path) -> dict[str, str]:
@@ -80,7 +64,7 @@ def test_a_replayed_load_changes_no_story(db):
 
 def test_reextracted_bodies_get_new_band_keys(db):
     load(db, article(1, "gazette", BODY))
-    rewritten = {"article_id": "art001", **{name: None for name in store.ARTICLE_FIELDS},
+    rewritten = {"article_id": "art001", **{name: None for name in schema.EXTRACTED},
                  "body": THIRD_STORY, "word_count": 1, "content_hash": content_hash(THIRD_STORY),
                  "extractor_version": "test"}
     with warehouse.writing(db) as con:
@@ -94,8 +78,8 @@ def test_reextraction_gives_band_keys_to_unchanged_articles_that_had_none(db):
     load(db, article(1, "gazette", BODY), article(2, "courier", OTHER_STORY))
     with warehouse.writing(db) as con:
         con.execute("DELETE FROM story_bands WHERE article_id = 'art001'")
-        rows = [{"article_id": row[0], **dict(zip(store.ARTICLE_FIELDS, row[1:]))} for row in con.execute(
-            f"SELECT article_id, {', '.join(store.ARTICLE_FIELDS)} FROM articles ORDER BY article_id").fetchall()]
+        rows = [{"article_id": row[0], **dict(zip(schema.EXTRACTED, row[1:]))} for row in con.execute(
+            f"SELECT article_id, {', '.join(schema.EXTRACTED)} FROM articles ORDER BY article_id").fetchall()]
         assert store.update_articles(con, rows, stories=RULES) == 0
         stored = {row[0] for row in con.execute(
             "SELECT band_key FROM story_bands WHERE article_id = 'art001'").fetchall()}

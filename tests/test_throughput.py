@@ -12,7 +12,8 @@ import pytest
 
 from flows import staging
 from flows.records import Article, EntryRef, FeedEntry, Page, PageJob, PageResult
-from tests.conftest import ROOT, rows, run_ingest, scalar, write_sources
+from tests.support.cli import ROOT
+from tests.support.ingest import rows, run_ingest, scalar, write_sources
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc)
 
@@ -34,6 +35,7 @@ def test_staged_batch_reads_back_equal(tmp_path):
     assert not list(tmp_path.glob("*.partial"))
 
 
+@pytest.mark.prefect
 @pytest.mark.usefixtures("prefect_harness")
 def test_many_batches_stream_into_several_loads_and_lose_nothing(tmp_path, newsroom, monkeypatch):
     from flows import ingest
@@ -55,6 +57,7 @@ def test_many_batches_stream_into_several_loads_and_lose_nothing(tmp_path, newsr
     assert scalar(db, "SELECT pages_fetched FROM runs") == summary.pages_fetched > 0
 
 
+@pytest.mark.prefect
 @pytest.mark.usefixtures("prefect_harness")
 def test_the_final_load_holds_only_the_last_batches(tmp_path, newsroom, monkeypatch):
     """Nothing overlaps the final load, so it is kept small: the load before it is made
@@ -70,6 +73,7 @@ def test_the_final_load_holds_only_the_last_batches(tmp_path, newsroom, monkeypa
     assert 0 < loads[-1][1] <= ingest.TAIL_BATCHES * 4 < loads[0][1]
 
 
+@pytest.mark.prefect
 @pytest.mark.usefixtures("prefect_harness")
 def test_extractor_processes_start_only_when_there_are_pages(tmp_path, newsroom, monkeypatch):
     """They cost a second or two of CPU to start: an unchanged run does not pay it."""
@@ -89,6 +93,7 @@ def test_extractor_processes_start_only_when_there_are_pages(tmp_path, newsroom,
     assert run_ingest(path).pages_fetched == 0 and warmed == []
 
 
+@pytest.mark.prefect
 def test_run_on_a_two_worker_dask_cluster(tmp_path, newsroom, prefect_env):
     """Batches run as Prefect tasks on a LocalCluster and come back as staged Parquet."""
     path = write_sources(tmp_path, newsroom.sources(), dask={"workers": 2})
@@ -105,16 +110,17 @@ def test_run_on_a_two_worker_dask_cluster(tmp_path, newsroom, prefect_env):
     assert _task_names(flow_run_id).count("fetch-and-extract-staged") == -(-pages // PAGE_BATCH_SIZE) > 1
 
 
+@pytest.mark.prefect
 @pytest.mark.usefixtures("prefect_harness")
 def test_an_unreachable_dask_cluster_fails_the_run_instead_of_hanging_it(tmp_path, newsroom, monkeypatch):
     from prefect.settings import PREFECT_API_URL
 
-    from flows import ingest
+    from flows import dask_runner
 
     def unreachable(dask):
         raise OSError(f"Timed out trying to connect to {dask.address}")
 
-    monkeypatch.setattr(ingest, "_dask_runner", unreachable)
+    monkeypatch.setattr(dask_runner, "_runner", unreachable)
     monkeypatch.setenv("PREFECT_API_URL", PREFECT_API_URL.value())
     path = write_sources(tmp_path, newsroom.sources(), dask={"address": "tcp://127.0.0.1:9"})
     failures: list[BaseException] = []
@@ -132,6 +138,7 @@ def test_an_unreachable_dask_cluster_fails_the_run_instead_of_hanging_it(tmp_pat
     assert "Timed out trying to connect to tcp://127.0.0.1:9" in str(failures[0])
 
 
+@pytest.mark.prefect
 def test_dask_without_a_prefect_server_is_refused(tmp_path, newsroom, prefect_env):
     env = {k: v for k, v in prefect_env.items() if k != "PREFECT_API_URL"}
     path = write_sources(tmp_path, newsroom.sources(), dask={"workers": 2})

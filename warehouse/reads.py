@@ -8,9 +8,15 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from warehouse import schema
+from warehouse.records import FeedState, RememberedEntry, RetryJob, StoredPage
 
-def feed_states(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
-    return {row["source"]: row for row in dicts(con.execute("SELECT * FROM feed_state"))}
+_ENTRY_COLUMNS = "e.guid, e.title, e.published_at, e.updated_at, e.authors, e.tags, e.summary"
+
+
+def feed_states(con: duckdb.DuckDBPyConnection) -> dict[str, FeedState]:
+    columns = ", ".join(schema.FEED_STATE.column_names)
+    return {row["source"]: FeedState(**row) for row in dicts(con.execute(f"SELECT {columns} FROM feed_state"))}
 
 
 def known_entry_keys(con: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> set[str]:
@@ -26,14 +32,14 @@ def articles_by_hash(con: duckdb.DuckDBPyConnection, hashes: Iterable[str]) -> d
                          "GROUP BY k", hashes)
 
 
-def due_retries(con: duckdb.DuckDBPyConnection, now: datetime) -> list[dict[str, Any]]:
+def due_retries(con: duckdb.DuckDBPyConnection, now: datetime) -> list[RetryJob]:
     """Queued page fetches whose next attempt is due, with what their feed entry said."""
     cursor = con.execute(
-        "SELECT q.url, q.source, q.entry_key, q.attempts, e.guid, e.title, e.published_at, "
-        "e.updated_at, e.authors, e.tags, e.summary FROM fetch_queue q "
+        f"SELECT q.url, q.source, q.entry_key, q.attempts, {_ENTRY_COLUMNS} FROM fetch_queue q "
         "LEFT JOIN feed_entries e USING (entry_key) "
         "WHERE q.state = 'retry' AND q.next_attempt_at <= ? ORDER BY q.next_attempt_at", [now])
-    return dicts(cursor)
+    return [RetryJob(url, source, key, attempts, _entry(rest)) for url, source, key, attempts, *rest
+            in cursor.fetchall()]
 
 
 def robots_since(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[str, str | None]:
@@ -47,7 +53,7 @@ def host_holds(con: duckdb.DuckDBPyConnection, now: datetime) -> dict[str, datet
 
 
 def stored_pages(con: duckdb.DuckDBPyConnection, source: str | None, since: datetime | None,
-                 limit: int, after: str = "") -> list[dict[str, Any]]:
+                 limit: int, after: str = "") -> list[StoredPage]:
     """Stored raw pages with what re-extraction needs: URL, content type, and the feed
     entry's date, title and authors (the first entry that led to the article). A page of
     `limit` rows in article_id order, starting after the article id `after`."""
@@ -65,7 +71,8 @@ def stored_pages(con: duckdb.DuckDBPyConnection, source: str | None, since: date
           AND (CAST(? AS TIMESTAMPTZ) IS NULL OR coalesce(a.published_at, a.fetched_at) >= ?)
           AND p.article_id > ?
         ORDER BY p.article_id LIMIT ?""", [source, source, since, since, after, limit])
-    return dicts(cursor)
+    return [StoredPage(article_id, url, content_type, html, _entry(rest))
+            for article_id, url, content_type, html, *rest in cursor.fetchall()]
 
 
 def biggest_stories(con: duckdb.DuckDBPyConnection, since: datetime | None,
@@ -78,6 +85,11 @@ def biggest_stories(con: duckdb.DuckDBPyConnection, since: datetime | None,
         ORDER BY sources DESC, articles DESC, last_seen DESC, story_id
         LIMIT ?""", [since, since, limit])
     return [column[0] for column in cursor.description], cursor.fetchall()
+
+
+def _entry(values: list[Any]) -> RememberedEntry:
+    guid, title, published_at, updated_at, authors, tags, summary = values
+    return RememberedEntry(guid, title, published_at, updated_at, tuple(authors or ()), tuple(tags or ()), summary)
 
 
 def dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

@@ -12,31 +12,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from warehouse import search
+from warehouse import schema, search
 from warehouse import stories as story_ids
 
 Rows = Sequence[Mapping[str, Any]]
 
-# table -> (conflict target, columns updated on conflict; empty = DO NOTHING)
-_UPSERTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "sources": ("name", ("feed_url", "site", "category", "language", "enabled", "synced_at")),
-    "feed_state": ("source", ("etag", "last_modified", "last_polled_at", "last_success_at",
-                              "consecutive_failures", "next_poll_at", "last_status", "last_error",
-                              "retired_at", "hint_seconds", "held_until")),
-    "polls": ("run_id, source", ()),
-    "feed_entries": ("entry_key", ()),
-    "articles": ("article_id", ()),
-    "pages": ("article_id", ()),
-    "article_urls": ("url", ()),
-    "entry_articles": ("entry_key", ()),
-    "fetch_queue": ("url", ("stage", "state", "attempts", "last_attempt_at", "next_attempt_at",
-                            "last_status", "last_error")),
-    "robots_txt": ("host", ("fetched_at", "status", "body")),
-    "host_holds": ("host", ("held_until", "since", "run_id", "reason")),
-    "runs": ("run_id", ()),
-}
-# Order matters only for readability of the ledger; there are no foreign keys.
-LOAD_ORDER = tuple(_UPSERTS)
+_LOADED = {table.name: table for table in schema.LOADED}
 
 
 def load(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Rows],
@@ -47,16 +28,16 @@ def load(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Rows],
     get a story id in the same transaction: that of a near-duplicate `stories` finds, else
     their own.
     """
-    unknown = set(tables) - set(_UPSERTS)
+    unknown = set(tables) - set(_LOADED)
     if unknown:
         raise ValueError(f"unknown tables in load: {sorted(unknown)}")
     written: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
-        for table in LOAD_ORDER:
-            rows = tables.get(table) or ()
+        for table in schema.LOADED:
+            rows = tables.get(table.name) or ()
             if rows:
-                written[table] = _upsert(con, table, rows)
+                written[table.name] = _upsert(con, table, rows)
         story_ids.assign(con, tables.get("articles") or (), stories)
         if resolved_retries:
             con.register("resolved_batch", pa.table({"url": list(resolved_retries)}))
@@ -70,16 +51,11 @@ def load(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Rows],
     return written
 
 
-ARTICLE_FIELDS = ("title", "authors", "published_at", "published_source", "updated_at", "language",
-                  "sitename", "description", "tags", "image_url", "body", "word_count", "content_hash",
-                  "extractor_version")
-
-
 def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows,
                     stories: story_ids.StoryMatcher | None = None) -> int:
     """Replace the extracted fields of existing articles where they differ (and record the
     pages' extractor version) in one transaction; returns how many articles changed.
-    Rows carry article_id plus ARTICLE_FIELDS. With `stories`, band keys are recomputed for
+    Rows carry article_id plus schema.EXTRACTED. With `stories`, band keys are recomputed for
     the changed articles and any that have none yet (their story ids are kept)."""
     if not rows:
         return 0
@@ -87,9 +63,9 @@ def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows,
     con.register("reextracted", batch)
     con.execute("BEGIN TRANSACTION")
     try:
-        assignments = ", ".join(f"{field} = r.{field}" for field in ARTICLE_FIELDS)
+        assignments = ", ".join(f"{field} = r.{field}" for field in schema.EXTRACTED)
         differs = " OR ".join(f"articles.{field} IS DISTINCT FROM r.{field}"
-                              for field in ARTICLE_FIELDS if field != "extractor_version")
+                              for field in schema.EXTRACTED if field != "extractor_version")
         changed = [article_id for (article_id,) in con.execute(
             f"UPDATE articles SET {assignments} FROM reextracted r "
             f"WHERE articles.article_id = r.article_id AND ({differs}) RETURNING article_id").fetchall()]
@@ -111,17 +87,16 @@ def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows,
     return len(changed)
 
 
-def _upsert(con: duckdb.DuckDBPyConnection, table: str, rows: Rows) -> int:
-    target, updates = _UPSERTS[table]
+def _upsert(con: duckdb.DuckDBPyConnection, table: schema.Table, rows: Rows) -> int:
     batch = pa.Table.from_pylist([dict(row) for row in rows])
     columns = ", ".join(batch.column_names)
-    action = "DO NOTHING" if not updates else "DO UPDATE SET " + ", ".join(
-        f"{col} = excluded.{col}" for col in updates if col in batch.column_names)
-    view = f"{table}_batch"
+    action = "DO NOTHING" if not table.updates else "DO UPDATE SET " + ", ".join(
+        f"{col} = excluded.{col}" for col in table.updates if col in batch.column_names)
+    view = f"{table.name}_batch"
     con.register(view, batch)
     try:
-        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {view} "
-                    f"ON CONFLICT ({target}) {action}")
+        con.execute(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {view} "
+                    f"ON CONFLICT ({', '.join(table.key)}) {action}")
     finally:
         con.unregister(view)
     return batch.num_rows

@@ -367,8 +367,7 @@ def extract_command(inputs: Annotated[list[str], typer.Argument(help="Saved HTML
                     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per input.")] = False,
                     sources: SourcesOpt = None) -> None:
     """Run the article extractor on saved pages or URLs."""
-    from flows import extract, discover
-    from flows.plan import pipeline
+    from flows import discover, extract
 
     settings = _probe_settings(sources)
     failures = 0
@@ -380,7 +379,7 @@ def extract_command(inputs: Annotated[list[str], typer.Argument(help="Saved HTML
             failures += 1
             err.print(f"[red]{item}[/]: {exc}", highlight=False)
             continue
-        printing.show_article(pipeline.article_row(article), as_json)
+        printing.show_article(article, as_json)
     raise typer.Exit(EXIT_FAILED if failures else EXIT_OK)
 
 
@@ -441,7 +440,7 @@ def _prefect_api(config: configuration.Config) -> Iterator[None]:
             progress.info(f"using the Prefect server of `newsdesk serve` at {running}")
             yield
             return
-        localstate.refuse_dask_without_server(config)
+        localstate.check_dask(config)
         with serving.in_process_server():
             yield
     except serving.ServerFailed as exc:

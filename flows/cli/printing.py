@@ -5,19 +5,22 @@ import csv
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import date, datetime, timezone
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+from flows.records import Article
 
 # Wide enough for the summary table when output goes to a file or a pipe.
 out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -102,7 +105,10 @@ def _jsonable(value: Any) -> Any:
         return value.isoformat()
     return str(value)
 
-def show_article(article: dict[str, Any], as_json: bool) -> None:
+
+def show_article(extracted: Article, as_json: bool) -> None:
+    """An extracted article: every field but its near-duplicate sketch."""
+    article = {f.name: getattr(extracted, f.name) for f in fields(extracted) if f.name != "band_keys"}
     if as_json:
         sys.stdout.write(json.dumps(article, default=_jsonable, ensure_ascii=False) + "\n")
         return

@@ -1,24 +1,28 @@
-"""When a source is next due.
+"""When a source is next due, and when a failed page is asked again.
 
 Each source has an interval (settings default, per-source override). A feed's own
 hints (RSS <ttl>, Cache-Control max-age, Expires) may lengthen it but never shorten
 it, and never past a day. A failing source backs off, doubling up to a day, but is
-never dropped.
+never dropped. A page whose fetch failed for a passing reason is asked again after
+10 minutes, doubling, up to MAX_FETCH_ATTEMPTS attempts; a server's Retry-After is
+always waited out.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from flows.text import dates
 from flows.identity import urls
 from flows.records import Source
+from warehouse.records import FeedState
 
 FIRST_BACKOFF = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(days=1)
 MAX_HINT = timedelta(days=1)
+MAX_FETCH_ATTEMPTS = 6
+FIRST_RETRY_DELAY = timedelta(minutes=10)
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d+)", re.IGNORECASE)
 
 
@@ -48,21 +52,30 @@ def feed_hint(headers: Mapping[str, str], ttl_minutes: int | None, now: datetime
     return min(max(hints), MAX_HINT) if hints else None
 
 
-def due(sources: Iterable[Source], states: Mapping[str, Mapping[str, Any]], now: datetime) -> list[Source]:
+def next_attempt(now: datetime, attempts: int, retry_after: float | None) -> datetime:
+    """When a page that failed `attempts` times is asked again."""
+    wait = FIRST_RETRY_DELAY * 2 ** (attempts - 1)
+    if retry_after is not None:
+        wait = max(wait, timedelta(seconds=retry_after))
+    return now + wait
+
+
+def due(sources: Iterable[Source], states: Mapping[str, FeedState], now: datetime) -> list[Source]:
     """Enabled sources never polled, or whose next poll time has come."""
     picked = []
     for source in sources:
-        next_at = states.get(source.name, {}).get("next_poll_at")
+        state = states.get(source.name)
+        next_at = state.next_poll_at if state else None
         if source.enabled and (next_at is None or next_at <= now):
             picked.append(source)
     return picked
 
 
 
-def server_hold(source: Source, state: Mapping[str, Any], host_holds: Mapping[str, datetime],
+def server_hold(source: Source, state: FeedState | None, host_holds: Mapping[str, datetime],
                 now: datetime) -> datetime | None:
     """Until when the server asked us to leave this source alone (its own Retry-After, or a
     hold on its whole host); None when it may be asked. No forced run skips this."""
-    waits = [state.get("held_until"), host_holds.get(urls.host_of(source.feed_url))]
+    waits = [state.held_until if state else None, host_holds.get(urls.host_of(source.feed_url))]
     running = [until for until in waits if until is not None and until > now]
     return max(running, default=None)

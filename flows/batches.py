@@ -1,0 +1,52 @@
+"""What a batch of pages, and then the run's end, write to the warehouse: the pipeline's
+records turned into rows of warehouse tables (by warehouse.rows), one transaction each."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from flows.identity import dedup
+from flows.plan import polls as feed_polls
+from flows.plan import retries, tally
+from flows.plan.pages import KeyedEntry, Plan, entries_without_page
+from flows.plan.polls import SourcePoll
+from flows.records import PageResult, RunSummary, Source
+from warehouse import rows
+from warehouse.records import FeedState
+
+Tables = dict[str, list[rows.Row]]
+
+
+def batch_tables(run_id: str, results: Sequence[PageResult], resolution: dedup.Resolution,
+                 entries: Iterable[KeyedEntry], now: datetime) -> Tables:
+    """The new entries behind the pages, the articles with their raw pages and URLs, which
+    article each entry became, and the failed pages queued. A run killed after this commit
+    has lost nothing of the batch."""
+    return {
+        "feed_entries": rows.entries(run_id, entries, now),
+        "articles": rows.articles(run_id, resolution.new),
+        "pages": rows.pages(resolution.new),
+        "article_urls": rows.article_urls(resolution.aliases, now),
+        "entry_articles": rows.entry_articles(resolution.entry_links),
+        "fetch_queue": rows.queued_pages(retries.queued(results, now)),
+    }
+
+
+def closing_tables(summary: RunSummary, flow_run_id: str | None, sources: Sequence[Source],
+                   polls: Sequence[SourcePoll], states: Mapping[str, FeedState], plan: Plan) -> Tables:
+    """The feeds' new state and poll ledger, the new entries that needed no page, the hosts
+    held, and the run's own ledger row."""
+    now = summary.finished_at
+    new = tally.new_by_source(plan)
+    down = feed_polls.network_looks_down(polls)
+    return {
+        "sources": rows.sources(sources, now),
+        "feed_state": rows.feed_states(feed_polls.next_state(sp, states.get(sp.source.name), now, down)
+                                       for sp in polls),
+        "polls": rows.polls(summary.run_id, [(sp, new[sp.source.name]) for sp in polls
+                                             if sp.held_until(now) is None], now),
+        "host_holds": rows.host_holds(summary.host_holds, summary.started_at, summary.run_id),
+        "feed_entries": rows.entries(summary.run_id, entries_without_page(plan), now),
+        "entry_articles": rows.entry_articles(plan.known_links),
+        "runs": [rows.run(summary, flow_run_id)],
+    }

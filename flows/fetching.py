@@ -1,0 +1,48 @@
+"""One page job -> PageResult: fetch it, extract it, and record either failure by stage.
+Shared by the run's own process and the Dask workers; no Prefect here."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+
+from flows import config as configuration
+from flows import extract
+from flows.http import Fetcher
+from flows.records import Article, FeedEntry, PageJob, PageResult, Source, Stage
+
+Extractor = Callable[[bytes, str, Mapping[str, str], FeedEntry | None, int], Awaitable[Article]]
+log = logging.getLogger(__name__)
+
+
+async def page_result(fetcher: Fetcher, job: PageJob, min_body_chars: int, extractor: Extractor) -> PageResult:
+    page = await fetcher.fetch_page(job.url)
+    if not page.ok:
+        return PageResult(job, page, failed_stage=Stage.FETCH, error=page.error)
+    try:
+        article = await extractor(page.body, page.final_url or job.url, page.headers, job.entry, min_body_chars)
+    except extract.ExtractionFailed as exc:
+        return PageResult(job, page, failed_stage=Stage.EXTRACT, error=str(exc))
+    except Exception as exc:  # a page that breaks the extractor is recorded, not fatal to the run
+        log.exception("extractor crashed on %s", job.url)
+        return PageResult(job, page, failed_stage=Stage.EXTRACT,
+                          error=f"extractor error: {type(exc).__name__}: {exc}")
+    return PageResult(job, page, article=article)
+
+
+async def extract_in_thread(body: bytes, url: str, headers: Mapping[str, str], entry: FeedEntry | None,
+                            min_body_chars: int) -> Article:
+    return await asyncio.to_thread(extract.article, body, url, headers, entry, min_body_chars)
+
+
+def fetcher_for(settings: configuration.Settings, sources: Sequence[Source], robots: dict[str, str | None],
+                held_hosts: dict[str, datetime] | None = None) -> Fetcher:
+    """A Fetcher with the sources' own host limits, the robots.txt rules already known and
+    the hosts held by their servers."""
+    fetcher = Fetcher(settings, known_robots=robots, held_hosts=held_hosts)
+    for source in sources:
+        if source.per_host_concurrency or source.min_delay_seconds is not None:
+            for url in filter(None, (source.feed_url, source.site)):
+                fetcher.configure_host(url, source.per_host_concurrency, source.min_delay_seconds)
+    return fetcher

@@ -1,0 +1,86 @@
+"""The warehouse's one schema definition against what the migrations build, and the row
+builders and state records against both: a column added in one place and not the others
+fails here."""
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import datetime, timezone
+
+import pytest
+
+import warehouse
+from flows import batches
+from flows.identity import dedup
+from flows.plan import pages
+from flows.plan.polls import SourcePoll
+from flows.records import (EntryRef, FeedEntry, FeedPoll, HostHold, Outcome, Page, PageJob, PageResult, ParsedFeed,
+                           RunSummary, Source, SourceReport, Stage)
+from tests.support.stories import article_record
+from warehouse import schema
+from warehouse.records import FeedState, QueuedPage
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+FILLED_BY_THE_WAREHOUSE = {"articles": {"story_id"}}   # the story matcher assigns it while loading
+
+
+@pytest.fixture(scope="module")
+def described(tmp_path_factory) -> dict[str, list[tuple[str, str, bool, bool]]]:
+    """(name, type, nullable, primary key) of every column of every table the migrations built."""
+    with warehouse.writing(tmp_path_factory.mktemp("schema") / "w.duckdb") as con:
+        tables = [name for (name,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'").fetchall()]
+        return {table: [(name, type_, null == "YES", key == "PRI")
+                        for name, type_, null, key, *_ in con.execute(f"DESCRIBE {table}").fetchall()]
+                for table in tables}
+
+
+def test_every_table_is_declared_once_and_the_migrations_build_it_as_declared(described):
+    assert sorted(described) == sorted(schema.BY_NAME)
+    for table in schema.ALL:
+        declared = [(c.name, c.type, c.nullable) for c in table.columns]
+        assert [column[:3] for column in described[table.name]] == declared, table.name
+
+
+def test_the_key_a_load_upserts_on_is_the_tables_primary_key(described):
+    for table in schema.LOADED:
+        assert tuple(name for name, *_, key in described[table.name] if key) == table.key, table.name
+
+
+def test_state_records_are_their_tables_columns():
+    assert tuple(f.name for f in fields(FeedState)) == schema.FEED_STATE.column_names
+    assert tuple(f.name for f in fields(QueuedPage)) == schema.FETCH_QUEUE.column_names
+
+
+def test_the_rows_a_run_writes_fill_exactly_the_declared_columns(described):
+    written = {**_batch_tables(), **_closing_tables()}
+    written["robots_txt"] = [{"host": "a.example", "fetched_at": NOW, "status": 200, "body": ""}]
+    assert set(written) == {table.name for table in schema.LOADED}
+    for name, rows in written.items():
+        assert rows, f"no sample row for {name}"
+        expected = {column for column, *_ in described[name]} - FILLED_BY_THE_WAREHOUSE.get(name, set())
+        for row in rows:
+            assert set(row) == expected, name
+
+
+def _batch_tables() -> dict[str, list[dict]]:
+    entry = FeedEntry("https://a.example/1", guid="1", title="One", published=NOW)
+    keyed = pages.KeyedEntry("a", "a|guid|1", entry, "https://a.example/1")
+    good = PageJob(entry.link, (EntryRef("a", keyed.key),), entry)
+    bad = PageJob("https://a.example/2", (EntryRef("a", "a|guid|2"),))
+    results = [
+        PageResult(good, Page(good.url, good.url, 200, {"content-type": "text/html"}, b"<p>x</p>", NOW),
+                   article_record(good.url, "a story about the harbour")),
+        PageResult(bad, Page(bad.url, None, 503, fetched_at=NOW, transient=True), failed_stage=Stage.FETCH,
+                   error="HTTP 503"),
+    ]
+    return batches.batch_tables("run-1", results, dedup.resolve(results, {}, {}), [keyed], NOW)
+
+
+def _closing_tables() -> dict[str, list[dict]]:
+    source = Source("a", "https://a.example/feed")
+    feed = ParsedFeed("rss20", "A", (FeedEntry("https://a.example/3"),))
+    polls = [SourcePoll(source, FeedPoll("a", source.feed_url, 200, b"<rss/>"), feed)]
+    plan = pages.plan_pages(pages.keyed_entries(polls), set(), {"https://a.example/3": "known"}, [])
+    summary = RunSummary("run-1", NOW, NOW, Outcome.OK, (SourceReport("a"),), 0, 1, "w.duckdb",
+                         host_holds=(HostHold("b.example", NOW, "429s from 3 URLs"),))
+    return batches.closing_tables(summary, None, [source], polls, {}, plan)

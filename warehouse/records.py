@@ -1,0 +1,85 @@
+"""What the warehouse remembers and hands back: frozen records, one per kind of state.
+
+A record whose fields are a table's columns (FeedState, QueuedPage) is written as it is;
+tests/test_schema.py holds them to the schema.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class QueueState(StrEnum):
+    RETRY = "retry"   # asked again when next_attempt_at comes
+    DEAD = "dead"     # kept, with its error, for a person to look at
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """One source's polling memory: validators, schedule, failures, what the server asked."""
+
+    source: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_polled_at: datetime | None = None
+    last_success_at: datetime | None = None
+    consecutive_failures: int = 0
+    next_poll_at: datetime | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    retired_at: datetime | None = None       # 410 Gone: asked once a day until it answers again
+    hint_seconds: int | None = None          # the feed's own refresh hint (ttl, max-age, Expires)
+    held_until: datetime | None = None       # the server's Retry-After, which no forced run skips
+
+
+@dataclass(frozen=True)
+class QueuedPage:
+    """A page fetch or extraction that failed, queued for a retry or kept as a dead letter."""
+
+    url: str
+    source: str
+    entry_key: str
+    stage: str
+    state: QueueState
+    attempts: int
+    first_failed_at: datetime
+    last_attempt_at: datetime
+    next_attempt_at: datetime | None
+    last_status: int | None
+    last_error: str
+
+
+@dataclass(frozen=True)
+class RememberedEntry:
+    """What the feed entry behind a page said, as feed_entries keeps it."""
+
+    guid: str | None = None
+    title: str | None = None
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    summary: str | None = None
+
+
+@dataclass(frozen=True)
+class RetryJob:
+    """A queued page whose next attempt is due."""
+
+    url: str
+    source: str
+    entry_key: str
+    attempts: int
+    entry: RememberedEntry
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """An article's raw page, kept for re-extraction, with the entry that led to it."""
+
+    article_id: str
+    url: str
+    content_type: str | None
+    html_zstd: bytes
+    entry: RememberedEntry
