@@ -40,9 +40,10 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not prefect and not browser"
 
-# Lint (ruff) and the layer rules (import-linter contracts in pyproject.toml).
+# Lint (ruff), types (mypy, strict on flows/ and warehouse/) and the layer rules (import-linter contracts in pyproject.toml).
 check: $(STAMP)
 	$(BIN)/ruff check flows warehouse tests bench
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 clean:

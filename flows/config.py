@@ -84,7 +84,7 @@ class SettingsModel(BaseModel):
     per_host_concurrency: int = Field(2, ge=1)
     min_delay_seconds: float = Field(1.0, ge=0)
     allow_private_networks: bool = False
-    lock_wait_seconds: float = Field(60.0, ge=0)
+    lock_wait_seconds: float | None = Field(None, ge=0)   # None: the warehouse's own default
     max_entries_per_poll: int = Field(200, ge=1)
     min_body_chars: int = Field(250, ge=0)
     poll_interval_minutes: float = Field(30.0, gt=0)
@@ -145,7 +145,7 @@ class Settings:
     per_host_concurrency: int
     min_delay_seconds: float
     allow_private_networks: bool
-    lock_wait_seconds: float
+    lock_wait_seconds: float | None
     min_body_chars: int
     schedule_interval_seconds: int | None
     schedule_cron: str | None

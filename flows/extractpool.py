@@ -53,10 +53,13 @@ async def article(body: bytes, url: str, headers: Mapping[str, str], entry: Feed
         found, failure = await sender.alone(args)
     if failure is not None:
         raise extract.ExtractionFailed(failure)
+    assert found is not None  # _extract returns an article or a failure
     return found
 
 
 Outcome = tuple[Article | None, str | None]
+Args = tuple[bytes, str, Mapping[str, str], FeedEntry | None, int]
+Waiting = tuple[Args, "asyncio.Future[Outcome]"]
 
 
 def _sender_here() -> _Sender:
@@ -74,17 +77,17 @@ class _Sender:
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop
-        self.waiting: list[tuple[tuple, asyncio.Future]] = []
+        self.waiting: list[Waiting] = []
         self.in_flight = 0
         self.retrying = asyncio.Lock()
 
-    async def together(self, args: tuple) -> Outcome:
-        future = self.loop.create_future()
+    async def together(self, args: Args) -> Outcome:
+        future: asyncio.Future[Outcome] = self.loop.create_future()
         self.waiting.append((args, future))
         self._send()
         return await future
 
-    async def alone(self, args: tuple) -> Outcome:
+    async def alone(self, args: Args) -> Outcome:
         """One page at a time, in a one-process pool of its own."""
         global _retry_pool
         async with self.retrying:
@@ -112,27 +115,28 @@ class _Sender:
             self.in_flight += 1
             sent.add_done_callback(functools.partial(self._received, pool, futures))
 
-    def _next_chunk(self) -> list[tuple[tuple, asyncio.Future]]:
+    def _next_chunk(self) -> list[Waiting]:
         """Up to MAX_CHUNK waiting pages whose callers still wait (a cancelled run's do not)."""
         self.waiting = [item for item in self.waiting if not item[1].done()]
         chunk, self.waiting = self.waiting[:MAX_CHUNK], self.waiting[MAX_CHUNK:]
         return chunk
 
-    def _received(self, pool: ProcessPoolExecutor, futures: list[asyncio.Future], sent: asyncio.Future) -> None:
+    def _received(self, pool: ProcessPoolExecutor, futures: list[asyncio.Future[Outcome]],
+                  sent: asyncio.Future[list[Outcome | BaseException]]) -> None:
         self.in_flight -= 1
         try:
             if sent.cancelled():
                 for future in futures:
                     future.cancel()
-            elif sent.exception() is not None:
-                _settle(futures, [_replaced_if_broken(pool, sent.exception())] * len(futures))
+            elif (error := sent.exception()) is not None:
+                _settle(futures, [_replaced_if_broken(pool, error)] * len(futures))
             else:
                 _settle(futures, sent.result())
         finally:
             self._send()
 
 
-def _settle(futures: list[asyncio.Future], outcomes: list[Outcome | BaseException]) -> None:
+def _settle(futures: list[asyncio.Future[Outcome]], outcomes: list[Outcome | BaseException]) -> None:
     for future, outcome in zip(futures, outcomes):
         if future.done():  # its caller gave up (the run is stopping)
             continue
@@ -199,7 +203,7 @@ def _ready() -> None:
     """Runs in a worker, once its initializer has loaded the models."""
 
 
-def _extract_chunk(chunk: list[tuple]) -> list[Outcome | BaseException]:
+def _extract_chunk(chunk: list[Args]) -> list[Outcome | BaseException]:
     """Several pages in one round trip. An error in one page is that page's alone: it is
     logged here, with its traceback, and comes back as a RuntimeError (which always pickles)."""
     outcomes: list[Outcome | BaseException] = []
@@ -212,8 +216,8 @@ def _extract_chunk(chunk: list[tuple]) -> list[Outcome | BaseException]:
     return outcomes
 
 
-def _extract(body: bytes, url: str, headers: dict[str, str], entry: FeedEntry | None,
-             min_body_chars: int) -> tuple[Article | None, str | None]:
+def _extract(body: bytes, url: str, headers: Mapping[str, str], entry: FeedEntry | None,
+             min_body_chars: int) -> Outcome:
     try:
         return extract.article(body, url, headers, entry, min_body_chars), None
     except extract.ExtractionFailed as exc:

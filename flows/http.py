@@ -285,7 +285,7 @@ class Fetcher:
         return gate
 
     def _backoff(self, attempt: int) -> float:
-        base = self.backoff_seconds * (2 ** attempt)
+        base = self.backoff_seconds * (1 << attempt)
         return base + random.uniform(0, base)
 
 
@@ -349,14 +349,14 @@ async def _resolve(host: str, port: int) -> list[str]:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror:
         return []  # the connection attempt will fail and say so
-    return [info[4][0] for info in infos]
+    return [str(info[4][0]) for info in infos]
 
 
 def _goes_through_proxy(url: httpx.URL) -> bool:
     proxies = urllib.request.getproxies_environment()
     if url.scheme not in proxies and "all" not in proxies:
         return False
-    return not urllib.request.proxy_bypass_environment(url.host)
+    return not urllib.request.proxy_bypass_environment(url.host)  # type: ignore[attr-defined]  # not in typeshed
 
 
 def retry_after_seconds(headers: dict[str, str]) -> float | None:

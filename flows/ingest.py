@@ -46,6 +46,7 @@ LOAD_EVERY = 400           # pages per warehouse transaction
 TAIL_BATCHES = 2           # batches in the final load
 ROBOTS_TTL = timedelta(days=1)
 progress = logging.getLogger("newsdesk.progress")
+RunLogger = logging.Logger | logging.LoggerAdapter[logging.Logger]   # what get_run_logger() gives
 log = logging.getLogger(__name__)
 
 
@@ -87,14 +88,14 @@ async def fetch_and_extract(fetcher: Fetcher, jobs: Sequence[PageJob], min_body_
 
 
 @task(name="load-pages", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-async def load_pages(path: Path, lock_wait: float, run_id: str, entries: Sequence[KeyedEntry],
+async def load_pages(path: Path, lock_wait: float | None, run_id: str, entries: Sequence[KeyedEntry],
                      results: Sequence[PageResult]) -> Tally:
     """Resolve a batch of pages against the warehouse and write it, with the new feed
     entries behind them, in one transaction."""
     return await asyncio.to_thread(_write_pages, path, lock_wait, run_id, entries, results)
 
 
-def _write_pages(path: Path, lock_wait: float, run_id: str, entries: Sequence[KeyedEntry],
+def _write_pages(path: Path, lock_wait: float | None, run_id: str, entries: Sequence[KeyedEntry],
                  results: Sequence[PageResult]) -> Tally:
     extracted = [r.article for r in results if r.article]
     # One DuckDB thread: the extractor processes already keep every core busy, and more
@@ -111,7 +112,7 @@ def _write_pages(path: Path, lock_wait: float, run_id: str, entries: Sequence[Ke
 
 
 @task(name="record-run", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def record_run(path: Path, lock_wait: float, draft: RunSummary, sources: Sequence[Source],
+def record_run(path: Path, lock_wait: float | None, draft: RunSummary, sources: Sequence[Source],
                polls: Sequence[SourcePoll], states: dict[str, FeedState], plan: Plan,
                produced: Tally, robots_rows: list[dict[str, Any]], held: Sequence[HeldSource]) -> RunSummary:
     """After the last batch: the feeds' new state, the poll ledger and the run's own row."""
@@ -144,20 +145,20 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
     logger = get_run_logger()
     started = datetime.now(timezone.utc)
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    with warehouse.writing(path) as con:
+    lock_wait = config.settings.lock_wait_seconds
+    with warehouse.writing(path, lock_wait) as con:
         states = reads.feed_states(con)
         retries = reads.due_retries(con, started)
         robots = reads.robots_since(con, started - ROBOTS_TTL)
         host_holds = reads.host_holds(con, started)
     sources, held = _select(config, only, everything, states, host_holds, started)
     retries = [retry for retry in retries if urls.host_of(retry.url) not in host_holds]  # stay queued
-    lock_wait = config.settings.lock_wait_seconds
     if held:
         _say(logger, f"{len(held)} sources held by their servers (Retry-After): not asked")
     async with fetcher_for(config.settings, sources, robots, host_holds) as fetcher:
         _say(logger, f"polling {len(sources)} feeds")
         polls = list(await asyncio.gather(*(poll_source(fetcher, s, states.get(s.name)) for s in sources)))
-        plan = _plan(path, polls, retries)
+        plan = _plan(path, lock_wait, polls, retries)
         _say(logger, f"{len(plan.new_entries)} new entries; fetching {len(plan.jobs)} pages")
         pages = _PageStream(logger, path, lock_wait, run_id, plan)
         if config.settings.dask:
@@ -171,8 +172,8 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
         new_holds = tuple(fetcher.host_holds.values())
     draft = RunSummary(run_id, started, started, Outcome.OK, (), 0, requests_made, str(path), host_holds=new_holds)
     # quote(): Prefect would otherwise walk every entry of these looking for futures
-    summary = record_run(path, lock_wait, draft, config.sources, quote(polls), quote(states), quote(plan),
-                         produced + tally.known_links_tally(plan), robots_rows, quote(held))
+    summary = record_run(path, lock_wait, draft, config.sources, quote(polls), quote(states),  # type: ignore[call-overload]
+                         quote(plan), produced + tally.known_links_tally(plan), robots_rows, quote(held))
     return await _finish(logger, summary)
 
 
@@ -181,7 +182,7 @@ class _PageStream:
     with a bounded number of batches in each stage: fetching never waits for the load
     unless the load falls far behind, and memory stays flat however many pages there are."""
 
-    def __init__(self, logger: logging.Logger, path: Path, lock_wait: float, run_id: str,
+    def __init__(self, logger: RunLogger, path: Path, lock_wait: float | None, run_id: str,
                  plan: Plan):
         self.logger, self.path, self.lock_wait, self.run_id, self.plan = logger, path, lock_wait, run_id, plan
         jobs = page_plan.interleave_by_host(plan.jobs)
@@ -255,7 +256,7 @@ class _PageStream:
         return produced
 
 
-def _handed_over(put: concurrent.futures.Future, stop: threading.Event) -> bool:
+def _handed_over(put: concurrent.futures.Future[None], stop: threading.Event) -> bool:
     """Wait for the loader to take a staged batch; once `stop` is set, cancel and say no."""
     while not stop.is_set():
         try:
@@ -267,15 +268,15 @@ def _handed_over(put: concurrent.futures.Future, stop: threading.Event) -> bool:
     return False
 
 
-def _plan(path: Path, polls: list[SourcePoll], retries: list[RetryJob]) -> Plan:
+def _plan(path: Path, lock_wait: float | None, polls: list[SourcePoll], retries: list[RetryJob]) -> Plan:
     keyed = page_plan.keyed_entries(polls)
-    with warehouse.reading(path) as con:
+    with warehouse.reading(path, lock_wait) as con:
         known_keys = reads.known_entry_keys(con, (k.key for k in keyed))
         known_urls = reads.articles_by_url(con, (k.canonical_link for k in keyed))
     return page_plan.plan_pages(keyed, known_keys, known_urls, retries)
 
 
-async def _finish(logger: logging.Logger, summary: RunSummary) -> RunSummary:
+async def _finish(logger: RunLogger, summary: RunSummary) -> RunSummary:
     await acreate_table_artifact(
         key="newsdesk-ingest-summary",
         table=[{"source": r.source, "status": r.status, "not_modified": r.not_modified,
@@ -333,7 +334,7 @@ def _flow_run_id() -> str | None:
     return str(value) if value else None
 
 
-def _say(logger: logging.Logger, message: str) -> None:
+def _say(logger: RunLogger, message: str) -> None:
     logger.info(message)
     progress.info(message)
 

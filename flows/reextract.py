@@ -32,14 +32,14 @@ class Report:
 
 
 def reextract(db: Path, source: str | None, since: datetime | None, min_body_chars: int,
-              lock_wait_seconds: float) -> Report:
+              lock_wait_seconds: float | None) -> Report:
     """Re-extract stored pages (optionally one source's, or published since a date)."""
     report = Report()
     extracted: list[tuple[str, Article]] = []   # (article_id, its new extraction)
     with warehouse.run_lock(db, lock_wait_seconds):
         after = ""
         while True:
-            with warehouse.reading(db) as con:  # readers (and `newsdesk query`) are not shut out
+            with warehouse.reading(db, lock_wait_seconds) as con:  # readers (and `newsdesk query`) are not shut out
                 stored = reads.stored_pages(con, source, since, CHUNK, after)
             if not stored:
                 break
@@ -48,7 +48,7 @@ def reextract(db: Path, source: str | None, since: datetime | None, min_body_cha
             log.info("re-extracted %d pages", report.pages)
         updates = [{"article_id": article_id, **rows.extracted(article)} for article_id, article in extracted]
         stories = neardup.Presketched({article.body: article.band_keys for _, article in extracted})
-        with warehouse.writing(db) as con:
+        with warehouse.writing(db, lock_wait_seconds) as con:
             report.changed = store.update_articles(con, updates, stories=stories)
     return report
 

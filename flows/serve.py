@@ -173,7 +173,7 @@ def ui_url(api_url: str) -> str:
     return api_url.removesuffix("/").removesuffix("/api")
 
 
-def _wait_healthy(api: str, server: subprocess.Popen, log: Path) -> None:
+def _wait_healthy(api: str, server: subprocess.Popen[bytes], log: Path) -> None:
     """Poll /health until it answers, the process dies, or the deadline passes."""
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:
@@ -200,7 +200,7 @@ def _server_home() -> Path:
     return localstate.state_dir() / "prefect-server"
 
 
-def _stop(server: subprocess.Popen) -> None:
+def _stop(server: subprocess.Popen[bytes]) -> None:
     """SIGTERM the server's process group, then SIGKILL whatever is left after 20 s."""
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGTERM)

@@ -45,7 +45,7 @@ def _schema() -> pa.Schema:
 
 def _arrow(hint: Any) -> pa.DataType:
     hint = _optional_inner(hint)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return pa.struct([(name, _arrow(field_hint)) for name, field_hint in _hints(hint).items()])
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is tuple:
@@ -73,7 +73,7 @@ def _record(hint: Any, value: Any) -> Any:
     hint = _optional_inner(hint)
     if value is None:
         return None
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return hint(**{name: _record(field_hint, value[name]) for name, field_hint in _hints(hint).items()})
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is tuple:

@@ -19,21 +19,21 @@ import duckdb
 from warehouse import search
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
-DEFAULT_LOCK_WAIT_SECONDS = 30.0
+DEFAULT_LOCK_WAIT_SECONDS = 60.0  # how long to wait for another process's lock, unless told
 
 
 class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse (or the run lock) longer than we waited."""
 
 
-def connect(path: Path, read_only: bool = False, wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
+def connect(path: Path, read_only: bool = False, wait_seconds: float | None = None,
             threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """Open the warehouse; a writable open also applies pending migrations and the views.
     `threads` caps DuckDB's worker threads (default: one per core)."""
     if read_only and not path.exists():
         raise FileNotFoundError(f"no warehouse at {path} (run `newsdesk run` or `newsdesk demo` first)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = _open_waiting(path, read_only, wait_seconds, {"threads": threads} if threads else {})
+    con = _open_waiting(path, read_only, _wait(wait_seconds), {"threads": threads} if threads else {})
     if not read_only:
         try:
             migrate(con)
@@ -44,7 +44,7 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float = DEFAULT_L
 
 
 @contextmanager
-def writing(path: Path, wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
+def writing(path: Path, wait_seconds: float | None = None,
             threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     con = connect(path, read_only=False, wait_seconds=wait_seconds, threads=threads)
     try:
@@ -54,7 +54,7 @@ def writing(path: Path, wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
 
 
 @contextmanager
-def reading(path: Path, wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
+def reading(path: Path, wait_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     con = connect(path, read_only=True, wait_seconds=wait_seconds)
     try:
         yield con
@@ -63,10 +63,11 @@ def reading(path: Path, wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS) -> Iter
 
 
 @contextmanager
-def run_lock(path: Path, wait_seconds: float) -> Iterator[None]:
+def run_lock(path: Path, wait_seconds: float | None = None) -> Iterator[None]:
     """One ingest run per warehouse at a time (a lock file beside the database)."""
     lock_path = path.with_name(path.name + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
+    wait_seconds = _wait(wait_seconds)
     with open(lock_path, "w") as handle:
         deadline = time.monotonic() + wait_seconds
         while True:
@@ -83,6 +84,10 @@ def run_lock(path: Path, wait_seconds: float) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _wait(seconds: float | None) -> float:
+    return DEFAULT_LOCK_WAIT_SECONDS if seconds is None else seconds
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
@@ -120,7 +125,7 @@ def _migrations() -> list[tuple[int, str, str]]:
 
 
 def _open_waiting(path: Path, read_only: bool, wait_seconds: float,
-                  config: dict[str, int]) -> duckdb.DuckDBPyConnection:
+                  config: dict[str, str | bool | int | float | list[str]]) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
     while True:

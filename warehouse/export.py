@@ -6,6 +6,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse import reads
+
 FORMATS = ("parquet", "jsonl", "csv")
 # Tables (and views) worth exporting, with the timestamp --since filters on.
 TABLES = {"articles": "coalesce(published_at, fetched_at)", "feed_entries": "first_seen_at",
@@ -30,7 +32,7 @@ def export(con: duckdb.DuckDBPyConnection, table: str, fmt: str, out: Path, sinc
                "jsonl": "FORMAT JSON", "csv": "FORMAT CSV, HEADER"}[fmt]
     params = {"since": since} if since is not None else {}
     out.parent.mkdir(parents=True, exist_ok=True)
-    return con.execute(f"COPY ({select}) TO '{_quoted(out)}' ({options})", params).fetchone()[0]
+    return int(reads.scalar(con, f"COPY ({select}) TO '{_quoted(out)}' ({options})", params))
 
 
 def _quoted(path: Path) -> str:

@@ -15,7 +15,7 @@ def gather(con: duckdb.DuckDBPyConnection, days: int, stories: int = 10, runs: i
     """The report's rows. The window is the `days` days up to the latest article, so an
     old warehouse still shows its last activity; its stories are those `newsdesk stories`
     would list for the same window."""
-    first_day = con.execute("SELECT max(day) - CAST(? AS INTEGER) + 1 FROM v_daily_counts", [days]).fetchone()[0]
+    first_day = reads.scalar(con, "SELECT max(day) - CAST(? AS INTEGER) + 1 FROM v_daily_counts", [days])
     since = datetime.combine(first_day, time(), timezone.utc) if first_day else None
     names, biggest = reads.biggest_stories(con, since, stories)
     return {

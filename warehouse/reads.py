@@ -76,7 +76,7 @@ def stored_pages(con: duckdb.DuckDBPyConnection, source: str | None, since: date
 
 
 def biggest_stories(con: duckdb.DuckDBPyConnection, since: datetime | None,
-                    limit: int) -> tuple[list[str], list[tuple]]:
+                    limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Stories seen since `since` (any copy), most outlets first, then most copies, then latest."""
     cursor = con.execute("""
         SELECT sources, articles, first_seen, last_seen, headline, source_names, story_id
@@ -92,6 +92,13 @@ def _entry(values: list[Any]) -> RememberedEntry:
     return RememberedEntry(guid, title, published_at, updated_at, tuple(authors or ()), tuple(tags or ()), summary)
 
 
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> Any:
+    """The one value a query returns (count(*), max(...))."""
+    row = con.execute(sql, params).fetchone()
+    assert row is not None, sql
+    return row[0]
+
+
 def dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
@@ -105,7 +112,7 @@ def _mapping(con: duckdb.DuckDBPyConnection, sql: str, keys: Iterable[str]) -> d
     return {row[0]: row[1] for row in _lookup(con, sql, keys)}
 
 
-def _lookup(con: duckdb.DuckDBPyConnection, sql: str, keys: Iterable[str]) -> list[tuple]:
+def _lookup(con: duckdb.DuckDBPyConnection, sql: str, keys: Iterable[str]) -> list[tuple[Any, ...]]:
     values = sorted(set(keys))
     if not values:
         return []

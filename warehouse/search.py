@@ -17,6 +17,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from warehouse import reads
+
 log = logging.getLogger(__name__)
 
 # Left out of the index: words so common they say nothing about an article.
@@ -93,7 +95,7 @@ def try_load_extension(con: duckdb.DuckDBPyConnection) -> str | None:
 def index_new_articles(con: duckdb.DuckDBPyConnection) -> int:
     """Index every article not indexed yet (normally just the ones this load added);
     returns how many. Runs inside the caller's transaction."""
-    start = con.execute("SELECT coalesce(max(docid), 0) FROM search_docs").fetchone()[0]
+    start = int(reads.scalar(con, "SELECT coalesce(max(docid), 0) FROM search_docs"))
     added = _number_new_articles(con, start)
     if added:
         _tokenize(con, start)
@@ -107,7 +109,7 @@ def _number_new_articles(con: duckdb.DuckDBPyConnection, start: int) -> int:
         SELECT $start + row_number() OVER (ORDER BY article_id), article_id, 0, 0
         FROM articles a WHERE NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.article_id = a.article_id)
         """, {"start": start})
-    return con.execute("SELECT count(*) FROM search_docs WHERE docid > $start", {"start": start}).fetchone()[0]
+    return int(reads.scalar(con, "SELECT count(*) FROM search_docs WHERE docid > $start", {"start": start}))
 
 
 def _tokenize(con: duckdb.DuckDBPyConnection, start: int) -> None:
@@ -188,8 +190,8 @@ def search(con: duckdb.DuckDBPyConnection, terms: str, since: datetime | None = 
           AND (CAST($source AS VARCHAR) IS NULL OR source = $source)
         ORDER BY score DESC, published_at DESC NULLS LAST, article_id
         LIMIT $limit""", {"terms": terms, "since": since, "source": source, "limit": limit}).fetchall()
-    unindexed = con.execute("SELECT count(*) FROM articles a WHERE NOT EXISTS "
-                            "(SELECT 1 FROM search_docs d WHERE d.article_id = a.article_id)").fetchone()[0]
+    unindexed = int(reads.scalar(con, "SELECT count(*) FROM articles a WHERE NOT EXISTS "
+                                   "(SELECT 1 FROM search_docs d WHERE d.article_id = a.article_id)"))
     return Results(tuple(Hit(rank, *row) for rank, row in enumerate(rows, start=1)), unindexed)
 
 

@@ -99,4 +99,4 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: schema.Table, rows: Rows) -> 
                     f"ON CONFLICT ({', '.join(table.key)}) {action}")
     finally:
         con.unregister(view)
-    return batch.num_rows
+    return int(batch.num_rows)

@@ -70,7 +70,7 @@ def _choose_stories(new: Mapping[str, str], candidates: Mapping[str, Sequence[Ca
             c.story_id is None, position.get(c.article_id, 0), c.fetched_at, c.article_id))
         stories[article_id] = next(
             (c.story_id or stories[c.article_id] for c in ordered
-             if (c.story_id or c.article_id in stories) and matcher.same_story(body, c.body)),
+             if (c.story_id or c.article_id in stories) and matcher and matcher.same_story(body, c.body)),
             article_id)
     return stories
 
@@ -113,7 +113,7 @@ def _candidates(con: duckdb.DuckDBPyConnection, bands: pa.Table) -> dict[str, li
 def _articles(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> dict[str, Candidate]:
     """Candidates by id. A constant IN list is filtered inside the scan, so only the rows asked
     for have their body read; a join would read every body in the table."""
-    found = {}
+    found: dict[str, Candidate] = {}
     for start in range(0, len(article_ids), _ID_CHUNK):
         chunk = article_ids[start:start + _ID_CHUNK]
         rows = con.execute("SELECT article_id, story_id, body, fetched_at FROM articles "

@@ -477,13 +477,13 @@ def _print_query(path: Path, sql: str, format: printing.Format) -> None:
     printing.render(*_fetch(path, sql), format)
 
 
-def _fetch(path: Path, sql: str) -> tuple[list[str], list[tuple]]:
+def _fetch(path: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The user's own SQL: search_articles() works in it when the extension loads."""
     import duckdb
 
     from warehouse import search
 
-    def run(con: Any) -> tuple[list[str], list[tuple]]:
+    def run(con: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
         unsearchable = search.try_load_extension(con)
         try:
             cursor = con.execute(sql)

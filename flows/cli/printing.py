@@ -79,7 +79,7 @@ def _table_cell(name: str, value: Any) -> str:
         return ("retired" if value else "") if name == "retired" else ("yes" if value else "no")
     return _cell(value)
 
-def render(names: list[str], rows: list[tuple], format: Format) -> None:
+def render(names: list[str], rows: list[tuple[Any, ...]], format: Format) -> None:
     if format is Format.json:
         for row in rows:
             sys.stdout.write(json.dumps(dict(zip(names, row)), default=_jsonable, ensure_ascii=False) + "\n")
@@ -120,7 +120,7 @@ def show_article(extracted: Article, as_json: bool) -> None:
     out.print()
 
 
-def health_table(names: list[str], rows: list[tuple]) -> Table:
+def health_table(names: list[str], rows: list[tuple[Any, ...]]) -> Table:
     """v_source_health as a table with totals."""
     summed = {"articles_total", "articles_24h", "pages_retrying", "pages_dead"}
     table = Table(title="source health (times in UTC)", show_footer=True)
@@ -133,7 +133,7 @@ def health_table(names: list[str], rows: list[tuple]) -> Table:
     return table
 
 
-def stories_table(names: list[str], rows: list[tuple]) -> Table:
+def stories_table(names: list[str], rows: list[tuple[Any, ...]]) -> Table:
     """The biggest stories: outlets and copies, first and last seen, headline, who ran it."""
     headers = {"sources": "outlets", "articles": "copies", "first_seen": "first seen",
                "last_seen": "last seen", "source_names": "run by", "story_id": "story"}

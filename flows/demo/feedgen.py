@@ -113,7 +113,8 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrib: str) -
 
 def _xml(root: ET.Element) -> bytes:
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return document + b"\n"
 
 
 def _rss2(doc: FeedDoc) -> bytes:
@@ -176,13 +177,13 @@ def _rdf(doc: FeedDoc) -> bytes:
     _sub(channel, f"{{{DC}}}language", doc.publisher.language)
     _sub(channel, f"{{{DC}}}date", doc.updated.isoformat())
     sequence = _sub(_sub(channel, "items"), f"{{{RDF}}}Seq")
-    linked = [item for item in doc.items if item.link]
-    for item in linked:
-        _sub(sequence, f"{{{RDF}}}li", **{f"{{{RDF}}}resource": item.link})
-    for item in linked:
-        entry = _sub(root, "item", **{f"{{{RDF}}}about": item.link})
+    linked = [(item, item.link) for item in doc.items if item.link]
+    for _, link in linked:
+        _sub(sequence, f"{{{RDF}}}li", **{f"{{{RDF}}}resource": link})
+    for item, link in linked:
+        entry = _sub(root, "item", **{f"{{{RDF}}}about": link})
         _sub(entry, "title", item.title)
-        _sub(entry, "link", item.link)
+        _sub(entry, "link", link)
         _sub(entry, "description", item.summary)
         _sub(entry, f"{{{DC}}}date", item.published.isoformat())
         for author in item.authors:

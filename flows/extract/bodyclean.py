@@ -54,7 +54,9 @@ def _is_heading(line: str, title: str | None, description: str | None) -> bool:
     key = normalise_body(line)
     if title and key == normalise_body(title):
         return True
-    return bool(description) and key == normalise_body(description) and not line.endswith(_SENTENCE_END)
+    if not description:
+        return False
+    return key == normalise_body(description) and not line.endswith(_SENTENCE_END)
 
 
 def _is_stamp(line: str) -> bool:

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from functools import cache
+from typing import Any
 
 import trafilatura
 from lxml import etree
@@ -106,14 +107,19 @@ def _parse(text: str) -> lxml_html.HtmlElement:
 
 def _trafilatura(tree: lxml_html.HtmlElement, url: str) -> Document | None:
     """Trafilatura in precision mode, unless that leaves only a stub of what the default mode finds."""
-    doc = trafilatura.bare_extraction(tree, url=url, with_metadata=True, include_comments=False,
-                                      favor_precision=True)
+    doc = _document(trafilatura.bare_extraction(tree, url=url, with_metadata=True, include_comments=False,
+                                                favor_precision=True))
     found = len(doc.text or "") if doc else 0
     if found < _SHORT_BODY_CHARS:
-        fuller = trafilatura.bare_extraction(tree, url=url, with_metadata=True, include_comments=False)
+        fuller = _document(trafilatura.bare_extraction(tree, url=url, with_metadata=True, include_comments=False))
         if fuller is not None and len(fuller.text or "") > 3 * found:
             return fuller
     return doc
+
+
+def _document(extracted: Document | dict[str, Any] | None) -> Document | None:
+    """bare_extraction gives a dict only when asked for one (as_dict), which we never do."""
+    return extracted if isinstance(extracted, Document) else None
 
 
 def _refuse_non_html(body: bytes, headers: Mapping[str, str]) -> None:

@@ -129,7 +129,8 @@ def _minhash(shingles: np.ndarray, count: int) -> np.ndarray:
         return np.full(count, _MASK32, dtype=np.uint64)
     with np.errstate(over="ignore"):
         values = _mod_mersenne(np.outer(shingles & _MASK32, a) + b) & _MASK32
-    return values.min(axis=0)
+    minimum: np.ndarray = values.min(axis=0)
+    return minimum
 
 
 def _mod_mersenne(values: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ def next_poll(now: datetime, consecutive_failures: int, interval: timedelta = ti
     After failures: 5 min doubling up to one day."""
     if consecutive_failures > 0:
         doublings = min(consecutive_failures - 1, 20)  # 2**20 * 5 min is far past the cap
-        return now + min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** doublings)
+        return now + min(MAX_BACKOFF, FIRST_BACKOFF * (1 << doublings))
     return now + max(interval, min(hint or timedelta(0), MAX_HINT))
 
 
@@ -54,7 +54,7 @@ def feed_hint(headers: Mapping[str, str], ttl_minutes: int | None, now: datetime
 
 def next_attempt(now: datetime, attempts: int, retry_after: float | None) -> datetime:
     """When a page that failed `attempts` times is asked again."""
-    wait = FIRST_RETRY_DELAY * 2 ** (attempts - 1)
+    wait = FIRST_RETRY_DELAY * (1 << (attempts - 1))
     if retry_after is not None:
         wait = max(wait, timedelta(seconds=retry_after))
     return now + wait

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime
+from typing import Any
 from xml.parsers import expat
 
 from flows.config import SOURCE_NAME_PATTERN, is_http_url
@@ -43,7 +44,7 @@ class Outlines:
 
 @dataclass(frozen=True)
 class ImportPlan:
-    added: tuple[dict, ...]                    # new sources.yaml entries, in file order
+    added: tuple[dict[str, Any], ...]                    # new sources.yaml entries, in file order
     present: tuple[tuple[Feed, str], ...]      # (feed, name of the source that has its URL)
     repeated: tuple[Feed, ...]                 # listed again further down the same file
     skipped: tuple[str, ...]                   # no xmlUrl, or not an http(s) one

@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
+from typing import TypeGuard
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
 FUTURE_SKEW = timedelta(hours=2)
@@ -62,7 +63,7 @@ def _iso_or_rfc822(text: str) -> datetime:
         return email.utils.parsedate_to_datetime(text)
 
 
-def plausible(when: datetime | None, now: datetime) -> bool:
+def plausible(when: datetime | None, now: datetime) -> TypeGuard[datetime]:
     """Not before 1990 and not in the future (beyond a small clock skew)."""
     return when is not None and EARLIEST <= when <= now + FUTURE_SKEW
 
@@ -73,7 +74,8 @@ def from_url(url: str) -> datetime | None:
     if not match:
         return None
     try:
-        return datetime(*map(int, match.groups()), tzinfo=timezone.utc)
+        year, month, day = map(int, match.groups())
+        return datetime(year, month, day, tzinfo=timezone.utc)
     except ValueError:
         return None
 
