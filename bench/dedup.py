@@ -51,7 +51,7 @@ def article_row(number: int, body: str, source: str = "bench") -> dict:
 def load_in_batches(path: Path, rows: list[dict], size: int, rules: StoryRules | None) -> None:
     for start in range(0, len(rows), size):
         with warehouse.writing(path) as con:
-            store.load(con, {"articles": rows[start:start + size]}, stories=rules)
+            store.load(con, {"articles": rows[start:start + size]}, matcher=rules)
 
 
 # --- quality -------------------------------------------------------------------------
@@ -208,7 +208,7 @@ def _timed_load(path: Path, rows: list[dict], rules: StoryRules | None) -> float
         cached.cache_clear()
     with warehouse.writing(path) as con:       # a fresh connection: no DuckDB state kept either
         started = time.perf_counter()
-        store.load(con, {"articles": rows}, stories=rules)
+        store.load(con, {"articles": rows}, matcher=rules)
         return time.perf_counter() - started
 
 

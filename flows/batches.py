@@ -6,10 +6,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from flows.identity import dedup
-from flows.plan import polls as feed_polls
+from flows.plan import feedstate
 from flows.plan import retries, tally
-from flows.plan.pages import KeyedEntry, Plan, entries_without_page
-from flows.plan.polls import SourcePoll
+from flows.plan.pagejobs import KeyedEntry, Plan, entries_without_page
+from flows.plan.feedstate import SourcePoll
 from flows.records import PageResult, RunSummary, Source
 from warehouse import rows
 from warehouse.records import FeedState
@@ -38,10 +38,10 @@ def closing_tables(summary: RunSummary, flow_run_id: str | None, sources: Sequen
     held, and the run's own ledger row."""
     now = summary.finished_at
     new = tally.new_by_source(plan)
-    down = feed_polls.network_looks_down(polls)
+    down = feedstate.network_looks_down(polls)
     return {
         "sources": rows.sources(sources, now),
-        "feed_state": rows.feed_states(feed_polls.next_state(sp, states.get(sp.source.name), now, down)
+        "feed_state": rows.feed_states(feedstate.next_state(sp, states.get(sp.source.name), now, down)
                                        for sp in polls),
         "polls": rows.polls(summary.run_id, [(sp, new[sp.source.name]) for sp in polls
                                              if sp.held_until(now) is None], now),

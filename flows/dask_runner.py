@@ -14,7 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect_dask.task_runners import DaskTaskRunner
 
-from flows import config as configuration
+from flows import configuration
 from flows import staging
 from flows.fetching import extract_in_thread, fetcher_for, page_result
 from flows.records import PageJob, PageResult, Source

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from flows import feeds
-from flows.config import Settings
+from flows.configuration import Settings
 from flows.http import Fetcher
 from flows.records import Page
 

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
-from flows import config as configuration
+from flows import configuration
 from flows import extract
 from flows.http import Fetcher
 from flows.records import Article, FeedEntry, PageJob, PageResult, Source, Stage

@@ -32,7 +32,7 @@ import httpx
 
 from flows.text import dates
 from flows.identity import urls
-from flows.config import Settings
+from flows.configuration import Settings
 from flows.politeness import (HostDeferred, HostGate, HostThrottle, RobotsRules, ip_literal, is_private,
                               robots_agent)
 from flows.records import FeedPoll, FetchErrorKind, HostHold, Page, Source

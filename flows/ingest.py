@@ -25,15 +25,15 @@ from prefect.utilities.annotations import quote
 
 import warehouse
 from flows import batches, extractpool, feeds, localstate
-from flows import config as configuration
+from flows import configuration
 from flows.fetching import fetcher_for, page_result
 from flows.http import Fetcher
 from flows.identity import dedup, neardup, urls
-from flows.plan import pages as page_plan
+from flows.plan import pagejobs
 from flows.plan import schedule, tally
-from flows.plan.pages import KeyedEntry, Plan
-from flows.plan import polls as feed_polls
-from flows.plan.polls import HeldSource, SourcePoll
+from flows.plan.pagejobs import KeyedEntry, Plan
+from flows.plan import feedstate
+from flows.plan.feedstate import HeldSource, SourcePoll
 from flows.plan.tally import Tally
 from flows.records import FetchErrorKind, Outcome, PageJob, PageResult, RunSummary, Source
 from warehouse import reads, store
@@ -107,7 +107,7 @@ def _write_pages(path: Path, lock_wait: float | None, run_id: str, entries: Sequ
             reads.articles_by_hash(con, (article.content_hash for article in extracted)))
         tables = batches.batch_tables(run_id, results, resolution, entries, datetime.now(timezone.utc))
         stories = neardup.Presketched({article.body: article.band_keys for article in extracted})
-        store.load(con, tables, resolved_retries=[r.job.url for r in results if r.article], stories=stories)
+        store.load(con, tables, resolved_retries=[r.job.url for r in results if r.article], matcher=stories)
     return tally.batch_tally(results, resolution)
 
 
@@ -185,7 +185,7 @@ class _PageStream:
     def __init__(self, logger: RunLogger, path: Path, lock_wait: float | None, run_id: str,
                  plan: Plan):
         self.logger, self.path, self.lock_wait, self.run_id, self.plan = logger, path, lock_wait, run_id, plan
-        jobs = page_plan.interleave_by_host(plan.jobs)
+        jobs = pagejobs.interleave_by_host(plan.jobs)
         self.batches = [jobs[i:i + PAGE_BATCH_SIZE] for i in range(0, len(jobs), PAGE_BATCH_SIZE)]
         self.done: asyncio.Queue[list[PageResult] | BaseException] = asyncio.Queue(maxsize=BATCHES_QUEUED)
 
@@ -250,7 +250,7 @@ class _PageStream:
             # being extracted: the final load, which nothing overlaps, then holds only them.
             if len(pending) >= LOAD_EVERY or index in (last - TAIL_BATCHES, last):
                 _say(self.logger, f"loading {len(pending)} pages into {self.path}")
-                entries = page_plan.entries_of(pending, self.plan)
+                entries = pagejobs.entries_of(pending, self.plan)
                 produced += await load_pages(self.path, self.lock_wait, self.run_id, quote(entries), quote(pending))
                 pending = []
         return produced
@@ -269,11 +269,11 @@ def _handed_over(put: concurrent.futures.Future[None], stop: threading.Event) ->
 
 
 def _plan(path: Path, lock_wait: float | None, polls: list[SourcePoll], retries: list[RetryJob]) -> Plan:
-    keyed = page_plan.keyed_entries(polls)
+    keyed = pagejobs.keyed_entries(polls)
     with warehouse.reading(path, lock_wait) as con:
         known_keys = reads.known_entry_keys(con, (k.key for k in keyed))
         known_urls = reads.articles_by_url(con, (k.canonical_link for k in keyed))
-    return page_plan.plan_pages(keyed, known_keys, known_urls, retries)
+    return pagejobs.plan_pages(keyed, known_keys, known_urls, retries)
 
 
 async def _finish(logger: RunLogger, summary: RunSummary) -> RunSummary:
@@ -295,7 +295,7 @@ async def _finish(logger: RunLogger, summary: RunSummary) -> RunSummary:
 def _failure_message(outcome: Outcome, polls: Sequence[SourcePoll]) -> str | None:
     if outcome != Outcome.FAILED:
         return None
-    if feed_polls.network_looks_down(polls):
+    if feedstate.network_looks_down(polls):
         return "the network looks down: every source failed to connect (their backoff was not increased)"
     return "every source failed"
 

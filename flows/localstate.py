@@ -15,7 +15,7 @@ from pathlib import Path
 
 import platformdirs
 
-from flows.config import Config, ConfigError
+from flows.configuration import Config, ConfigError
 
 STATE_DIR_ENV = "NEWSDESK_STATE_DIR"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")

@@ -15,7 +15,7 @@ import zstandard
 import warehouse
 from flows import extract
 from flows.identity import neardup
-from flows.plan.pages import remembered_entry
+from flows.plan.pagejobs import remembered_entry
 from flows.records import Article
 from warehouse import reads, rows, store
 from warehouse.records import StoredPage
@@ -49,7 +49,7 @@ def reextract(db: Path, source: str | None, since: datetime | None, min_body_cha
         updates = [{"article_id": article_id, **rows.extracted(article)} for article_id, article in extracted]
         stories = neardup.Presketched({article.body: article.band_keys for _, article in extracted})
         with warehouse.writing(db, lock_wait_seconds) as con:
-            report.changed = store.update_articles(con, updates, stories=stories)
+            report.changed = store.update_articles(con, updates, matcher=stories)
     return report
 
 

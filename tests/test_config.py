@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from flows import config
+from flows import configuration
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -27,7 +27,7 @@ sources:
 
 
 def test_valid_file_gives_sources_with_defaults_applied(tmp_path):
-    loaded = config.load(write(tmp_path, GOOD))
+    loaded = configuration.load(write(tmp_path, GOOD))
     assert [s.name for s in loaded.sources] == ["herald", "courier"]
     assert [s.name for s in loaded.enabled_sources] == ["herald"]
     assert loaded.sources[0].max_entries == 20
@@ -38,15 +38,15 @@ def test_valid_file_gives_sources_with_defaults_applied(tmp_path):
 
 def test_db_flag_then_environment_override_the_warehouse(tmp_path, monkeypatch):
     path = write(tmp_path, GOOD)
-    monkeypatch.setenv(config.DB_ENV, str(tmp_path / "env.duckdb"))
-    assert config.load(path).settings.warehouse == tmp_path / "env.duckdb"
-    assert config.load(path, tmp_path / "flag.duckdb").settings.warehouse == tmp_path / "flag.duckdb"
+    monkeypatch.setenv(configuration.DB_ENV, str(tmp_path / "env.duckdb"))
+    assert configuration.load(path).settings.warehouse == tmp_path / "env.duckdb"
+    assert configuration.load(path, tmp_path / "flag.duckdb").settings.warehouse == tmp_path / "flag.duckdb"
 
 
 def test_sources_path_from_flag_then_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv(config.SOURCES_ENV, str(tmp_path / "env.yaml"))
-    assert config.resolve_sources_path(None) == tmp_path / "env.yaml"
-    assert config.resolve_sources_path(Path("x.yaml")) == Path("x.yaml")
+    monkeypatch.setenv(configuration.SOURCES_ENV, str(tmp_path / "env.yaml"))
+    assert configuration.resolve_sources_path(None) == tmp_path / "env.yaml"
+    assert configuration.resolve_sources_path(Path("x.yaml")) == Path("x.yaml")
 
 
 @pytest.mark.parametrize("bad, expected", [
@@ -62,25 +62,25 @@ def test_sources_path_from_flag_then_environment(monkeypatch, tmp_path):
 ])
 def test_bad_source_names_file_source_and_field(tmp_path, bad, expected):
     path = write(tmp_path, "sources:\n" + bad)
-    with pytest.raises(config.ConfigError) as error:
-        config.load(path)
+    with pytest.raises(configuration.ConfigError) as error:
+        configuration.load(path)
     assert str(error.value).startswith(str(path))
     assert expected in str(error.value)
 
 
 def test_unknown_setting_is_rejected(tmp_path):
-    with pytest.raises(config.ConfigError, match=r"field 'settings.concurency': unknown key"):
-        config.load(write(tmp_path, "settings:\n  concurency: 4\nsources: []\n"))
+    with pytest.raises(configuration.ConfigError, match=r"field 'settings.concurency': unknown key"):
+        configuration.load(write(tmp_path, "settings:\n  concurency: 4\nsources: []\n"))
 
 
 def test_missing_file_and_broken_yaml_are_clear(tmp_path):
-    with pytest.raises(config.ConfigError, match="cannot read sources file"):
-        config.load(tmp_path / "absent.yaml")
-    with pytest.raises(config.ConfigError, match="not valid YAML"):
-        config.load(write(tmp_path, "sources: [\n"))
+    with pytest.raises(configuration.ConfigError, match="cannot read sources file"):
+        configuration.load(tmp_path / "absent.yaml")
+    with pytest.raises(configuration.ConfigError, match="not valid YAML"):
+        configuration.load(write(tmp_path, "sources: [\n"))
 
 
 def test_shipped_sources_file_is_valid():
-    shipped = config.load(Path(__file__).resolve().parents[1] / "sources.yaml")
+    shipped = configuration.load(Path(__file__).resolve().parents[1] / "sources.yaml")
     assert len(shipped.sources) >= 5
     assert len({s.language for s in shipped.sources}) >= 3

@@ -5,9 +5,9 @@ import duckdb
 import pytest
 
 from flows.ingest import RunFailed
-from tests.conftest import rows, run_ingest, scalar, write_sources
+from tests.support.ingest import rows, run_ingest, scalar, write_sources
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 
 
 @pytest.fixture
@@ -177,10 +177,9 @@ def test_run_leaves_a_prefect_table_artifact_and_links_the_flow_run(warehouse_of
 def test_raw_pages_are_kept_compressed_and_reextract_updates_articles_in_place(warehouse_of, monkeypatch):
     import zstandard
 
-    from flows import extract, reextract as reextract_module
-    from flows.reextract import reextract
+    from flows import extract, reextract
 
-    monkeypatch.setattr(reextract_module, "CHUNK", 3)  # read the pages in several chunks
+    monkeypatch.setattr(reextract, "CHUNK", 3)  # read the pages in several chunks
 
     path, db, _ = warehouse_of
     stored = rows(db, "SELECT count(*), sum(html_bytes) > sum(octet_length(html_zstd)) FROM pages")[0]
@@ -192,7 +191,7 @@ def test_raw_pages_are_kept_compressed_and_reextract_updates_articles_in_place(w
     with duckdb.connect(str(db)) as con:
         con.execute("UPDATE articles SET body = 'stale', title = 'stale', extractor_version = 'old' "
                     "WHERE article_id = ?", [victim])
-    report = reextract(db, source, None, 250, 10)
+    report = reextract.reextract(db, source, None, 250, 10)
     assert report.failed == [] and report.changed == 1
     assert report.pages == scalar(db, "SELECT count(*) FROM articles WHERE source = ?", source)
     body, title, version = rows(db, "SELECT body, title, extractor_version FROM articles "
@@ -206,7 +205,7 @@ def test_export_round_trips_through_parquet_jsonl_and_csv(warehouse_of, tmp_path
     import subprocess
     import sys
 
-    from tests.conftest import ROOT
+    from tests.support.cli import ROOT
 
     _, db, _ = warehouse_of
 

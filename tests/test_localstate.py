@@ -3,7 +3,7 @@ import importlib.util
 
 import pytest
 
-from flows import config, localstate
+from flows import configuration, localstate
 
 DASK_SOURCES = """
 settings:
@@ -16,7 +16,7 @@ sources:
 def dask_config(tmp_path):
     path = tmp_path / "sources.yaml"
     path.write_text(DASK_SOURCES, encoding="utf-8")
-    return config.load(path)
+    return configuration.load(path)
 
 
 def test_settings_dask_without_the_extra_says_how_to_install_it(tmp_path, monkeypatch):
@@ -26,13 +26,13 @@ def test_settings_dask_without_the_extra_says_how_to_install_it(tmp_path, monkey
         return None if name == "prefect_dask" else real(name, *args)
 
     monkeypatch.setattr(importlib.util, "find_spec", without_prefect_dask)
-    with pytest.raises(config.ConfigError, match=r"needs the Dask extra: pip install 'newsdesk\[dask\]'"):
+    with pytest.raises(configuration.ConfigError, match=r"needs the Dask extra: pip install 'newsdesk\[dask\]'"):
         localstate.check_dask(dask_config(tmp_path))
 
 
 def test_settings_dask_without_a_prefect_server_is_refused(tmp_path, monkeypatch):
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    with pytest.raises(config.ConfigError, match="needs a Prefect server the Dask workers can reach"):
+    with pytest.raises(configuration.ConfigError, match="needs a Prefect server the Dask workers can reach"):
         localstate.check_dask(dask_config(tmp_path))
 
 
@@ -40,4 +40,4 @@ def test_without_settings_dask_nothing_is_required(tmp_path, monkeypatch):
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     path = tmp_path / "sources.yaml"
     path.write_text('sources:\n  - {name: herald, url: "https://herald.example/feed.xml"}\n', encoding="utf-8")
-    localstate.check_dask(config.load(path))
+    localstate.check_dask(configuration.load(path))

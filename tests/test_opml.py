@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flows import config
+from flows import configuration
 from flows.sources import opml
-from tests.conftest import newsdesk
+from tests.support.cli import newsdesk
 
 READER_EXPORT = Path(__file__).parent / "fixtures" / "opml" / "reader-export.opml"
 EXISTING = ("# my feeds, in the order I read them\nsources:\n"
@@ -46,7 +46,7 @@ def test_import_adds_new_feeds_after_the_existing_ones_and_reports_duplicates(tm
     assert "Town council minutes (no xmlUrl)" in result.stdout
     text = path.read_text(encoding="utf-8")
     assert text.startswith("# my feeds, in the order I read them\n") and "# the local paper" in text
-    sources = config.load(path).sources
+    sources = configuration.load(path).sources
     assert [s.name for s in sources] == ["courier", "gazette", "harbourton-herald", "tide-wind-notes",
                                          "kestrel.daily", "harbourton-herald-2"]
     assert sources[2].category == "Coast" and sources[2].site == "https://herald.example/"
@@ -74,7 +74,7 @@ def test_export_then_import_into_an_empty_file_gives_the_same_feeds(tmp_path):
     assert imported.returncode == 0, imported.stderr
 
     def feeds(path: Path) -> list[tuple]:
-        return [(s.name, s.feed_url, s.site, s.category) for s in config.load(path).sources]
+        return [(s.name, s.feed_url, s.site, s.category) for s in configuration.load(path).sources]
     assert sorted(feeds(copy)) == sorted(feeds(original))
     assert yaml.safe_load(copy.read_text(encoding="utf-8"))["sources"]
 
@@ -94,4 +94,5 @@ def test_a_feed_url_without_a_host_is_skipped_not_fatal():
     assert [entry["url"] for entry in plan.added] == ["https://herald.example/feed.xml"]
     assert "site" not in plan.added[0]
     assert plan.skipped == ("Broken export (not an http(s) URL)",)
-    assert config.parse({"sources": list(plan.added)}, Path("sources.yaml")).sources[0].name == plan.added[0]["name"]
+    parsed = configuration.parse({"sources": list(plan.added)}, Path("sources.yaml"))
+    assert parsed.sources[0].name == plan.added[0]["name"]

@@ -6,16 +6,24 @@ import asyncio
 import duckdb
 import pytest
 
-from flows import config
+from flows import configuration
 from flows.http import Fetcher
 from flows.ingest import RunFailed
-from tests import hostile
-from tests.conftest import run_ingest, write_sources
-from tests.loopback import Loopback, Reply, free_port
+from tests.support import hostile
+from tests.support.ingest import run_ingest, write_sources
+from tests.support.loopback import Loopback, Reply, free_port
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 
-TOLERANCE = 0.02  # the server's clock sees arrivals, the client's spacing is at send time
+# Spacing is checked on the server's log of arrivals, not on the test's clock. A request's arrival
+# is stamped by the server thread that reads it, a little after the client sent it, and a busy
+# machine makes that "little" vary: a gap counts as spaced when it is at least half the spacing.
+# (Without spacing the gaps are near zero; a slow machine only ever widens them.)
+SLACK = 0.5
+
+
+def min_gap(starts: list[float]) -> float:
+    return min(b - a for a, b in zip(starts, starts[1:]))
 
 
 def newsroom_host(site: Loopback, pages: int, serial: int, withhold: float) -> dict:
@@ -53,8 +61,7 @@ def test_per_host_concurrency_and_spacing_hold_on_every_host(tmp_path, capsys):
             print("  " + "  ".join(f"{host} {s - t0:5.2f}-{e - t0:5.2f}" for s, e in log))
     for log in logs.values():
         assert max_in_flight(log) == 2
-        starts = [start for start, _ in log]
-        assert min(b - a for a, b in zip(starts, starts[1:])) >= 0.1 - TOLERANCE
+        assert min_gap([start for start, _ in log]) >= 0.1 * SLACK
     # The two hosts were served at the same time, not one after the other.
     assert logs["one"][0][0] < logs["two"][-1][0] and logs["two"][0][0] < logs["one"][-1][0]
 
@@ -67,7 +74,7 @@ def test_crawl_delay_spaces_requests_to_its_host(tmp_path):
         starts = [s.started for s in sorted(site.seen, key=lambda s: s.started)]
     assert summary.total("articles_new") == 3
     assert len(starts) == 5  # robots.txt, the feed, three pages
-    assert min(b - a for a, b in zip(starts[1:], starts[2:])) >= 1 - TOLERANCE
+    assert min_gap(starts[1:]) >= 1 * SLACK  # after robots.txt: the feed, then the pages
 
 
 def test_private_addresses_are_refused_and_names_go_to_the_proxy(tmp_path, monkeypatch):
@@ -102,7 +109,7 @@ def test_private_addresses_are_refused_and_names_go_to_the_proxy(tmp_path, monke
 def test_names_that_resolve_to_private_addresses_are_refused_without_a_proxy(monkeypatch):
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
-    settings = config.parse({"settings": {"min_delay_seconds": 0}}, config.Path("t.yaml")).settings
+    settings = configuration.parse({"settings": {"min_delay_seconds": 0}}, configuration.Path("t.yaml")).settings
     with Loopback() as site:
         site.routes["/p"] = lambda h: hostile.ok(hostile.article("Local", 7))
 

@@ -1,6 +1,6 @@
 from datetime import datetime, timedelta, timezone
 
-from flows.plan import polls
+from flows.plan import feedstate
 from warehouse.records import FeedState
 from flows.plan import schedule
 from flows.records import FeedPoll, ParsedFeed, Source
@@ -46,20 +46,20 @@ def test_due_picks_new_and_expired_enabled_sources():
     assert [s.name for s in schedule.due(sources, states, NOW)] == ["new", "expired"]
 
 
-def polled(status: int, headers: dict[str, str], ttl: int | None = None) -> polls.SourcePoll:
+def polled(status: int, headers: dict[str, str], ttl: int | None = None) -> feedstate.SourcePoll:
     source = Source("s", "https://s.example/f", interval_minutes=15)
     feed = ParsedFeed("rss20", "t", (), ttl_minutes=ttl) if status == 200 else None
-    return polls.SourcePoll(source, FeedPoll("s", source.feed_url, status, headers=headers), feed)
+    return feedstate.SourcePoll(source, FeedPoll("s", source.feed_url, status, headers=headers), feed)
 
 
 def test_feed_state_uses_the_source_interval_and_the_feeds_ttl():
-    assert polls.next_state(polled(200, {}), None, NOW).next_poll_at == NOW + timedelta(minutes=15)
-    state = polls.next_state(polled(200, {}, ttl=60), None, NOW)
+    assert feedstate.next_state(polled(200, {}), None, NOW).next_poll_at == NOW + timedelta(minutes=15)
+    state = feedstate.next_state(polled(200, {}, ttl=60), None, NOW)
     assert state.next_poll_at == NOW + timedelta(hours=1) and state.hint_seconds == 3600
 
 
 def test_a_304_keeps_honouring_the_last_known_ttl():
-    state = polls.next_state(polled(304, {}), FeedState("s", hint_seconds=3600), NOW)
+    state = feedstate.next_state(polled(304, {}), FeedState("s", hint_seconds=3600), NOW)
     assert state.next_poll_at == NOW + timedelta(hours=1)
 
 

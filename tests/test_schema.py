@@ -11,8 +11,8 @@ import pytest
 import warehouse
 from flows import batches
 from flows.identity import dedup
-from flows.plan import pages
-from flows.plan.polls import SourcePoll
+from flows.plan import pagejobs
+from flows.plan.feedstate import SourcePoll
 from flows.records import (EntryRef, FeedEntry, FeedPoll, HostHold, Outcome, Page, PageJob, PageResult, ParsedFeed,
                            RunSummary, Source, SourceReport, Stage)
 from tests.support.stories import article_record
@@ -64,7 +64,7 @@ def test_the_rows_a_run_writes_fill_exactly_the_declared_columns(described):
 
 def _batch_tables() -> dict[str, list[dict]]:
     entry = FeedEntry("https://a.example/1", guid="1", title="One", published=NOW)
-    keyed = pages.KeyedEntry("a", "a|guid|1", entry, "https://a.example/1")
+    keyed = pagejobs.KeyedEntry("a", "a|guid|1", entry, "https://a.example/1")
     good = PageJob(entry.link, (EntryRef("a", keyed.key),), entry)
     bad = PageJob("https://a.example/2", (EntryRef("a", "a|guid|2"),))
     results = [
@@ -80,7 +80,7 @@ def _closing_tables() -> dict[str, list[dict]]:
     source = Source("a", "https://a.example/feed")
     feed = ParsedFeed("rss20", "A", (FeedEntry("https://a.example/3"),))
     polls = [SourcePoll(source, FeedPoll("a", source.feed_url, 200, b"<rss/>"), feed)]
-    plan = pages.plan_pages(pages.keyed_entries(polls), set(), {"https://a.example/3": "known"}, [])
+    plan = pagejobs.plan_pages(pagejobs.keyed_entries(polls), set(), {"https://a.example/3": "known"}, [])
     summary = RunSummary("run-1", NOW, NOW, Outcome.OK, (SourceReport("a"),), 0, 1, "w.duckdb",
                          host_holds=(HostHold("b.example", NOW, "429s from 3 URLs"),))
     return batches.closing_tables(summary, None, [source], polls, {}, plan)

@@ -5,13 +5,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import duckdb
+import pytest
 
 import warehouse
-from tests.conftest import ROOT, write_sources
-from tests.loopback import free_port
+from tests.support.cli import ROOT
+from tests.support.ingest import write_sources
+from tests.support.loopback import free_port
+from tests.support.waiting import wait_for
 
 RUNS_WANTED = 2
 DEADLINE_SECONDS = 240
@@ -21,7 +23,7 @@ def runs_so_far(db) -> list[tuple[str, int]]:
     try:
         with warehouse.reading(db, wait_seconds=5) as con:
             return con.execute("SELECT run_id, sources_polled FROM runs ORDER BY started_at").fetchall()
-    except (FileNotFoundError, warehouse.WarehouseBusy, duckdb.Error):
+    except warehouse.WarehouseError:
         return []
 
 
@@ -41,6 +43,8 @@ def session_members(sid: int) -> list[str]:
     return [args for session, args in running_processes() if session == sid]
 
 
+@pytest.mark.slow
+@pytest.mark.prefect
 def test_serve_runs_on_schedule_polls_only_due_sources_and_stops_cleanly(tmp_path, newsroom):
     sources = newsroom.sources()
     sources[0]["interval_minutes"] = 0.01  # due at every run; the others wait 30 minutes
@@ -56,11 +60,12 @@ def test_serve_runs_on_schedule_polls_only_due_sources_and_stops_cleanly(tmp_pat
                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              start_new_session=True)
     try:
-        deadline = time.monotonic() + DEADLINE_SECONDS
-        while len(runs := runs_so_far(db)) < RUNS_WANTED and time.monotonic() < deadline:
+        def scheduled_runs() -> list[tuple[str, int]]:
             assert serve.poll() is None, serve.stdout.read()
-            time.sleep(1)  # polling the warehouse; the deadline bounds the wait
-        assert len(runs) >= RUNS_WANTED, "scheduled runs did not happen in time"
+            runs = runs_so_far(db)
+            return runs if len(runs) >= RUNS_WANTED else []
+        runs = wait_for(scheduled_runs, timeout=DEADLINE_SECONDS, what=f"{RUNS_WANTED} scheduled runs",
+                        interval=0.5)
         by_hand = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--source", sources[1]["name"],
                                   "--sources", str(path)], cwd=ROOT, env=env, capture_output=True, text=True,
                                  timeout=DEADLINE_SECONDS)

@@ -10,9 +10,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from flows.politeness import DEFAULT_HOST_HOLD_SECONDS, HostGate, HostThrottle
-from tests import hostile
-from tests.conftest import newsdesk, rows, run_ingest, scalar, write_sources
-from tests.loopback import Loopback, Reply
+from tests.support import hostile
+from tests.support.cli import newsdesk
+from tests.support.ingest import rows, run_ingest, scalar, write_sources
+from tests.support.loopback import Loopback, Reply
 
 GOOD_FEEDS = {"good-a": 8, "good-b": 7}
 HOSTILE_FEEDS = {
@@ -45,6 +46,7 @@ def shared_host(site: Loopback) -> list[dict]:
     return [{"name": name, "url": site.url(f"/feeds/{name}")} for name in [*GOOD_FEEDS, *HOSTILE_FEEDS]]
 
 
+@pytest.mark.prefect
 @pytest.mark.usefixtures("prefect_harness")
 def test_one_rate_limited_feed_does_not_silence_its_host(tmp_path, prefect_env):
     with Loopback() as site:
@@ -70,6 +72,7 @@ def test_one_rate_limited_feed_does_not_silence_its_host(tmp_path, prefect_env):
         assert len(site.hits("/feeds/limited")) == 1 and "held by the server until" in only.stdout
 
 
+@pytest.mark.prefect
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_host_that_throttles_several_resources_is_held_across_runs(tmp_path):
     with Loopback() as site:
@@ -143,11 +146,11 @@ def test_a_throttled_host_gets_fewer_requests_in_flight_and_wider_spacing():
 
 
 def test_a_resource_slows_its_host_once_however_often_it_is_retried():
-    from flows import config
+    from flows import configuration
     from flows.http import Fetcher
 
     values = {"allow_private_networks": True, "min_delay_seconds": 0, "per_host_concurrency": 8}
-    loaded = config.parse({"settings": values}, Path("sources.yaml")).settings
+    loaded = configuration.parse({"settings": values}, Path("sources.yaml")).settings
 
     async def after_three_503s(site: Loopback) -> HostGate:
         async with Fetcher(loaded, backoff_seconds=0.01) as fetcher:

@@ -68,7 +68,7 @@ def test_reextracted_bodies_get_new_band_keys(db):
                  "body": THIRD_STORY, "word_count": 1, "content_hash": content_hash(THIRD_STORY),
                  "extractor_version": "test"}
     with warehouse.writing(db) as con:
-        store.update_articles(con, [rewritten], stories=RULES)
+        store.update_articles(con, [rewritten], matcher=RULES)
         stored = {row[0] for row in con.execute("SELECT band_key FROM story_bands").fetchall()}
     assert stored == set(RULES.band_keys(THIRD_STORY))
 
@@ -80,7 +80,7 @@ def test_reextraction_gives_band_keys_to_unchanged_articles_that_had_none(db):
         con.execute("DELETE FROM story_bands WHERE article_id = 'art001'")
         rows = [{"article_id": row[0], **dict(zip(schema.EXTRACTED, row[1:]))} for row in con.execute(
             f"SELECT article_id, {', '.join(schema.EXTRACTED)} FROM articles ORDER BY article_id").fetchall()]
-        assert store.update_articles(con, rows, stories=RULES) == 0
+        assert store.update_articles(con, rows, matcher=RULES) == 0
         stored = {row[0] for row in con.execute(
             "SELECT band_key FROM story_bands WHERE article_id = 'art001'").fetchall()}
     assert stored == set(RULES.band_keys(BODY))
@@ -98,7 +98,7 @@ def test_keys_sketched_at_extraction_are_the_ones_stored(db):
     sketched = {BODY: (11, 12, 13), THIRD_STORY: ()}  # no keys: not sketched, so sketched now
     rows = [article(1, "herald", BODY), article(2, "courier", OTHER_STORY), article(3, "post", THIRD_STORY)]
     with warehouse.writing(db) as con:
-        store.load(con, {"articles": rows}, stories=Presketched(sketched))
+        store.load(con, {"articles": rows}, matcher=Presketched(sketched))
     with warehouse.reading(db) as con:
         stored = con.execute("SELECT article_id, list_sort(list(band_key)) FROM story_bands GROUP BY ALL").fetchall()
     assert dict(stored) == {"art001": [11, 12, 13], "art002": sorted(RULES.band_keys(OTHER_STORY)),

@@ -22,8 +22,20 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 DEFAULT_LOCK_WAIT_SECONDS = 60.0  # how long to wait for another process's lock, unless told
 
 
-class WarehouseBusy(RuntimeError):
+class WarehouseError(RuntimeError):
+    """An expected failure of the warehouse, said in one line: callers need not know DuckDB."""
+
+
+class WarehouseBusy(WarehouseError):
     """Another process holds the warehouse (or the run lock) longer than we waited."""
+
+
+class WarehouseMissing(WarehouseError):
+    """A read of a warehouse that has not been created yet."""
+
+
+class QueryFailed(WarehouseError):
+    """DuckDB refused or failed a statement (a user's SQL, a constraint, an I/O error)."""
 
 
 def connect(path: Path, read_only: bool = False, wait_seconds: float | None = None,
@@ -31,7 +43,7 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float | None = No
     """Open the warehouse; a writable open also applies pending migrations and the views.
     `threads` caps DuckDB's worker threads (default: one per core)."""
     if read_only and not path.exists():
-        raise FileNotFoundError(f"no warehouse at {path} (run `newsdesk run` or `newsdesk demo` first)")
+        raise WarehouseMissing(f"no warehouse at {path} (run `newsdesk run` or `newsdesk demo` first)")
     path.parent.mkdir(parents=True, exist_ok=True)
     con = _open_waiting(path, read_only, _wait(wait_seconds), {"threads": threads} if threads else {})
     if not read_only:
@@ -46,20 +58,30 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float | None = No
 @contextmanager
 def writing(path: Path, wait_seconds: float | None = None,
             threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect(path, read_only=False, wait_seconds=wait_seconds, threads=threads)
-    try:
-        yield con
-    finally:
-        con.close()
+    with _one_line_errors():
+        con = connect(path, read_only=False, wait_seconds=wait_seconds, threads=threads)
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 @contextmanager
 def reading(path: Path, wait_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect(path, read_only=True, wait_seconds=wait_seconds)
+    with _one_line_errors():
+        con = connect(path, read_only=True, wait_seconds=wait_seconds)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
     try:
-        yield con
-    finally:
-        con.close()
+        yield
+    except duckdb.Error as exc:
+        raise QueryFailed(str(exc)) from exc
 
 
 @contextmanager

@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse import schema, search
-from warehouse import stories as story_ids
+from warehouse import stories
 
 Rows = Sequence[Mapping[str, Any]]
 
@@ -21,11 +21,11 @@ _LOADED = {table.name: table for table in schema.LOADED}
 
 
 def load(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Rows],
-         resolved_retries: Sequence[str] = (), stories: story_ids.StoryMatcher | None = None) -> dict[str, int]:
+         resolved_retries: Sequence[str] = (), matcher: stories.StoryMatcher | None = None) -> dict[str, int]:
     """Write one run's rows in a single transaction; returns rows written per table.
 
     `resolved_retries` are fetch_queue URLs that produced an article this run. New articles
-    get a story id in the same transaction: that of a near-duplicate `stories` finds, else
+    get a story id in the same transaction: that of a near-duplicate `matcher` finds, else
     their own.
     """
     unknown = set(tables) - set(_LOADED)
@@ -38,7 +38,7 @@ def load(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Rows],
             rows = tables.get(table.name) or ()
             if rows:
                 written[table.name] = _upsert(con, table, rows)
-        story_ids.assign(con, tables.get("articles") or (), stories)
+        stories.assign(con, tables.get("articles") or (), matcher)
         if resolved_retries:
             con.register("resolved_batch", pa.table({"url": list(resolved_retries)}))
             con.execute("DELETE FROM fetch_queue WHERE url IN (SELECT url FROM resolved_batch)")
@@ -52,10 +52,10 @@ def load(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Rows],
 
 
 def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows,
-                    stories: story_ids.StoryMatcher | None = None) -> int:
+                    matcher: stories.StoryMatcher | None = None) -> int:
     """Replace the extracted fields of existing articles where they differ (and record the
     pages' extractor version) in one transaction; returns how many articles changed.
-    Rows carry article_id plus schema.EXTRACTED. With `stories`, band keys are recomputed for
+    Rows carry article_id plus schema.EXTRACTED. With `matcher`, band keys are recomputed for
     the changed articles and any that have none yet (their story ids are kept)."""
     if not rows:
         return 0
@@ -71,11 +71,11 @@ def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows,
             f"WHERE articles.article_id = r.article_id AND ({differs}) RETURNING article_id").fetchall()]
         con.execute("UPDATE pages SET extractor_version = r.extractor_version FROM reextracted r "
                     "WHERE pages.article_id = r.article_id")
-        if stories is not None:  # changed bodies, and articles loaded before they had band keys
+        if matcher is not None:  # changed bodies, and articles loaded before they had band keys
             resketch = set(changed) | {article_id for (article_id,) in con.execute(
                 "SELECT article_id FROM reextracted ANTI JOIN story_bands USING (article_id)").fetchall()}
-            story_ids.replace_bands(con, {row["article_id"]: row["body"] for row in rows
-                                          if row["article_id"] in resketch}, stories)
+            stories.replace_bands(con, {row["article_id"]: row["body"] for row in rows
+                                          if row["article_id"] in resketch}, matcher)
         search.forget(con, changed)  # only changed articles are indexed again
         search.keep_current(con)
         con.execute("COMMIT")

@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.table import Table
 
-from flows import config as configuration
+from flows import configuration
 from flows import localstate
 from flows.cli import printing
 from flows.cli.printing import err, out
@@ -110,8 +110,8 @@ def query(sql: Annotated[str, typer.Argument(help="SQL to run (read-only).")],
     _print_query(_warehouse_path(sources, db), sql, format)
 
 
-@app.command()
-def serve(sources: SourcesOpt = None, db: DbOpt = None,
+@app.command("serve")
+def serve_command(sources: SourcesOpt = None, db: DbOpt = None,
           cron: Annotated[str | None, typer.Option(help="Run on this cron schedule, e.g. '*/5 * * * *'.")] = None,
           interval: Annotated[int | None, typer.Option(
               help="Run every this many seconds (default: settings.schedule).", min=1)] = None,
@@ -122,7 +122,7 @@ def serve(sources: SourcesOpt = None, db: DbOpt = None,
     deployment is served against that server; otherwise a local Prefect server is
     started on 127.0.0.1 and stopped with newsdesk. Runs never overlap.
     """
-    from flows import serve as serving
+    from flows import serve
 
     config = _config(sources, db)
     if cron and interval:
@@ -134,16 +134,16 @@ def serve(sources: SourcesOpt = None, db: DbOpt = None,
     try:
         if os.environ.get("PREFECT_API_URL"):
             api = os.environ["PREFECT_API_URL"]
-            out.print(f"Serving {serving.DEPLOYMENT_NAME} ({every}) against {api}; UI: {serving.ui_url(api)}")
-            serving.serve_ingest(config.path, db, interval, cron)
+            out.print(f"Serving {serve.DEPLOYMENT_NAME} ({every}) against {api}; UI: {serve.ui_url(api)}")
+            serve.serve_ingest(config.path, db, interval, cron)
             return
         out.print(f"Starting a local Prefect server on 127.0.0.1:{port} ...")
-        with serving.local_prefect_server(port) as api:
+        with serve.local_prefect_server(port) as api:
             os.environ["PREFECT_API_URL"] = api
-            out.print(f"Serving {serving.DEPLOYMENT_NAME} ({every}). Prefect UI: {serving.ui_url(api)}  "
+            out.print(f"Serving {serve.DEPLOYMENT_NAME} ({every}). Prefect UI: {serve.ui_url(api)}  "
                       "(Ctrl-C to stop)")
-            serving.serve_ingest(config.path, db, interval, cron)
-    except serving.ServerFailed as exc:
+            serve.serve_ingest(config.path, db, interval, cron)
+    except serve.ServerFailed as exc:
         raise _fail(str(exc)) from None
     except KeyboardInterrupt:
         pass
@@ -154,8 +154,8 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-@app.command()
-def reextract(sources: SourcesOpt = None, db: DbOpt = None,
+@app.command("reextract")
+def reextract_command(sources: SourcesOpt = None, db: DbOpt = None,
               source: Annotated[str | None, typer.Option(metavar="NAME", help="Only this source's articles.")] = None,
               since: Annotated[datetime | None, typer.Option(
                   formats=["%Y-%m-%d"], help="Only articles published on or after this day (UTC).")] = None) -> None:
@@ -164,18 +164,16 @@ def reextract(sources: SourcesOpt = None, db: DbOpt = None,
     Run it after upgrading newsdesk: articles get the new extractor's body and
     metadata in one transaction; pages that now fail to extract keep their old row.
     """
-    import duckdb
-
-    from flows import reextract as redo
-    from warehouse import WarehouseBusy
+    from flows import reextract
+    from warehouse import WarehouseError
 
     config = _config(sources, db)
     since_utc = since.replace(tzinfo=timezone.utc) if since else None
     err.print("re-extracting stored pages ...")
     try:
-        report = redo.reextract(config.settings.warehouse, source, since_utc, config.settings.min_body_chars,
+        report = reextract.reextract(config.settings.warehouse, source, since_utc, config.settings.min_body_chars,
                                 config.settings.lock_wait_seconds)
-    except (WarehouseBusy, duckdb.Error, OSError) as exc:
+    except (WarehouseError, OSError) as exc:
         raise _fail(f"re-extraction failed: {exc}") from None
     out.print(f"{report.pages} pages re-extracted, {report.changed} articles changed, "
               f"{len(report.failed)} failed (kept as they were)")
@@ -183,26 +181,25 @@ def reextract(sources: SourcesOpt = None, db: DbOpt = None,
         out.print(f"  {article_id}: {error}", highlight=False)
 
 
-@app.command()
-def export(out_path: Annotated[Path, typer.Option("--out", help="File (jsonl, csv) or folder (parquet) to write.")],
+@app.command("export")
+def export_command(out_path: Annotated[Path, typer.Option(
+                       "--out", help="File (jsonl, csv) or folder (parquet) to write.")],
            format: Annotated[str, typer.Option("--format", "-f", help="parquet, jsonl or csv.")] = "parquet",
            table: Annotated[str, typer.Option(help="Table or view to export.")] = "articles",
            since: Annotated[datetime | None, typer.Option(
                formats=["%Y-%m-%d"], help="Only rows from this day on (UTC; articles: by publication).")] = None,
            sources: SourcesOpt = None, db: DbOpt = None) -> None:
     """Export a table for other tools: Parquet partitioned by publication day, JSON lines, or CSV."""
-    import duckdb
-
     import warehouse
-    from warehouse import export as exporting
+    from warehouse import export
 
     since_utc = since.replace(tzinfo=timezone.utc) if since else None
     try:
         with warehouse.reading(_warehouse_path(sources, db)) as con:
-            count = exporting.export(con, table, format, out_path, since_utc)
+            count = export.export(con, table, format, out_path, since_utc)
     except ValueError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
-    except (FileNotFoundError, warehouse.WarehouseBusy, duckdb.Error) as exc:
+    except warehouse.WarehouseError as exc:
         raise _fail(f"export failed: {exc}") from None
     out.print(f"{count} rows of {table} written to {out_path} ({format})")
 
@@ -234,21 +231,21 @@ def search_command(terms: Annotated[str, typer.Argument(help="Words to look for 
                   "when they were loaded); the next run indexes them[/]")
 
 
-@app.command()
-def report(out_path: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
+@app.command("report")
+def report_command(out_path: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
            days: Annotated[int, typer.Option(min=1, help="Days of articles to chart, up to the latest one.")] = 14,
            sources: SourcesOpt = None, db: DbOpt = None) -> None:
     """Write one self-contained HTML page (inline SVG charts, no network needed to open it):
     articles per day and source, the biggest stories, source and extraction health, the last runs."""
-    from flows import report as reporting
+    from flows import report
     from warehouse import overview
 
     path = _warehouse_path(sources, db)
     rows = _read(path, lambda con: overview.gather(con, days), "report failed")
-    data = reporting.ReportData(warehouse=str(path), generated_at=datetime.now(timezone.utc), days=days,
+    data = report.ReportData(warehouse=str(path), generated_at=datetime.now(timezone.utc), days=days,
                                 **{name: tuple(value) for name, value in rows.items()})
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(reporting.render(data), encoding="utf-8")
+    out_path.write_text(report.render(data), encoding="utf-8")
     out.print(f"Report written to {out_path.resolve()}")
 
 
@@ -397,10 +394,8 @@ def _ingest(config: configuration.Config, db: Path | None, only: list[str] | Non
 
 
 def _ingest_with_prefect(sources_path: Path, db: Path | None, only: list[str] | None, everything: bool) -> int:
-    import duckdb
-
     from flows.ingest import RunFailed, ingest
-    from warehouse import WarehouseBusy
+    from warehouse import WarehouseError
 
     try:
         summary = asyncio.run(ingest(str(sources_path), str(db) if db else None, only, everything))
@@ -409,7 +404,7 @@ def _ingest_with_prefect(sources_path: Path, db: Path | None, only: list[str] | 
         raise _fail(f"run failed: {exc}") from None
     except configuration.ConfigError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
-    except (WarehouseBusy, duckdb.Error, OSError) as exc:
+    except (WarehouseError, OSError) as exc:
         raise _fail(f"run failed: {exc}") from None
     except RuntimeError as exc:
         if not _is_prefect_unavailable(exc):
@@ -427,23 +422,23 @@ def _prefect_api(config: configuration.Config) -> Iterator[None]:
     """The user's PREFECT_API_URL, checked; else the server of a running `newsdesk serve`;
     else Prefect's server app in this process, for this run, which Dask workers (other
     processes, maybe other machines) cannot be relied on to reach: settings.dask is refused."""
-    from flows import serve as serving
+    from flows import serve
 
     try:
         if os.environ.get("PREFECT_API_URL"):
-            serving.check_reachable(os.environ["PREFECT_API_URL"])
+            serve.check_reachable(os.environ["PREFECT_API_URL"])
             yield
             return
-        running = serving.running_server()
+        running = serve.running_server()
         if running:
             os.environ["PREFECT_API_URL"] = running
             progress.info(f"using the Prefect server of `newsdesk serve` at {running}")
             yield
             return
         localstate.check_dask(config)
-        with serving.in_process_server():
+        with serve.in_process_server():
             yield
-    except serving.ServerFailed as exc:
+    except serve.ServerFailed as exc:
         raise _fail(f"run failed: {exc}") from None
     except configuration.ConfigError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
@@ -478,38 +473,22 @@ def _print_query(path: Path, sql: str, format: printing.Format) -> None:
 
 
 def _fetch(path: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """The user's own SQL: search_articles() works in it when the extension loads."""
-    import duckdb
+    from warehouse import adhoc
 
-    from warehouse import search
-
-    def run(con: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
-        unsearchable = search.try_load_extension(con)
-        try:
-            cursor = con.execute(sql)
-        except duckdb.Error as exc:
-            if unsearchable and "search_articles" in sql:
-                raise duckdb.Error(f"{exc} ({unsearchable})") from None
-            raise
-        names = [c[0] for c in cursor.description] if cursor.description else []
-        return names, cursor.fetchall()
-
-    return _read(path, run)
+    return _read(path, lambda con: adhoc.run(con, sql))
 
 
 def _read(path: Path, query: Callable[[Any], T], failure: str = "SQL error") -> T:
     """Run a read on the warehouse opened read-only, turning its failures into clean exits."""
-    import duckdb
-
     import warehouse
 
     try:
         with warehouse.reading(path) as con:
             return query(con)
-    except (FileNotFoundError, warehouse.WarehouseBusy) as exc:
-        raise _fail(str(exc)) from None
-    except duckdb.Error as exc:
+    except warehouse.QueryFailed as exc:
         raise _fail(f"{failure}: {exc}") from None
+    except warehouse.WarehouseError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _probe_settings(sources: Path | None) -> configuration.Settings:

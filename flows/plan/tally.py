@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flows.identity import dedup
-from flows.plan.pages import Plan
-from flows.plan.polls import HeldSource, SourcePoll
+from flows.plan.pagejobs import Plan
+from flows.plan.feedstate import HeldSource, SourcePoll
 from flows.records import Outcome, PageResult, SourceReport, Stage
 
 

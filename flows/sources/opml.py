@@ -14,7 +14,7 @@ from email.utils import format_datetime
 from typing import Any
 from xml.parsers import expat
 
-from flows.config import SOURCE_NAME_PATTERN, is_http_url
+from flows.configuration import SOURCE_NAME_PATTERN, is_http_url
 from flows.records import Source
 from flows.sources.sourcefile import suggest_name
 from flows.identity.urls import canonical

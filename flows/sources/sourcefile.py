@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from flows import config as configuration
+from flows import configuration
 
 
 class DuplicateSource(ValueError):

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from flows.identity import dedup, urls
-from flows.plan.polls import SourcePoll
+from flows.plan.feedstate import SourcePoll
 from flows.records import EntryRef, FeedEntry, PageJob, PageResult
 from warehouse.records import RememberedEntry, RetryJob
 
