@@ -6,6 +6,8 @@ a sidebar, a footer, JSON-LD, then about 1,700 words of body) spread over H host
 unchanged feed answers 304) and a robots.txt. Every request waits `latency_ms`
 first, as a distant server would. Pages are written to disk before the run and the
 server only reads them, so serving costs little CPU next to the pipeline it feeds.
+Each host is a flows.demo.server.LoopbackServer, all of them in one child process
+(GeneratedNewsroom), so serving does not compete with the pipeline for its interpreter.
 """
 from __future__ import annotations
 
@@ -16,12 +18,14 @@ import multiprocessing
 import random
 import threading
 import time
+from functools import partial
 from dataclasses import dataclass
 from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+from flows.demo.server import Exchange, LoopbackServer
 
 PLACES = ["Harrowgate", "Lindenfield", "Port Averly", "Ostmere", "Carrick Bay", "Wenlow", "Dunmarsh",
           "Kesterton", "Falbridge", "Norhaven", "Ebbwater", "Saltmoor"]
@@ -174,64 +178,49 @@ class Counters:
 
 
 def serve(layout: Layout, latency_ms: float, counters: Counters, ready) -> None:
-    """Run in its own process: one threaded server per host, forever."""
-    servers = []
+    """Run in its own process: one threaded loopback server per host, forever."""
     for index in range(layout.hosts):
-        handler = type("Handler", (_Handler,), {"root": layout.root / f"host-{index}",
-                                                "latency": latency_ms / 1000, "counters": counters})
-        server = ThreadingHTTPServer((layout.host(index), layout.port), handler)
-        server.daemon_threads = True
-        servers.append(server)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        handler = partial(_answer, layout.root / f"host-{index}", latency_ms / 1000, counters)
+        LoopbackServer(handler, layout.host(index), layout.port, name=f"gazette-{index}").start()
     ready.set()
     threading.Event().wait()
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    root: Path
-    latency: float
-    counters: Counters
-
-    def log_message(self, *args) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        time.sleep(self.latency)
-        if self.path == "/robots.txt":
-            Counters.bump(self.counters.robots)
-            return self._send(200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
-        if self.path == "/feed.xml":
-            return self._feed()
-        if self.path.startswith("/news/"):
-            Counters.bump(self.counters.pages)
-            page = self.root / f"{self.path.rsplit('/', 1)[-1]}.html"
-            if page.is_file():
-                return self._send(200, page.read_bytes(), "text/html; charset=utf-8")
-        self._send(404, b"not here", "text/plain")
-
-    def _feed(self) -> None:
-        Counters.bump(self.counters.feeds)
-        body = (self.root / "feed.xml").read_bytes()
-        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-        if self.headers.get("If-None-Match") == etag:
-            Counters.bump(self.counters.feeds_unchanged)
-            return self._send(304, b"", None, {"ETag": etag})
-        self._send(200, body, "application/rss+xml", {"ETag": etag})
-
-    def _send(self, status: int, body: bytes, content_type: str | None, extra: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        if content_type:
-            self.send_header("Content-Type", content_type)
-        for name, value in (extra or {}).items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+def _answer(root: Path, latency: float, counters: Counters, exchange: Exchange) -> None:
+    time.sleep(latency)  # the distant server's round trip: what this server is for
+    path = exchange.logged.path
+    if path == "/robots.txt":
+        Counters.bump(counters.robots)
+        return _send(exchange, 200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
+    if path == "/feed.xml":
+        return _feed(root, counters, exchange)
+    if path.startswith("/news/"):
+        Counters.bump(counters.pages)
+        page = root / f"{path.rsplit('/', 1)[-1]}.html"
+        if page.is_file():
+            return _send(exchange, 200, page.read_bytes(), "text/html; charset=utf-8")
+    _send(exchange, 404, b"not here", "text/plain")
 
 
-class Newsroom:
-    """The generated newsroom served from a child process, as a context manager."""
+def _feed(root: Path, counters: Counters, exchange: Exchange) -> None:
+    Counters.bump(counters.feeds)
+    body = (root / "feed.xml").read_bytes()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+    if exchange.request.headers.get("If-None-Match") == etag:
+        Counters.bump(counters.feeds_unchanged)
+        return _send(exchange, 304, b"", None, {"ETag": etag})
+    _send(exchange, 200, body, "application/rss+xml", {"ETag": etag})
+
+
+def _send(exchange: Exchange, status: int, body: bytes, content_type: str | None,
+          extra: dict[str, str] | None = None) -> None:
+    headers = ({"Content-Type": content_type} if content_type else {}) | (extra or {})
+    exchange.send(status, body, headers)
+
+
+class GeneratedNewsroom:
+    """The generated newsroom served from a child process, as a context manager
+    (not the demo's flows.demo.site.Newsroom: this one is generated for a benchmark's size)."""
 
     def __init__(self, layout: Layout, latency_ms: float):
         context = multiprocessing.get_context("spawn")
@@ -242,7 +231,7 @@ class Newsroom:
         if not ready.wait(30):
             raise RuntimeError("the generated newsroom did not start within 30 s")
 
-    def __enter__(self) -> Newsroom:
+    def __enter__(self) -> GeneratedNewsroom:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -55,7 +55,7 @@ def main() -> None:
           f"(and {sketch_ms:.1f} ms for the near-duplicate sketch)", flush=True)
 
     from flows.serve import local_prefect_server
-    with newsroom.Newsroom(layout, args.latency_ms) as room, local_prefect_server(_free_port()) as api:
+    with newsroom.GeneratedNewsroom(layout, args.latency_ms) as room, local_prefect_server(_free_port()) as api:
         sources = _write_sources(work, room, args)
         first = _run(sources, api, room)
         # the machine's speed drifts by a few per cent: the ceiling is taken on both sides of the run
@@ -124,7 +124,7 @@ def _extraction_cpu_ms(layout: newsroom.Layout, articles: int) -> tuple[float, f
     return (extraction - sketch) / len(pages) * 1000, sketch / len(pages) * 1000
 
 
-def _write_sources(work: Path, room: newsroom.Newsroom, args: argparse.Namespace) -> Path:
+def _write_sources(work: Path, room: newsroom.GeneratedNewsroom, args: argparse.Namespace) -> Path:
     per_feed = args.articles // args.hosts + 1
     settings = {"warehouse": str(work / "news.duckdb"), "allow_private_networks": True,
                 "concurrency": 32, "per_host_concurrency": args.per_host, "min_delay_seconds": args.min_delay,
@@ -134,7 +134,7 @@ def _write_sources(work: Path, room: newsroom.Newsroom, args: argparse.Namespace
     return path
 
 
-def _run(sources: Path, api: str, room: newsroom.Newsroom) -> dict:
+def _run(sources: Path, api: str, room: newsroom.GeneratedNewsroom) -> dict:
     before = (room.counters.total(), room.counters.feeds_unchanged.value)
     newsroom_before, prefect_before = _cpu_seconds(room.process.pid), _prefect_server_cpu(api)
     env = {**os.environ, "PREFECT_API_URL": api, "PYTHONPATH": str(ROOT)}

@@ -1,19 +1,17 @@
-"""Shared fixtures: Prefect kept local and temporary, the demo newsroom, warehouses in tmp."""
+"""Fixtures only: Prefect kept local and temporary, the demo newsroom, a Chromium or a skip.
+
+What tests share besides fixtures lives in tests/support; nothing imports this module.
+"""
 from __future__ import annotations
 
-import asyncio
 import atexit
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
-from pathlib import Path
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.cli import ROOT
 
 if "NEWSDESK_STATE_DIR" not in os.environ:
     os.environ["NEWSDESK_STATE_DIR"] = tempfile.mkdtemp(prefix="newsdesk-test-state-")
@@ -21,6 +19,16 @@ if "NEWSDESK_STATE_DIR" not in os.environ:
 from flows.localstate import configure_prefect  # noqa: E402
 
 configure_prefect()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that starts the session's Prefect server must say so (the `prefect` mark), so that
+    `make test-fast` (-m "not prefect ...") never pays ~20 s for a server it did not ask for."""
+    unmarked = [item.nodeid for item in items
+                if "prefect_harness" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("prefect")]
+    if unmarked:
+        raise pytest.UsageError("these tests use prefect_harness but are not marked prefect:\n  "
+                                + "\n  ".join(unmarked))
 
 
 @pytest.fixture(scope="session")
@@ -50,44 +58,13 @@ def newsroom():
         yield room
 
 
-def newsdesk(*args: str, cwd: Path | None = None, timeout: float = 300,
-             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """The command line in a subprocess, as a user's shell runs it (from the checkout)."""
-    env = {**(env or os.environ), "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, env=env, timeout=timeout)
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The path of a headless-capable Chromium; the test is skipped, saying why, when there is none.
+    Tests never install one: `make chromium` does, and CI runs it."""
+    from tests.support import browser
 
-
-def scalar(db: Path, sql: str, *params):
-    """One value from the warehouse, opened read-only."""
-    return rows(db, sql, *params)[0][0]
-
-
-def rows(db: Path, sql: str, *params) -> list[tuple]:
-    import duckdb
-
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql, list(params)).fetchall()
-
-
-def write_sources(folder: Path, sources: list[dict], **settings) -> Path:
-    path = folder / "sources.yaml"
-    defaults = {"warehouse": str(folder / "news.duckdb"), "allow_private_networks": True, "min_delay_seconds": 0}
-    document = {"settings": {**defaults, **settings}, "sources": sources}
-    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def run_ingest(sources_path: Path, only: list[str] | None = None, everything: bool = True):
-    from flows.ingest import ingest
-
-    return asyncio.run(ingest(str(sources_path), None, only, everything))
-
-
-async def until(condition, seconds: float = 30.0, what: str = "the condition") -> None:
-    """Poll `condition()` in the running event loop until it holds; fail after `seconds`."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while not condition():
-        assert loop.time() < deadline, f"{what} did not happen within {seconds:g}s"
-        await asyncio.sleep(0.01)
+    try:
+        return browser.find_chromium()
+    except browser.NoBrowser as exc:
+        pytest.skip(f"browser test needs Chromium: {exc}")

@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import newsdesk
-from tests.loopback import Loopback, Reply, free_port
+from tests.support.cli import newsdesk
+from tests.support.loopback import Loopback, Reply, free_port
 
 FEED = (Path(__file__).parent / "fixtures" / "feeds" / "rss20.xml").read_bytes()
 
@@ -46,6 +46,7 @@ def test_query_on_missing_warehouse_says_how_to_make_one(tmp_path):
     assert result.returncode == 1 and "no warehouse" in result.stderr
 
 
+@pytest.mark.prefect  # `newsdesk run`, though it stops at the sources file
 def test_run_with_bad_sources_file_fails_before_any_network(tmp_path):
     path = tmp_path / "sources.yaml"
     path.write_text("sources:\n  - name: herald\n    url: not-a-url\n", encoding="utf-8")
@@ -94,6 +95,7 @@ def test_extract_prints_one_json_object_per_input():
     assert "Also Read" not in objects[0]["body"]
 
 
+@pytest.mark.prefect
 def test_demo_end_to_end_twice(tmp_path, prefect_env):
     """What `make demo` does, twice: every source lands, then nothing new and 304s."""
     from flows.demo.site import Newsroom
@@ -130,7 +132,7 @@ def test_stats_shows_source_health_as_a_table_and_as_json(small_warehouse):
 
 
 def test_stories_lists_the_biggest_first_and_filters_by_day(tmp_path):
-    from tests.test_stories import BODY, STORY, THIRD_STORY, article, load
+    from tests.support.stories import BODY, STORY, THIRD_STORY, article, load
 
     db = tmp_path / "w.duckdb"
     load(db, article(1, "gazette", BODY, "Estuary ferry to stop for six weeks"), article(2, "post", THIRD_STORY))

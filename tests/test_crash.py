@@ -13,7 +13,8 @@ import duckdb
 import pytest
 
 import warehouse
-from tests.conftest import ROOT, write_sources
+from tests.support.cli import ROOT
+from tests.support.ingest import write_sources
 
 # Progress lines `newsdesk run` prints as it enters each phase.
 PHASES = {"fetch": "new entries; fetching", "extract": "pages done:", "load": "loading "}
@@ -80,6 +81,8 @@ def articles_by_url(db: Path) -> set[frozenset[str]]:
     return {frozenset(urls) for (urls,) in rows}
 
 
+@pytest.mark.slow
+@pytest.mark.prefect
 @pytest.mark.usefixtures("prefect_harness")
 def test_kill_9_anywhere_loses_nothing_and_duplicates_nothing(tmp_path, newsroom, prefect_env):
     rng = random.Random(20261127)

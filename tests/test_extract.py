@@ -1,5 +1,4 @@
 import threading
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from flows.identity import dedup
 from flows.identity import neardup
 from flows.text.charset import decode_html
 from flows.records import FeedEntry
+from tests.support.waiting import wait_for
 from trafilatura.settings import Document
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
@@ -225,18 +225,36 @@ def test_a_leading_date_and_time_stamp_is_dropped(stamp):
         "The council met at 6:45 on 23 November 2026.")
 
 
+THREADS = 4
+
+
 def test_threads_extracting_at_once_load_the_language_model_once(monkeypatch):
-    loads = []
+    loads, arrived = [], []
+
+    class CountedLock:
+        """The module's lock, noting each thread that comes to it."""
+
+        def __init__(self, lock):
+            self._lock = lock
+
+        def __enter__(self):
+            arrived.append(threading.get_ident())
+            return self._lock.__enter__()
+
+        def __exit__(self, *exc_info):
+            return self._lock.__exit__(*exc_info)
 
     def slow_load(*args, **kwargs):
         loads.append(threading.get_ident())
-        time.sleep(0.1)  # a load takes time: long enough for the other threads to arrive
+        # The load lasts until every other thread has come for the model too.
+        wait_for(lambda: len(arrived) == THREADS, timeout=30, what="every thread asking for the model")
         return object()
 
+    monkeypatch.setattr(extract.page, "_language_lock", CountedLock(extract.page._language_lock))
     monkeypatch.setattr(extract.page.LanguageIdentifier, "from_modelpath", slow_load)
     extract.page._loaded_language_identifier.cache_clear()
     try:
-        threads = [threading.Thread(target=extract.page._language_identifier) for _ in range(4)]
+        threads = [threading.Thread(target=extract.page._language_identifier) for _ in range(THREADS)]
         for thread in threads:
             thread.start()
         for thread in threads:

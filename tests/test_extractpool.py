@@ -9,7 +9,7 @@ import signal
 import pytest
 
 from flows import extract, extractpool
-from tests.conftest import until
+from tests.support.waiting import until
 
 PAGE = ("<html lang='en'><head><title>Pier reopens</title></head><body><article><h1>Pier reopens</h1>"
         + "".join(f"<p>The pier at Saltcote reopened on day {n} after repairs to its deck and railings, "

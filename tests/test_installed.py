@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, scalar
+from tests.support.cli import ROOT
+from tests.support.ingest import scalar
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.prefect]  # `newsdesk run` from the installed wheel
 PROJECT_FILES = ("pyproject.toml", "README.md", "flows", "warehouse")
 
 
@@ -54,7 +55,7 @@ def user_env(home: Path) -> dict[str, str]:
 
 
 def test_installed_tool_runs_from_an_empty_directory(installed, tmp_path, newsroom):
-    from tests.conftest import write_sources
+    from tests.support.ingest import write_sources
 
     config, home, empty = tmp_path / "config", tmp_path / "home", tmp_path / "empty"
     for folder in (config, home, empty):

@@ -11,8 +11,8 @@ import pytest
 
 import warehouse
 from flows.report import charts
-from tests import browser
-from tests.conftest import newsdesk
+from tests.support import browser
+from tests.support.cli import newsdesk
 from warehouse import store
 
 SOURCES = ("bay-gazette", "fen-courier", "hill-post")
@@ -92,11 +92,8 @@ class _Charts(HTMLParser):
             self._series = None
 
 
-def test_headless_chromium_draws_every_chart(report_file, tmp_path):
-    try:
-        chromium = browser.find_chromium()
-    except (browser.NoBrowser, OSError) as exc:
-        pytest.skip(f"no headless browser for the report test: {exc}")
+@pytest.mark.browser
+def test_headless_chromium_draws_every_chart(report_file, tmp_path, chromium):
     parsed = _Charts()
     parsed.feed(browser.dump_dom(chromium, report_file))
     daily = parsed.charts["Articles per day, by source"]

@@ -1,4 +1,4 @@
-"""A loopback HTTP server for the bundled newsroom (stdlib only).
+"""The bundled newsroom, served on loopback (stdlib only, on :mod:`flows.demo.server`).
 
 Every publisher lives under its own path prefix on one ``host:port``; pages and feeds
 are rendered with absolute URLs when the server starts, because only then is the port
@@ -13,18 +13,16 @@ from __future__ import annotations
 import argparse
 import hashlib
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timezone
-from email.message import Message
 from email.utils import format_datetime, parsedate_to_datetime
-from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flows.demo import feedgen, render
 from flows.demo.catalog import Article, Catalog, listing_url, load
+from flows.demo.server import Exchange, LoopbackServer
 
 HTML = "text/html; charset=utf-8"
 TRACKING_PARAMS = ("utm_", "fbclid", "gclid")
@@ -67,32 +65,38 @@ class Newsroom:
         self.host = host
         self.port = port
         self.base_url = ""
-        self.requests: list[SeenRequest] = []
         self._catalog: Catalog = load()
         self._feed_types = {f.path: feedgen.CONTENT_TYPES[f.format] for f in self._catalog.feeds}
         self._unconditional = {f.path for f in self._catalog.feeds if not f.conditional}
         self._routes: dict[str, Response] = {}
         self._overrides: dict[str, Response] = {}
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LoopbackServer | None = None
+        self._served: list[LoopbackServer] = []  # every server started, so the log outlives stop()
 
     def start(self) -> Newsroom:
         """Bind, render the site for the bound address and serve it from a daemon thread."""
-        server = ThreadingHTTPServer((self.host, self.port), partial(_Handler, newsroom=self))
-        self.port = server.server_port
-        self.base_url = f"http://{self.host}:{self.port}"
+        server = LoopbackServer(self._answer, self.host, self.port, methods=("GET", "HEAD"),
+                                server_version="NewsroomDemo/1.0", timeout=10, name="newsroom")
+        self.port = server.port
+        self.base_url = server.base_url
         self._routes = build_routes(self._catalog, self.base_url)
         self._server = server
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                         name="newsroom", daemon=True).start()
+        self._served.append(server)
+        server.start()
         return self
 
     def stop(self) -> None:
         """Stop serving and release the port."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
+
+    @property
+    def requests(self) -> list[SeenRequest]:
+        """Every request answered so far, in arrival order; each is logged before its answer is sent."""
+        return [SeenRequest(seen.method, seen.path, seen.status, _title_cased(seen.headers))
+                for server in self._served for seen in server.logged() if seen.status is not None]
 
     def __enter__(self) -> Newsroom:
         return self.start()
@@ -150,10 +154,16 @@ class Newsroom:
         return Response(404, b"<!DOCTYPE html><title>Not found</title><h1>404 Not Found</h1>",
                         {"Content-Type": HTML})
 
-    def log(self, seen: SeenRequest) -> None:
-        """Record one answered request."""
-        with self._lock:
-            self.requests.append(seen)
+    def _answer(self, exchange: Exchange) -> None:
+        """Serve :meth:`respond` with conditional GET, closing the connection after each answer
+        (so nothing is served after :meth:`stop`)."""
+        request = exchange.request
+        response = self.respond(request.path)
+        status = 304 if _not_modified(response, request.headers) else response.status
+        body = b"" if status == 304 else response.body
+        headers = [(name, value) for name, value in response.headers.items()
+                   if status != 304 or name in ("ETag", "Last-Modified")]
+        exchange.send(status, body, headers, send_body=request.command != "HEAD", close=True)
 
 
 def build_routes(catalog: Catalog, base_url: str) -> dict[str, Response]:
@@ -214,46 +224,7 @@ def _wire_stories(live: list[Article]) -> dict[str, tuple[int, tuple[str, ...]]]
             for wire, found in copies.items()}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """Serves :meth:`Newsroom.respond` with conditional GET; logs nothing to stderr."""
-
-    protocol_version = "HTTP/1.1"
-    timeout = 10
-    server_version = "NewsroomDemo/1.0"
-    disable_nagle_algorithm = True  # headers and body go out as separate writes
-
-    def __init__(self, *args: Any, newsroom: Newsroom, **kwargs: Any) -> None:
-        self.newsroom = newsroom
-        super().__init__(*args, **kwargs)  # handles the request
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        self._answer(send_body=True)
-
-    def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
-        self._answer(send_body=False)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - base signature
-        """Stay quiet: requests are recorded in ``Newsroom.requests`` instead."""
-
-    def _answer(self, send_body: bool) -> None:
-        response = self.newsroom.respond(self.path)
-        status = 304 if _not_modified(response, self.headers) else response.status
-        body = b"" if status == 304 else response.body
-        # Logged before answering: a client that has its answer finds its request in the log.
-        headers = {_title_case(name): value for name, value in self.headers.items()}
-        self.newsroom.log(SeenRequest(self.command, self.path, status, headers))
-        self.send_response(status)
-        for name, value in response.headers.items():
-            if status != 304 or name in ("ETag", "Last-Modified"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")  # so nothing is served after stop()
-        self.end_headers()
-        if send_body:
-            self.wfile.write(body)
-
-
-def _not_modified(response: Response, request_headers: Message) -> bool:
+def _not_modified(response: Response, request_headers: Mapping[str, str]) -> bool:
     """True when the request's validators match (If-None-Match wins over If-Modified-Since)."""
     if response.status != 200:
         return False
@@ -280,9 +251,9 @@ def _lookup_keys(target: str) -> list[str]:
     return [target, stripped, parts.path]
 
 
-def _title_case(header: str) -> str:
+def _title_cased(headers: dict[str, str]) -> dict[str, str]:
     """``if-none-match`` -> ``If-None-Match``, whatever case the client sent."""
-    return "-".join(word.capitalize() for word in header.split("-"))
+    return {"-".join(word.capitalize() for word in name.split("-")): value for name, value in headers.items()}
 
 
 def _etag(body: bytes) -> str:

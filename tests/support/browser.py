@@ -1,6 +1,8 @@
-"""Headless Chromium for the report: find (or install) it, dump the DOM, take a screenshot.
+"""Headless Chromium for the report: find it, dump the DOM, take a screenshot.
 
-    python -m tests.browser report.html report.png     # what `make report-screenshot` runs
+    python -m tests.support.browser report.html report.png     # what `make report-screenshot` runs
+
+Nothing here installs a browser: `make chromium` does (and CI runs it), so a test without one skips.
 
 Chromium runs with no sandbox, no GPU, no background networking or component updates,
 a throwaway profile, and a deadline after which its whole process group is killed.
@@ -24,29 +26,15 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 
 
 class NoBrowser(RuntimeError):
-    """No Chromium found, and installing Debian's package did not work."""
+    """No Chromium to run, or it did not do what was asked."""
 
 
-def find_chromium(install: bool = True) -> str:
-    """A Chromium on PATH; when there is none, try `apt-get install -y chromium` once."""
+def find_chromium() -> str:
+    """A Chromium on PATH, or NoBrowser saying none is (`make chromium` installs Debian's package)."""
     found = next(filter(None, map(shutil.which, NAMES)), None)
-    if found or not install:
-        if found:
-            return found
-        raise NoBrowser(f"none of {', '.join(NAMES)} is on PATH")
-    apt = shutil.which("apt-get")
-    if apt is None:
-        raise NoBrowser(f"none of {', '.join(NAMES)} is on PATH, and there is no apt-get to install chromium")
-    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"] if shutil.which("sudo") else None
-    if sudo is None:
-        raise NoBrowser("chromium is not installed, and installing it needs root (no sudo)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in ([*sudo, apt, "install", "-y", "chromium"], [*sudo, apt, "update"],
-                    [*sudo, apt, "install", "-y", "chromium"]):
-        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
-        if done.returncode == 0 and "install" in command:
-            break
-    return find_chromium(install=False)
+    if found is None:
+        raise NoBrowser(f"none of {', '.join(NAMES)} is on PATH (`make chromium` installs one)")
+    return found
 
 
 def run_headless(chromium: str, url: str, *extra: str, timeout: float = 60) -> subprocess.CompletedProcess:

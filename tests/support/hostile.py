@@ -8,7 +8,7 @@ from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
 from html import escape
 
-from tests.loopback import Reply
+from tests.support.loopback import Reply
 
 RSS_TYPE = {"Content-Type": "application/rss+xml; charset=utf-8"}
 HTML_TYPE = {"Content-Type": "text/html; charset=utf-8"}
