@@ -13,9 +13,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timezone
+from email.message import Message
 from email.utils import format_datetime, parsedate_to_datetime
 from types import TracebackType
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -224,7 +224,7 @@ def _wire_stories(live: list[Article]) -> dict[str, tuple[int, tuple[str, ...]]]
             for wire, found in copies.items()}
 
 
-def _not_modified(response: Response, request_headers: Mapping[str, str]) -> bool:
+def _not_modified(response: Response, request_headers: Message) -> bool:
     """True when the request's validators match (If-None-Match wins over If-Modified-Since)."""
     if response.status != 200:
         return False
