@@ -18,7 +18,7 @@ demo: $(STAMP)
 # The demo warehouse, its HTML report, and a headless Chromium screenshot of it (in report/).
 report-screenshot: $(STAMP) chromium
 	$(BIN)/newsdesk demo
-	$(BIN)/newsdesk report --db warehouse/demo.duckdb --out report/report.html
+	$(BIN)/newsdesk report --db warehouse/demo --out report/report.html
 	$(BIN)/python -m tests.support.browser report/report.html report/report.png
 
 # Headless Chromium for the browser test and the screenshot: Debian's package, installed when
@@ -47,4 +47,4 @@ check: $(STAMP)
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) .state report warehouse/*.duckdb warehouse/*.duckdb.wal
+	rm -rf $(VENV) .state report warehouse/demo warehouse/newsdesk

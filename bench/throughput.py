@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import duckdb
+import warehouse
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,7 +150,7 @@ def _run(sources: Path, api: str, room: newsroom.GeneratedNewsroom) -> dict:
     wall = time.monotonic() - started
     if run.returncode != 0:
         raise SystemExit(f"newsdesk run exited {run.returncode}:\n{run.stderr.read()[-3000:]}")
-    with duckdb.connect(str(yaml.safe_load(sources.read_text())["settings"]["warehouse"]), read_only=True) as con:
+    with warehouse.reading(yaml.safe_load(sources.read_text())["settings"]["warehouse"]) as con:
         run_s, articles_new, pages_fetched = con.execute(
             "SELECT epoch(finished_at - started_at), articles_new, pages_fetched FROM runs "
             "ORDER BY started_at DESC LIMIT 1").fetchone()

@@ -72,7 +72,7 @@ class DaskModel(BaseModel):
 class SettingsModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    warehouse: str = "warehouse/newsdesk.duckdb"
+    warehouse: str = "warehouse/newsdesk"
     user_agent: str = "newsdesk/0.1 (+https://github.com/newsdesk; set settings.user_agent with your contact)"
     connect_timeout_seconds: float = Field(10.0, gt=0)
     read_timeout_seconds: float = Field(20.0, gt=0)
@@ -85,6 +85,8 @@ class SettingsModel(BaseModel):
     min_delay_seconds: float = Field(1.0, ge=0)
     allow_private_networks: bool = False
     lock_wait_seconds: float | None = Field(None, ge=0)   # None: the warehouse's own default
+    keep_snapshots_days: float = Field(7.0, ge=0)        # how far back `query --as-of` can look
+    maintain_every_hours: float = Field(24.0, gt=0)      # compaction and snapshot expiry, after a run
     max_entries_per_poll: int = Field(200, ge=1)
     min_body_chars: int = Field(250, ge=0)
     poll_interval_minutes: float = Field(30.0, gt=0)
@@ -146,6 +148,8 @@ class Settings:
     min_delay_seconds: float
     allow_private_networks: bool
     lock_wait_seconds: float | None
+    keep_snapshots_days: float
+    maintain_every_hours: float
     min_body_chars: int
     schedule_interval_seconds: int | None
     schedule_cron: str | None

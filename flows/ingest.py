@@ -36,7 +36,7 @@ from flows.plan import feedstate
 from flows.plan.feedstate import HeldSource, SourcePoll
 from flows.plan.tally import Tally
 from flows.records import FetchErrorKind, Outcome, PageJob, PageResult, RunSummary, Source
-from warehouse import reads, store
+from warehouse import maintenance, reads, store
 from warehouse.records import FeedState, RetryJob
 
 PAGE_BATCH_SIZE = 50       # pages per fetch-and-extract task (each task costs the Prefect server ~40 ms)
@@ -137,7 +137,23 @@ async def ingest(sources_path: str = "sources.yaml", db: str | None = None,
     localstate.check_dask(config)
     path = config.settings.warehouse
     with warehouse.run_lock(path, config.settings.lock_wait_seconds):
-        return await _run(config, only, everything, path)
+        summary = await _run(config, only, everything, path)
+        await maintain_warehouse(config.settings)
+        return summary
+
+
+@task(name="maintain-warehouse", cache_policy=NO_CACHE)
+async def maintain_warehouse(settings: configuration.Settings) -> None:
+    """Compact the warehouse's files and expire old snapshots, when settings.maintain_every_hours
+    have passed since the last time (the run lock is held: no load interleaves)."""
+    def maintain() -> None:
+        with warehouse.writing(settings.warehouse, settings.lock_wait_seconds) as con:
+            if maintenance.due(con, timedelta(hours=settings.maintain_every_hours)):
+                done = maintenance.maintain(con, settings.warehouse, settings.keep_snapshots_days)
+                _say(get_run_logger(), f"maintenance: {done.files_before} data files -> {done.files_after}, "
+                                       f"{done.snapshots_expired} snapshots expired")
+
+    await asyncio.to_thread(maintain)
 
 
 async def _run(config: configuration.Config, only: list[str] | None, everything: bool,

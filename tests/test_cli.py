@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
+import warehouse
 import pytest
 
 from tests.support.cli import newsdesk
@@ -15,7 +15,7 @@ FEED = (Path(__file__).parent / "fixtures" / "feeds" / "rss20.xml").read_bytes()
 
 @pytest.fixture
 def small_warehouse(tmp_path) -> Path:
-    db = tmp_path / "w.duckdb"
+    db = tmp_path / "w"
     import warehouse
     with warehouse.writing(db) as con:
         con.execute("INSERT INTO sources VALUES ('herald', 'https://h.example/f', NULL, NULL, 'en', true, now())")
@@ -37,12 +37,12 @@ def test_query_is_read_only_and_bad_sql_is_a_clear_error(small_warehouse):
     assert bad.returncode == 1 and "SQL error" in bad.stderr and "syntax error" in bad.stderr
     write = newsdesk("query", "--db", str(small_warehouse), "DELETE FROM sources")
     assert write.returncode == 1 and "read-only" in write.stderr
-    with duckdb.connect(str(small_warehouse), read_only=True) as con:
+    with warehouse.reading(small_warehouse) as con:
         assert con.execute("SELECT count(*) FROM sources").fetchone()[0] == 1
 
 
 def test_query_on_missing_warehouse_says_how_to_make_one(tmp_path):
-    result = newsdesk("query", "--db", str(tmp_path / "none.duckdb"), "SELECT 1")
+    result = newsdesk("query", "--db", str(tmp_path / "none"), "SELECT 1")
     assert result.returncode == 1 and "no warehouse" in result.stderr
 
 
@@ -100,7 +100,7 @@ def test_demo_end_to_end_twice(tmp_path, prefect_env):
     """What `make demo` does, twice: every source lands, then nothing new and 304s."""
     from flows.demo.site import Newsroom
 
-    db = tmp_path / "demo.duckdb"
+    db = tmp_path / "demo"
     with Newsroom() as probe:
         expected = probe.expected()
         names = [s["name"] for s in probe.sources()]
@@ -108,11 +108,11 @@ def test_demo_end_to_end_twice(tmp_path, prefect_env):
     first = newsdesk("demo", "--db", str(db), "--port", str(port), cwd=tmp_path, env=prefect_env)
     assert first.returncode == 0, first.stderr
     assert "Sample query" in first.stdout and all(name in first.stdout for name in names)
-    with duckdb.connect(str(db), read_only=True) as con:
+    with warehouse.reading(db) as con:
         assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == expected.distinct_articles
     second = newsdesk("demo", "--db", str(db), "--port", str(port), cwd=tmp_path, env=prefect_env)
     assert second.returncode == 0, second.stderr
-    with duckdb.connect(str(db), read_only=True) as con:
+    with warehouse.reading(db) as con:
         assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == expected.distinct_articles
         run = con.execute("SELECT articles_new, pages_fetched, not_modified FROM runs "
                           "ORDER BY started_at DESC LIMIT 1").fetchone()
@@ -134,7 +134,7 @@ def test_stats_shows_source_health_as_a_table_and_as_json(small_warehouse):
 def test_stories_lists_the_biggest_first_and_filters_by_day(tmp_path):
     from tests.support.stories import BODY, STORY, THIRD_STORY, article, load
 
-    db = tmp_path / "w.duckdb"
+    db = tmp_path / "w"
     load(db, article(1, "gazette", BODY, "Estuary ferry to stop for six weeks"), article(2, "post", THIRD_STORY))
     load(db, article(30, "courier", STORY[0]))
     lines = newsdesk("stories", "--db", str(db), "--format", "json").stdout.splitlines()

@@ -105,7 +105,7 @@ def hostile_run(tmp_path_factory):
         sources += [{"name": name, "url": busy.url(f"/feeds/{name}")} for name in BUSY_FEEDS]
         started = datetime.now(timezone.utc)
         summary = run_ingest(write_sources(folder, sources, **SETTINGS))
-        yield folder / "news.duckdb", summary, site, busy, started
+        yield folder / "news", summary, site, busy, started
 
 
 def feed_error(db, source):

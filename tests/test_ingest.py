@@ -1,7 +1,7 @@
 """End to end: the real flow against the loopback newsroom, into a temporary warehouse."""
 from __future__ import annotations
 
-import duckdb
+import warehouse
 import pytest
 
 from flows.ingest import RunFailed
@@ -15,7 +15,7 @@ def warehouse_of(tmp_path, newsroom):
     """The newsroom ingested once: (sources path, db path, first summary)."""
     path = write_sources(tmp_path, newsroom.sources())
     summary = run_ingest(path)
-    return path, tmp_path / "news.duckdb", summary
+    return path, tmp_path / "news", summary
 
 
 def test_every_distinct_article_lands_once(warehouse_of, newsroom):
@@ -93,7 +93,7 @@ def test_failing_source_does_not_stop_the_others(tmp_path, newsroom):
     broken = newsroom.sources()[0]
     newsroom.route(broken["url"].removeprefix(newsroom.base_url), status=500, body="oops")
     summary = run_ingest(write_sources(tmp_path, newsroom.sources()))
-    db = tmp_path / "news.duckdb"
+    db = tmp_path / "news"
     assert summary.outcome == "partial"
     assert scalar(db, "SELECT count(*) FROM articles") > 0
     state = rows(db, "SELECT consecutive_failures, last_error, next_poll_at > last_polled_at "
@@ -109,20 +109,20 @@ def test_run_fails_when_every_source_fails(tmp_path, newsroom):
                        headers={"Content-Type": "text/html"})
     with pytest.raises(RunFailed):
         run_ingest(write_sources(tmp_path, newsroom.sources()))
-    assert scalar(tmp_path / "news.duckdb", "SELECT outcome FROM runs") == "failed"
-    errors = rows(tmp_path / "news.duckdb", "SELECT DISTINCT error FROM polls")
+    assert scalar(tmp_path / "news", "SELECT outcome FROM runs") == "failed"
+    errors = rows(tmp_path / "news", "SELECT DISTINCT error FROM polls")
     assert errors == [("not a readable feed: HTML page, not a feed",)]
 
 
 def test_transient_page_failure_is_retried_in_a_later_run(tmp_path, newsroom):
     source = newsroom.sources()[0]
     path = write_sources(tmp_path, [source])
-    db = tmp_path / "news.duckdb"
+    db = tmp_path / "news"
     first = run_ingest(path)
     victim = rows(db, "SELECT url FROM article_urls WHERE source = ? AND kind = 'canonical' LIMIT 1",
                   source["name"])[0][0]
     # Forget that article, then make its page fail once.
-    with duckdb.connect(str(db)) as con:
+    with warehouse.writing(db) as con:
         con.execute("DELETE FROM entry_articles WHERE article_id IN "
                     "(SELECT article_id FROM article_urls WHERE url = ?)", [victim])
         con.execute("DELETE FROM articles WHERE canonical_url = ?", [victim])
@@ -136,7 +136,7 @@ def test_transient_page_failure_is_retried_in_a_later_run(tmp_path, newsroom):
                     "AND last_status = 503") == [("retry", 1, 503)]
     newsroom.route(victim.removeprefix(newsroom.base_url), status=200,
                    body=_page_of(newsroom, first, victim))
-    with duckdb.connect(str(db)) as con:
+    with warehouse.writing(db) as con:
         con.execute("UPDATE fetch_queue SET next_attempt_at = now() - INTERVAL 1 MINUTE")
     run_ingest(path)
     assert scalar(db, "SELECT count(*) FROM articles WHERE canonical_url = ?", victim) == 1
@@ -188,7 +188,7 @@ def test_raw_pages_are_kept_compressed_and_reextract_updates_articles_in_place(w
     assert html.lstrip().lower().startswith(b"<!doctype html")
     victim, source = rows(db, "SELECT article_id, source FROM articles ORDER BY article_id LIMIT 1")[0]
     good_body = scalar(db, "SELECT body FROM articles WHERE article_id = ?", victim)
-    with duckdb.connect(str(db)) as con:
+    with warehouse.writing(db) as con:
         con.execute("UPDATE articles SET body = 'stale', title = 'stale', extractor_version = 'old' "
                     "WHERE article_id = ?", [victim])
     report = reextract.reextract(db, source, None, 250, 10)
@@ -213,7 +213,7 @@ def test_export_round_trips_through_parquet_jsonl_and_csv(warehouse_of, tmp_path
         return subprocess.run([sys.executable, "-m", "flows.cli", "export", "--db", str(db), *args],
                               capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert export("--format", "parquet", "--out", str(tmp_path / "pq")).returncode == 0
-    with duckdb.connect(str(db), read_only=True) as con:
+    with warehouse.reading(db) as con:
         back = con.execute(
             f"SELECT * EXCLUDE (published_date) FROM read_parquet('{tmp_path}/pq/**/*.parquet', "
             "hive_partitioning = true) ORDER BY article_id").fetchall()

@@ -61,7 +61,7 @@ def test_installed_tool_runs_from_an_empty_directory(installed, tmp_path, newsro
     for folder in (config, home, empty):
         folder.mkdir()
     sources = write_sources(config, newsroom.sources())
-    db = tmp_path / "elsewhere" / "news.duckdb"
+    db = tmp_path / "elsewhere" / "news"
     result = subprocess.run([installed / "bin" / "newsdesk", "run", "--sources", str(sources), "--db", str(db)],
                             cwd=empty, env=user_env(home), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -92,7 +92,7 @@ def test_an_unreachable_prefect_api_is_one_line_and_exit_1(installed, tmp_path):
     sources = tmp_path / "sources.yaml"
     sources.write_text("sources:\n  - name: one\n    url: http://127.0.0.1:9/feed\n")
     result = subprocess.run([installed / "bin" / "newsdesk", "run", "--sources", str(sources),
-                             "--db", str(tmp_path / "news.duckdb")],
+                             "--db", str(tmp_path / "news")],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1, result.stderr
     lines = result.stderr.strip().splitlines()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
-import duckdb
+import warehouse
 import pytest
 
 from flows import configuration
@@ -92,7 +92,7 @@ def test_private_addresses_are_refused_and_names_go_to_the_proxy(tmp_path, monke
         summary = run_ingest(write_sources(tmp_path, [{"name": "wire", "url": "http://wire.example/feed.xml"}],
                                            allow_private_networks=False))
     assert summary.total("articles_new") == 1
-    with duckdb.connect(str(tmp_path / "news.duckdb"), read_only=True) as con:
+    with warehouse.reading(tmp_path / "news") as con:
         refused = dict(con.execute("SELECT url, last_error FROM fetch_queue WHERE state = 'dead'").fetchall())
     assert refused == {
         "http://10.1.2.3/admin": "refused: 10.1.2.3 is a private address (10.1.2.3); "
@@ -126,8 +126,8 @@ def test_when_every_source_cannot_connect_the_network_is_blamed_not_the_sources(
     path = write_sources(tmp_path, dead)
     with pytest.raises(RunFailed, match="the network looks down"):
         run_ingest(path)
-    db = tmp_path / "news.duckdb"
-    with duckdb.connect(str(db), read_only=True) as con:
+    db = tmp_path / "news"
+    with warehouse.reading(db) as con:
         states = con.execute("SELECT consecutive_failures, last_error LIKE 'connection failed%' "
                              "FROM feed_state").fetchall()
     assert states == [(0, True), (0, True)]
@@ -136,5 +136,5 @@ def test_when_every_source_cannot_connect_the_network_is_blamed_not_the_sources(
         path = write_sources(tmp_path, [*dead, {"name": "alive", "url": alive.url("/feed")}])
         with pytest.raises(RunFailed, match="every source failed"):
             run_ingest(path)
-    with duckdb.connect(str(db), read_only=True) as con:
+    with warehouse.reading(db) as con:
         assert con.execute("SELECT DISTINCT consecutive_failures FROM feed_state").fetchall() == [(1,)]

@@ -38,7 +38,7 @@ def _run(n: int, outcome: str, articles_new: int) -> dict:
 @pytest.fixture(scope="module")
 def report_file(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("report")
-    db, now = folder / "w.duckdb", datetime.now(timezone.utc)
+    db, now = folder / "w", datetime.now(timezone.utc)
     articles = [_article(n, SOURCES[n % 3], n % 4, "wind-farm" if n in (1, 2, 3) else None) for n in range(1, 19)]
     tables = {
         "sources": [{"name": s, "feed_url": f"https://{s}.example/rss", "enabled": True, "synced_at": now}

@@ -1,6 +1,6 @@
-"""The warehouse's one schema definition against what the migrations build, and the row
-builders and state records against both: a column added in one place and not the others
-fails here."""
+"""The warehouse's one schema definition against what a new warehouse has, and the row
+builders, the loader and the state records against both: a column added in one place and
+not the others fails here, and so does a key stored twice."""
 from __future__ import annotations
 
 from dataclasses import fields
@@ -16,7 +16,7 @@ from flows.plan.feedstate import SourcePoll
 from flows.records import (EntryRef, FeedEntry, FeedPoll, HostHold, Outcome, Page, PageJob, PageResult, ParsedFeed,
                            RunSummary, Source, SourceReport, Stage)
 from tests.support.stories import article_record
-from warehouse import schema
+from warehouse import schema, store
 from warehouse.records import FeedState, QueuedPage
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
@@ -25,25 +25,31 @@ FILLED_BY_THE_WAREHOUSE = {"articles": {"story_id"}}   # the story matcher assig
 
 @pytest.fixture(scope="module")
 def described(tmp_path_factory) -> dict[str, list[tuple[str, str, bool, bool]]]:
-    """(name, type, nullable, primary key) of every column of every table the migrations built."""
-    with warehouse.writing(tmp_path_factory.mktemp("schema") / "w.duckdb") as con:
+    """(name, type, nullable) of every column of every table a new warehouse has."""
+    with warehouse.writing(tmp_path_factory.mktemp("schema") / "w") as con:
         tables = [name for (name,) in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'").fetchall()]
-        return {table: [(name, type_, null == "YES", key == "PRI")
-                        for name, type_, null, key, *_ in con.execute(f"DESCRIBE {table}").fetchall()]
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()]
+        return {table: [(name, type_, null == "YES")
+                        for name, type_, null, *_ in con.execute(f"DESCRIBE {table}").fetchall()]
                 for table in tables}
 
 
-def test_every_table_is_declared_once_and_the_migrations_build_it_as_declared(described):
+def test_every_table_is_declared_once_and_built_as_declared(described):
     assert sorted(described) == sorted(schema.BY_NAME)
     for table in schema.ALL:
-        declared = [(c.name, c.type, c.nullable) for c in table.columns]
-        assert [column[:3] for column in described[table.name]] == declared, table.name
+        assert described[table.name] == [(c.name, c.type, c.nullable) for c in table.columns], table.name
 
 
-def test_the_key_a_load_upserts_on_is_the_tables_primary_key(described):
-    for table in schema.LOADED:
-        assert tuple(name for name, *_, key in described[table.name] if key) == table.key, table.name
+def test_loading_the_same_rows_twice_stores_every_key_once(tmp_path):
+    written = {**_batch_tables(), **_closing_tables()}
+    with warehouse.writing(tmp_path / "w") as con:
+        for _ in range(2):
+            store.load(con, written)
+        for table in schema.LOADED:
+            keys = ", ".join(table.key)
+            total, distinct = con.execute(
+                f"SELECT count(*), count(DISTINCT ({keys})) FROM {table.name}").fetchone()
+            assert total == distinct, table.name
 
 
 def test_state_records_are_their_tables_columns():

@@ -37,7 +37,7 @@ def found(db: Path, terms: str, **filters) -> list[str]:
 
 @pytest.fixture
 def newsroom_db(tmp_path) -> Path:
-    db = tmp_path / "w.duckdb"
+    db = tmp_path / "w"
     load(db,
          article(1, "Lighthouse keepers return to Gull Point", FILLER * 3 + "The keepers start in spring."),
          article(2, "Council sets next year's budget", FILLER * 2 + "A lighthouse tour was mentioned in passing. "
@@ -72,7 +72,7 @@ def test_reextracted_text_replaces_the_old_terms(newsroom_db):
 
 
 def test_a_load_without_the_extension_succeeds_and_a_later_load_catches_up(tmp_path, monkeypatch):
-    db = tmp_path / "w.duckdb"
+    db = tmp_path / "w"
     load(db, article(1, "Lighthouse keepers return", FILLER))
     monkeypatch.setattr(search.duckdb, "__version__", "0.0.1")
     with pytest.raises(search.SearchUnavailable, match=r"built for duckdb 0\.0\.1.*v\d+\.\d+\.\d+"):
@@ -110,7 +110,7 @@ def test_the_sql_macro_works_in_newsdesk_query(newsroom_db):
 
 
 def test_the_index_sees_letters_only_lower_case_and_without_accents(tmp_path):
-    with warehouse.writing(tmp_path / "w.duckdb") as con:
+    with warehouse.writing(tmp_path / "w") as con:
         text = "--Ça va? Déjà-vu, x1y2 straße\u00a0Ｆｕｌｌ\ttab!"
         words = con.execute("SELECT search_words(?)", [text]).fetchone()[0]
         empty = con.execute("SELECT search_words(NULL), search_words(' 123 -- ')").fetchone()

@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 
-import duckdb
 import pytest
 
 import warehouse
@@ -49,7 +48,7 @@ def test_serve_runs_on_schedule_polls_only_due_sources_and_stops_cleanly(tmp_pat
     sources = newsroom.sources()
     sources[0]["interval_minutes"] = 0.01  # due at every run; the others wait 30 minutes
     path = write_sources(tmp_path, sources)
-    db = tmp_path / "news.duckdb"
+    db = tmp_path / "news"
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSDESK_STATE_DIR": str(tmp_path / "state"),
            "PREFECT_RUNNER_POLL_FREQUENCY": "2"}
@@ -78,7 +77,7 @@ def test_serve_runs_on_schedule_polls_only_due_sources_and_stops_cleanly(tmp_pat
     assert f"Prefect UI: http://127.0.0.1:{port}" in output and "Stopped." in output
     (first_run, first_count), (second_run, second_count) = runs[:2]
     assert first_count == len(sources) and second_count == 1
-    with duckdb.connect(str(db), read_only=True) as con:
+    with warehouse.reading(db) as con:
         polled = con.execute("SELECT source FROM polls WHERE run_id = ?", [second_run]).fetchall()
         assert polled == [(sources[0]["name"],)]
         assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == newsroom.expected().distinct_articles

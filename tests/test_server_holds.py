@@ -53,7 +53,7 @@ def test_one_rate_limited_feed_does_not_silence_its_host(tmp_path, prefect_env):
         sources_path = write_sources(tmp_path, shared_host(site), **SETTINGS)
         started = datetime.now(timezone.utc)
         summary = run_ingest(sources_path)
-        db = tmp_path / "news.duckdb"
+        db = tmp_path / "news"
         assert summary.total("articles_new") == sum(GOOD_FEEDS.values())
         assert scalar(db, "SELECT count(*) FROM articles") == sum(GOOD_FEEDS.values())
         for name in [*GOOD_FEEDS, *HOSTILE_FEEDS]:
@@ -86,7 +86,7 @@ def test_a_host_that_throttles_several_resources_is_held_across_runs(tmp_path):
         sources_path = write_sources(tmp_path, sources, per_host_concurrency=1)
         started = datetime.now(timezone.utc)
         first = run_ingest(sources_path)
-        db = tmp_path / "news.duckdb"
+        db = tmp_path / "news"
         assert [hold.host for hold in first.host_holds] == [f"127.0.0.1:{site.port}"]
         held_until, reason = rows(db, "SELECT held_until, reason FROM host_holds")[0]
         assert held_until >= started + timedelta(minutes=14) and "3 resources" in reason

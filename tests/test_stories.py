@@ -20,7 +20,7 @@ def story_ids(path) -> dict[str, str]:
 
 @pytest.fixture
 def db(tmp_path):
-    return tmp_path / "news.duckdb"
+    return tmp_path / "news"
 
 
 def test_copies_in_later_batches_join_the_stored_story(db):

@@ -46,7 +46,7 @@ def test_many_batches_stream_into_several_loads_and_lose_nothing(tmp_path, newsr
     path = write_sources(tmp_path, newsroom.sources())
     summary = run_ingest(path)
     expected = newsroom.expected()
-    db = tmp_path / "news.duckdb"
+    db = tmp_path / "news"
     assert summary.total("articles_new") == expected.distinct_articles
     assert scalar(db, "SELECT count(*) FROM articles") == expected.distinct_articles
     # Several page transactions: their articles carry the run id, but load times differ.
@@ -67,7 +67,7 @@ def test_the_final_load_holds_only_the_last_batches(tmp_path, newsroom, monkeypa
     monkeypatch.setattr(ingest, "PAGE_BATCH_SIZE", 4)
     monkeypatch.setattr(ingest, "LOAD_EVERY", 10_000)
     run_ingest(write_sources(tmp_path, newsroom.sources()))
-    loads = rows(tmp_path / "news.duckdb", "SELECT first_seen_at, count(DISTINCT article_id) FROM article_urls "
+    loads = rows(tmp_path / "news", "SELECT first_seen_at, count(DISTINCT article_id) FROM article_urls "
                                            "GROUP BY first_seen_at ORDER BY first_seen_at")
     assert len(loads) == 2
     assert 0 < loads[-1][1] <= ingest.TAIL_BATCHES * 4 < loads[0][1]
@@ -100,7 +100,7 @@ def test_run_on_a_two_worker_dask_cluster(tmp_path, newsroom, prefect_env):
     run = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--all", "--sources", str(path)],
                          cwd=ROOT, env=prefect_env, capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, run.stderr[-3000:]
-    db = tmp_path / "news.duckdb"
+    db = tmp_path / "news"
     assert scalar(db, "SELECT count(*) FROM articles") == newsroom.expected().distinct_articles
     assert not list((tmp_path / "staging").rglob("*.parquet"))
     flow_run_id = scalar(db, "SELECT flow_run_id FROM runs")

@@ -1,4 +1,6 @@
-"""The DuckDB warehouse: connection and migrations, bulk writes, state lookups."""
-from warehouse.db import QueryFailed, WarehouseBusy, WarehouseError, WarehouseMissing, reading, run_lock, writing
+"""The warehouse (a DuckLake): connection and schema, bulk writes, state lookups."""
+from warehouse.db import (QueryFailed, WarehouseBusy, WarehouseError, WarehouseMissing, attach_sql, reading, run_lock,
+                          writing)
 
-__all__ = ["QueryFailed", "WarehouseBusy", "WarehouseError", "WarehouseMissing", "reading", "run_lock", "writing"]
+__all__ = ["QueryFailed", "WarehouseBusy", "WarehouseError", "WarehouseMissing", "attach_sql", "reading", "run_lock",
+           "writing"]

@@ -1,25 +1,28 @@
-"""Opening the DuckDB file: migrations, views, and waiting politely for the lock.
+"""Opening the warehouse: a DuckLake (a SQLite catalog and Parquet data files) in one folder.
 
-DuckDB lets one process hold a file read-write, and while it does no other
-process may open it at all. Writers therefore hold it only for the load, and
-every opener waits a bounded time for the lock instead of failing at once.
+DuckLake lets any number of readers keep a connection open while a run commits: each
+query sees the latest snapshot, and no reader ever blocks a writer. The folder holds
+    catalog.sqlite   the catalog (tables, snapshots, which Parquet files make up each table)
+    data/            the Parquet files
+    extensions/      DuckDB's ducklake and sqlite extensions, installed from their wheels
+    run.lock         held by the one run (or re-extraction) writing at a time
 """
 from __future__ import annotations
 
 import fcntl
-import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import resources
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
-from warehouse import search
+from warehouse import ddl
 
-_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 DEFAULT_LOCK_WAIT_SECONDS = 60.0  # how long to wait for another process's lock, unless told
+CATALOG, DATA, EXTENSIONS, RUN_LOCK = "catalog.sqlite", "data", "extensions", "run.lock"
+LAKE = "news"   # the name the warehouse is attached under: `news.articles`, `USE news`
 
 
 class WarehouseError(RuntimeError):
@@ -35,24 +38,44 @@ class WarehouseMissing(WarehouseError):
 
 
 class QueryFailed(WarehouseError):
-    """DuckDB refused or failed a statement (a user's SQL, a constraint, an I/O error)."""
+    """DuckDB refused or failed a statement (a user's SQL, a conflict, an I/O error)."""
 
 
 def connect(path: Path, read_only: bool = False, wait_seconds: float | None = None,
-            threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse; a writable open also applies pending migrations and the views.
-    `threads` caps DuckDB's worker threads (default: one per core)."""
-    if read_only and not path.exists():
+            threads: int | None = None, as_of: datetime | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse in `path` (a folder); a writable open creates it and brings its
+    tables, views and macros up to date. `threads` caps DuckDB's worker threads; `as_of`
+    opens it (read-only) as it was at that moment."""
+    _refuse_single_file(path)
+    if read_only and not (path / CATALOG).exists():
         raise WarehouseMissing(f"no warehouse at {path} (run `newsdesk run` or `newsdesk demo` first)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = _open_waiting(path, read_only, _wait(wait_seconds), {"threads": threads} if threads else {})
-    if not read_only:
-        try:
-            migrate(con)
-        except BaseException:
-            con.close()
-            raise
+    (path / DATA).mkdir(parents=True, exist_ok=True)
+    config: dict[str, str | bool | int | float | list[str]] = {"extension_directory": str(path / EXTENSIONS)}
+    if threads:
+        config["threads"] = threads
+    con = duckdb.connect(config=config)
+    try:
+        _attach(con, path, read_only, _wait(wait_seconds), as_of)
+        if not read_only:
+            ddl.bring_up_to_date(con)
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+def attach_sql(path: Path, read_only: bool = True, as_of: datetime | None = None) -> str:
+    """The SQL that attaches this warehouse as `news` and makes it the default database, in
+    any DuckDB client of our version on this machine (it uses the extensions newsdesk
+    installed; elsewhere, INSTALL ducklake and sqlite and leave out the first line)."""
+    options = [f"DATA_PATH '{_quoted(path.resolve() / DATA)}/'"]
+    if read_only or as_of:
+        options.append("READ_ONLY")
+    if as_of:
+        options.append(f"SNAPSHOT_TIME '{as_of.isoformat()}'")
+    return (f"SET extension_directory = '{_quoted(ddl.extension_directory())}';\n"
+            f"ATTACH 'ducklake:sqlite:{_quoted(path.resolve() / CATALOG)}' AS {LAKE} ({', '.join(options)});\n"
+            f"USE {LAKE};")
 
 
 @contextmanager
@@ -67,9 +90,10 @@ def writing(path: Path, wait_seconds: float | None = None,
 
 
 @contextmanager
-def reading(path: Path, wait_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def reading(path: Path, wait_seconds: float | None = None,
+            as_of: datetime | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     with _one_line_errors():
-        con = connect(path, read_only=True, wait_seconds=wait_seconds)
+        con = connect(path, read_only=True, wait_seconds=wait_seconds, as_of=as_of)
         try:
             yield con
         finally:
@@ -77,20 +101,12 @@ def reading(path: Path, wait_seconds: float | None = None) -> Iterator[duckdb.Du
 
 
 @contextmanager
-def _one_line_errors() -> Iterator[None]:
-    try:
-        yield
-    except duckdb.Error as exc:
-        raise QueryFailed(str(exc)) from exc
-
-
-@contextmanager
 def run_lock(path: Path, wait_seconds: float | None = None) -> Iterator[None]:
-    """One ingest run per warehouse at a time (a lock file beside the database)."""
-    lock_path = path.with_name(path.name + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    """One ingest run (or re-extraction) writes the warehouse at a time."""
+    _refuse_single_file(path)
+    path.mkdir(parents=True, exist_ok=True)
     wait_seconds = _wait(wait_seconds)
-    with open(lock_path, "w") as handle:
+    with open(path / RUN_LOCK, "w") as handle:
         deadline = time.monotonic() + wait_seconds
         while True:
             try:
@@ -108,56 +124,51 @@ def run_lock(path: Path, wait_seconds: float | None = None) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _wait(seconds: float | None) -> float:
-    return DEFAULT_LOCK_WAIT_SECONDS if seconds is None else seconds
+def is_single_file(path: Path) -> bool:
+    """A DuckDB file from newsdesk before the lake (`newsdesk warehouse import` converts it)."""
+    if not path.is_file():
+        return False
+    with open(path, "rb") as handle:
+        return handle.read(12)[8:12] == b"DUCK"
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """Apply migrations not yet recorded in schema_version, each in its own transaction."""
-    con.execute("CREATE TABLE IF NOT EXISTS schema_version ("
-                "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)")
-    done = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
-    applied = []
-    for version, name, sql in _migrations():
-        if version in done:
-            continue
-        con.execute("BEGIN")
-        con.execute(sql)
-        con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
-        con.execute("COMMIT")
-        applied.append(version)
-    con.execute(_sql_file("views.sql"))
-    if search.try_load_extension(con) is None:  # the search macros call the extension's stem()
-        con.execute(_sql_file("search.sql"))
-    return applied
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    try:
+        yield
+    except duckdb.Error as exc:
+        raise QueryFailed(str(exc)) from exc
 
 
-def _sql_file(name: str) -> str:
-    return resources.files("warehouse").joinpath(name).read_text(encoding="utf-8")
+def _refuse_single_file(path: Path) -> None:
+    if is_single_file(path):
+        raise WarehouseError(f"{path} is a single-file warehouse from an earlier newsdesk; convert it with "
+                             f"`newsdesk warehouse import {path} --db NEW_FOLDER` and point settings.warehouse there")
+    if path.exists() and not path.is_dir():
+        raise WarehouseError(f"{path} is a file, not a warehouse folder")
 
 
-def _migrations() -> list[tuple[int, str, str]]:
-    folder = resources.files("warehouse").joinpath("migrations")
-    found = []
-    for item in folder.iterdir():
-        match = _MIGRATION_NAME.match(item.name)
-        if match:
-            found.append((int(match.group(1)), item.name, item.read_text(encoding="utf-8")))
-    return sorted(found)
-
-
-def _open_waiting(path: Path, read_only: bool, wait_seconds: float,
-                  config: dict[str, str | bool | int | float | list[str]]) -> duckdb.DuckDBPyConnection:
+def _attach(con: duckdb.DuckDBPyConnection, path: Path, read_only: bool, wait_seconds: float,
+            as_of: datetime | None) -> None:
+    ddl.install_extensions(con)
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=config)
-        except duckdb.IOException as exc:
+            con.execute(attach_sql(path, read_only, as_of))
+            return
+        except duckdb.Error as exc:
             if "lock" not in str(exc).lower():
                 raise
             if time.monotonic() >= deadline:
-                raise WarehouseBusy(
-                    f"{path} is locked by another process (waited {wait_seconds:.0f}s): {exc}") from exc
+                raise WarehouseBusy(f"{path} is locked by another process (waited {wait_seconds:.0f}s): {exc}") from exc
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
+
+
+def _wait(seconds: float | None) -> float:
+    return DEFAULT_LOCK_WAIT_SECONDS if seconds is None else seconds
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")

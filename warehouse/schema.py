@@ -1,9 +1,9 @@
 """The warehouse's tables, declared once: columns and types, the key that identifies a row,
 and what a repeated load of the same key updates.
 
-The migrations build these tables step by step (they are the history); this is the shape
-they must arrive at, and tests/test_schema.py compares the two with DESCRIBE. The loader
-(store.py), the row builders (rows.py) and the readers derive their column lists from here.
+ddl.py creates the tables from here (and adds columns added here later); DuckLake keeps no
+keys, so the loader (store.py) keeps them, and the row builders (rows.py) and the readers
+derive their column lists from here. tests/test_schema.py compares all of them with DESCRIBE.
 """
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ RUNS = Table("runs", (
     Column("message", TEXT),
 ), key=("run_id",))
 
-# Written by the story matcher, the search index and the migrator, not by a run's load.
+# Written by the story matcher, the search index and ddl.py, not by a run's load.
 STORY_BANDS = Table("story_bands", (required("band_key", BIGINT), required("article_id", TEXT)),
                     key=("band_key", "article_id"))
 SEARCH_DOCS = Table("search_docs", (
@@ -124,15 +124,13 @@ SEARCH_TERMS = Table("search_terms", (required("termid", INT), required("term", 
 SEARCH_POSTINGS = Table("search_postings", (
     required("termid", INT), required("docid", INT), required("field", TINYINT), required("tf", INT),
 ), key=("termid", "docid", "field"))
-SCHEMA_VERSION = Table("schema_version", (
-    required("version", INT), required("name", TEXT), required("applied_at", TIME),
-), key=("version",))
+WAREHOUSE_META = Table("warehouse_meta", (required("name", TEXT), required("value", TEXT)), key=("name",))
 
 # What one run loads, in the order it is written (there are no foreign keys; the order
 # only keeps the ledger readable).
 LOADED = (SOURCES, FEED_STATE, POLLS, FEED_ENTRIES, ARTICLES, PAGES, ARTICLE_URLS, ENTRY_ARTICLES,
           FETCH_QUEUE, ROBOTS_TXT, HOST_HOLDS, RUNS)
-ALL = LOADED + (STORY_BANDS, SEARCH_DOCS, SEARCH_TERMS, SEARCH_POSTINGS, SCHEMA_VERSION)
+ALL = (WAREHOUSE_META,) + LOADED + (STORY_BANDS, SEARCH_DOCS, SEARCH_TERMS, SEARCH_POSTINGS)
 BY_NAME = {table.name: table for table in ALL}
 
 # The columns extraction fills, which a re-extraction may replace.

@@ -1,8 +1,9 @@
 """The only SQL that writes. A run's results land in one transaction, in bulk.
 
 Rows arrive as plain dicts keyed by column name and go in through Arrow tables
-(executemany manages ~800 rows/s here; Arrow inserts tens of thousands).
-Every insert is idempotent (ON CONFLICT), so replaying a batch changes nothing.
+(executemany manages ~800 rows/s here; Arrow inserts tens of thousands). DuckLake keeps no
+keys: every write is a MERGE on the table's key (schema.py), so replaying a batch changes
+nothing and a key is never stored twice. Runs write one at a time (db.run_lock).
 """
 from __future__ import annotations
 
@@ -67,8 +68,10 @@ def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows,
         differs = " OR ".join(f"articles.{field} IS DISTINCT FROM r.{field}"
                               for field in schema.EXTRACTED if field != "extractor_version")
         changed = [article_id for (article_id,) in con.execute(
-            f"UPDATE articles SET {assignments} FROM reextracted r "
-            f"WHERE articles.article_id = r.article_id AND ({differs}) RETURNING article_id").fetchall()]
+            f"SELECT articles.article_id FROM articles JOIN reextracted r USING (article_id) WHERE {differs}"
+        ).fetchall()]
+        con.execute(f"UPDATE articles SET {assignments} FROM reextracted r "
+                    f"WHERE articles.article_id = r.article_id AND ({differs})")
         con.execute("UPDATE pages SET extractor_version = r.extractor_version FROM reextracted r "
                     "WHERE pages.article_id = r.article_id")
         if matcher is not None:  # changed bodies, and articles loaded before they had band keys
@@ -88,15 +91,20 @@ def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows,
 
 
 def _upsert(con: duckdb.DuckDBPyConnection, table: schema.Table, rows: Rows) -> int:
-    batch = pa.Table.from_pylist([dict(row) for row in rows])
-    columns = ", ".join(batch.column_names)
-    action = "DO NOTHING" if not table.updates else "DO UPDATE SET " + ", ".join(
-        f"{col} = excluded.{col}" for col in table.updates if col in batch.column_names)
+    """MERGE the rows on the table's key: new keys are inserted, known ones updated (the
+    `updates` columns) or left as they are. A key repeated in the batch counts once (the last)."""
+    by_key = {tuple(row[k] for k in table.key): row for row in rows}
+    batch = pa.Table.from_pylist([dict(row) for row in by_key.values()])
     view = f"{table.name}_batch"
+    on = " AND ".join(f"{table.name}.{k} = s.{k}" for k in table.key)
+    updates = [col for col in table.updates if col in batch.column_names]
+    matched = ("WHEN MATCHED THEN UPDATE SET " + ", ".join(f"{col} = s.{col}" for col in updates)) if updates else ""
+    columns = ", ".join(batch.column_names)
+    values = ", ".join(f"s.{col}" for col in batch.column_names)
     con.register(view, batch)
     try:
-        con.execute(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {view} "
-                    f"ON CONFLICT ({', '.join(table.key)}) {action}")
+        con.execute(f"MERGE INTO {table.name} USING {view} AS s ON {on} {matched} "
+                    f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({values})")
     finally:
         con.unregister(view)
     return int(batch.num_rows)

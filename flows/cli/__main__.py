@@ -1,3 +1,3 @@
-from flows.cli.commands import app
+from flows.cli import app
 
 app()

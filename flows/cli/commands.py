@@ -1,4 +1,8 @@
-"""The `newsdesk` command line."""
+"""The `newsdesk` command line.
+
+Each command imports what it needs inside its own body: `newsdesk --help`, `query` and
+`stats` must not pay for importing Prefect, trafilatura or the warehouse's Arrow code.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -74,7 +78,7 @@ def run(sources: SourcesOpt = None, db: DbOpt = None,
 
 @app.command()
 def demo(db: Annotated[Path, typer.Option("--db", help="Warehouse file for the demo.")]
-         = Path("warehouse/demo.duckdb"),
+         = Path("warehouse/demo"),
          port: Annotated[int, typer.Option(help="Port for the offline newsroom on 127.0.0.1.")] = DEMO_PORT) -> None:
     """Ingest the bundled offline newsroom (served on 127.0.0.1) into a demo warehouse."""
     from flows.demo.site import Newsroom
@@ -98,16 +102,21 @@ def demo(db: Annotated[Path, typer.Option("--db", help="Warehouse file for the d
         _print_query(db, sample, printing.Format.table)
         command = sys.argv[0] if Path(sys.argv[0]).name == "newsdesk" else "newsdesk"
         out.print(f"\nQuery further with:  {command} query --db {db} \"SELECT title, source FROM v_articles LIMIT 10\"")
-        out.print(f"            or with:  {Path(sys.executable).parent / 'duckdb'} -readonly {db}")
+        out.print(f"            or with:  {command} shell --db {db}")
     raise typer.Exit(code)
 
 
 @app.command()
 def query(sql: Annotated[str, typer.Argument(help="SQL to run (read-only).")],
           sources: SourcesOpt = None, db: DbOpt = None,
-          format: FormatOpt = printing.Format.table) -> None:
-    """Run read-only SQL against the warehouse."""
-    _print_query(_warehouse_path(sources, db), sql, format)
+          format: FormatOpt = printing.Format.table,
+          as_of: Annotated[datetime | None, typer.Option(
+              "--as-of", formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
+              help="Read the warehouse as it was at this moment (UTC), within settings.keep_snapshots_days."
+          )] = None) -> None:
+    """Run read-only SQL against the warehouse (it answers at once, even while a run loads)."""
+    moment = as_of.replace(tzinfo=timezone.utc) if as_of else None
+    _print_query(_warehouse_path(sources, db), sql, format, moment)
 
 
 @app.command("serve")
@@ -253,7 +262,9 @@ def report_command(out_path: Annotated[Path, typer.Option("--out", help="HTML fi
 def stats(sources: SourcesOpt = None, db: DbOpt = None,
           format: FormatOpt = printing.Format.table) -> None:
     """Source health: last poll and success, failures, next poll, articles, extraction failures."""
-    names, rows = _fetch(_warehouse_path(sources, db), "SELECT * FROM v_source_health")
+    from warehouse import adhoc
+
+    names, rows = _read(_warehouse_path(sources, db), lambda con: adhoc.run(con, "SELECT * FROM v_source_health"))
     if format is not printing.Format.table:
         printing.render(names, rows, format)
         return
@@ -468,22 +479,18 @@ def _warehouse_path(sources: Path | None, db: Path | None) -> Path:
     return Path(env) if env else _config(sources, None).settings.warehouse
 
 
-def _print_query(path: Path, sql: str, format: printing.Format) -> None:
-    printing.render(*_fetch(path, sql), format)
-
-
-def _fetch(path: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+def _print_query(path: Path, sql: str, format: printing.Format, as_of: datetime | None = None) -> None:
     from warehouse import adhoc
 
-    return _read(path, lambda con: adhoc.run(con, sql))
+    printing.render(*_read(path, lambda con: adhoc.run(con, sql), as_of=as_of), format)
 
 
-def _read(path: Path, query: Callable[[Any], T], failure: str = "SQL error") -> T:
+def _read(path: Path, query: Callable[[Any], T], failure: str = "SQL error", as_of: datetime | None = None) -> T:
     """Run a read on the warehouse opened read-only, turning its failures into clean exits."""
     import warehouse
 
     try:
-        with warehouse.reading(path) as con:
+        with warehouse.reading(path, as_of=as_of) as con:
             return query(con)
     except warehouse.QueryFailed as exc:
         raise _fail(f"{failure}: {exc}") from None

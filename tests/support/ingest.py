@@ -6,11 +6,13 @@ from pathlib import Path
 
 import yaml
 
+import warehouse
+
 
 def write_sources(folder: Path, sources: list[dict], **settings) -> Path:
     """`folder`/sources.yaml listing `sources`, its warehouse in `folder`, loopback allowed, no spacing."""
     path = folder / "sources.yaml"
-    defaults = {"warehouse": str(folder / "news.duckdb"), "allow_private_networks": True, "min_delay_seconds": 0}
+    defaults = {"warehouse": str(folder / "news"), "allow_private_networks": True, "min_delay_seconds": 0}
     document = {"settings": {**defaults, **settings}, "sources": sources}
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return path
@@ -29,7 +31,5 @@ def scalar(db: Path, sql: str, *params):
 
 
 def rows(db: Path, sql: str, *params) -> list[tuple]:
-    import duckdb
-
-    with duckdb.connect(str(db), read_only=True) as con:
+    with warehouse.reading(db) as con:
         return con.execute(sql, list(params)).fetchall()

@@ -1,0 +1,105 @@
+"""The warehouse as a DuckLake: readers keep their connections across runs, earlier snapshots
+stay readable, maintenance keeps the files few, and old single-file warehouses convert."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import duckdb
+import pytest
+
+import warehouse
+from tests.support.cli import newsdesk
+from tests.support.ingest import write_sources
+from warehouse import legacy, maintenance, store
+
+
+def attached(db) -> duckdb.DuckDBPyConnection:
+    """A connection as an analyst's notebook opens it: the SQL `newsdesk warehouse attach-sql` prints."""
+    printed = newsdesk("warehouse", "attach-sql", "--db", str(db))
+    assert printed.returncode == 0, printed.stderr
+    con = duckdb.connect()
+    con.execute(printed.stdout)
+    return con
+
+
+@pytest.mark.prefect
+def test_a_reader_held_open_across_three_runs_sees_each_load(tmp_path, newsroom, prefect_env):
+    feeds = newsroom.sources()
+    path = write_sources(tmp_path, feeds)
+    db = tmp_path / "news"
+    first = newsdesk("run", "--sources", str(path), "--source", feeds[0]["name"], env=prefect_env)
+    assert first.returncode == 0, first.stderr
+    reader = attached(db)
+    seen = [reader.execute("SELECT count(*) FROM articles").fetchone()[0]]
+    for feed in feeds[1:4]:
+        run = newsdesk("run", "--sources", str(path), "--source", feed["name"], env=prefect_env)
+        assert run.returncode == 0, run.stderr
+        assert "Traceback" not in run.stderr
+        seen.append(reader.execute("SELECT count(*) FROM articles").fetchone()[0])
+    reader.close()
+    assert seen == sorted(seen) and len(set(seen)) == 4, f"each run's articles visible at once: {seen}"
+
+
+def test_query_as_of_reads_the_warehouse_as_it_was(tmp_path):
+    db = tmp_path / "news"
+    _load_sources(db, ["early"])
+    between = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    _load_sources(db, ["late"])
+    now = newsdesk("query", "--db", str(db), "--format", "csv", "SELECT name FROM sources ORDER BY name")
+    assert now.stdout.splitlines() == ["name", "early", "late"]
+    with warehouse.reading(db, as_of=datetime.fromisoformat(between).replace(tzinfo=timezone.utc)) as con:
+        assert con.execute("SELECT name FROM sources").fetchall() == [("early",)]
+
+
+def test_maintenance_merges_small_files_and_a_held_reader_keeps_working(tmp_path):
+    db = tmp_path / "news"
+    for n in range(30):
+        _load_sources(db, [f"s{n:02d}-{i}" for i in range(12)])  # > 10 rows: a Parquet file, not inlined
+    reader = attached(db)
+    with warehouse.writing(db) as con:
+        done = maintenance.maintain(con, db, keep_days=0)
+    assert done.files_after < done.files_before / 5, done
+    assert reader.execute("SELECT count(*) FROM sources").fetchone()[0] == 360
+    with warehouse.writing(db) as con:
+        assert not maintenance.due(con, every=timedelta(hours=1)), "it remembers when it last ran"
+
+
+def test_a_single_file_warehouse_is_refused_with_how_to_convert_it(tmp_path):
+    old = _old_warehouse(tmp_path / "old.duckdb")
+    result = newsdesk("query", "--db", str(old), "SELECT 1")
+    assert result.returncode == 1 and "newsdesk warehouse import" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_import_copies_every_table_of_a_single_file_warehouse(tmp_path):
+    old = _old_warehouse(tmp_path / "old.duckdb")
+    result = newsdesk("warehouse", "import", str(old), "--db", str(tmp_path / "news"))
+    assert result.returncode == 0, result.stderr
+    assert "articles: 1 rows" in result.stdout and "sources: 2 rows" in result.stdout
+    with warehouse.reading(tmp_path / "news") as con:
+        assert con.execute("SELECT title FROM articles").fetchall() == [("Harbour wall repaired",)]
+        assert con.execute("SELECT count(*) FROM search_docs").fetchone()[0] == 1
+    again = newsdesk("warehouse", "import", str(old), "--db", str(tmp_path / "news"))
+    assert again.returncode == 1 and "already holds articles" in again.stderr
+
+
+def _load_sources(db, names: list[str]) -> None:
+    now = datetime.now(timezone.utc)
+    rows = [{"name": name, "feed_url": f"https://{name}.example/feed", "site": None, "category": None,
+             "language": None, "enabled": True, "synced_at": now} for name in names]
+    with warehouse.writing(db) as con:
+        store.load(con, {"sources": rows})
+
+
+def _old_warehouse(path):
+    """A warehouse file as newsdesk made it before the lake: its own migrations, a few rows."""
+    legacy._bring_up_to_date(path)
+    with duckdb.connect(str(path)) as con:
+        con.execute("INSERT INTO sources VALUES ('a', 'https://a.example/f', NULL, NULL, 'en', true, now()), "
+                    "('b', 'https://b.example/f', NULL, NULL, NULL, true, now())")
+        con.execute("INSERT INTO articles (article_id, canonical_url, url, source, title, body, word_count, "
+                    "content_hash, extractor_version, run_id, fetched_at) VALUES ('a1', 'https://a.example/1', "
+                    "'https://a.example/1', 'a', 'Harbour wall repaired', 'The wall is repaired.', 4, 'h', 'v', "
+                    "'r1', now())")
+        con.execute("INSERT INTO search_docs VALUES (1, 'a1', 3, 4)")
+    return path

@@ -1,0 +1,75 @@
+"""Single-file warehouses of newsdesk before the lake: bring one up to its last schema (the
+migrations it would have applied itself) and copy every table into the lake."""
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from warehouse import schema
+from warehouse.db import QueryFailed
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+_COPIED = tuple(table for table in schema.ALL if table is not schema.WAREHOUSE_META)
+
+
+def import_file(con: duckdb.DuckDBPyConnection, old: Path) -> dict[str, int]:
+    """Copy the single-file warehouse `old` (left untouched) into the lake `con` is attached to,
+    in one transaction; returns rows per table, each checked against the source."""
+    if con.execute("SELECT count(*) FROM articles").fetchone() != (0,):
+        raise QueryFailed("the warehouse already holds articles: import into a new one (another --db)")
+    with tempfile.TemporaryDirectory(prefix="newsdesk-import-") as scratch:
+        copy = Path(scratch) / "old.duckdb"
+        shutil.copyfile(old, copy)
+        _bring_up_to_date(copy)
+        con.execute(f"ATTACH '{_quoted(copy)}' AS old_warehouse (READ_ONLY)")
+        try:
+            return _copy_tables(con)
+        finally:
+            con.execute("DETACH old_warehouse")
+
+
+def _copy_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    con.execute("BEGIN")
+    for table in _COPIED:
+        columns = ", ".join(table.column_names)
+        con.execute(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM old_warehouse.{table.name}")
+        source = con.execute(f"SELECT count(*) FROM old_warehouse.{table.name}").fetchone()
+        copied = con.execute(f"SELECT count(*) FROM {table.name}").fetchone()
+        if source != copied or source is None:
+            con.execute("ROLLBACK")
+            raise QueryFailed(f"{table.name}: {source} rows in the old warehouse but {copied} copied; nothing imported")
+        counts[table.name] = int(source[0])
+    con.execute("COMMIT")
+    return counts
+
+
+def _bring_up_to_date(path: Path) -> None:
+    """The old warehouse's pending migrations, as the newsdesk that made it would have run them."""
+    with duckdb.connect(str(path)) as old:
+        old.execute("CREATE TABLE IF NOT EXISTS schema_version ("
+                    "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)")
+        done = {version for (version,) in old.execute("SELECT version FROM schema_version").fetchall()}
+        for version, name, sql in _migrations():
+            if version not in done:
+                old.execute(sql)
+                old.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    folder = resources.files("warehouse.legacy").joinpath("migrations")
+    found = []
+    for item in folder.iterdir():
+        match = _MIGRATION_NAME.match(item.name)
+        if match:
+            found.append((int(match.group(1)), item.name, item.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -1,0 +1,46 @@
+"""Keeping the lake compact: every commit writes small Parquet files, and no file is ever
+deleted until the snapshots that use it expire. Maintenance merges the small files, expires
+snapshots older than the retention window (queries `--as-of` a moment inside the window keep
+working) and deletes the files nothing refers to any more."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+
+from warehouse.db import DATA, LAKE
+
+LAST_RUN = "maintained_at"   # warehouse_meta: when maintenance last ran
+
+
+@dataclass(frozen=True)
+class Maintained:
+    files_before: int
+    files_after: int
+    snapshots_expired: int
+
+
+def maintain(con: duckdb.DuckDBPyConnection, path: Path, keep_days: float) -> Maintained:
+    """Run every step on the warehouse in `path`; the caller holds the run lock."""
+    before = _data_files(path)
+    cutoff = datetime.now(timezone.utc) - timedelta(days=keep_days)
+    con.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}')")
+    expired = len(con.execute(f"CALL ducklake_expire_snapshots('{LAKE}', older_than => ?)", [cutoff]).fetchall())
+    con.execute(f"CALL ducklake_cleanup_old_files('{LAKE}', cleanup_all => true)")
+    con.execute("BEGIN")
+    con.execute("DELETE FROM warehouse_meta WHERE name = ?", [LAST_RUN])
+    con.execute("INSERT INTO warehouse_meta VALUES (?, ?)", [LAST_RUN, datetime.now(timezone.utc).isoformat()])
+    con.execute("COMMIT")
+    return Maintained(before, _data_files(path), expired)
+
+
+def due(con: duckdb.DuckDBPyConnection, every: timedelta) -> bool:
+    """Maintenance never ran, or last ran longer ago than `every`."""
+    row = con.execute("SELECT value FROM warehouse_meta WHERE name = ?", [LAST_RUN]).fetchone()
+    return row is None or datetime.fromisoformat(row[0]) <= datetime.now(timezone.utc) - every
+
+
+def _data_files(path: Path) -> int:
+    return sum(1 for _ in (path / DATA).rglob("*.parquet"))
