@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
 from flows import configuration
-from flows import extract
 from flows.http import Fetcher
 from flows.records import Article, FeedEntry, PageJob, PageResult, Source, Stage
 
@@ -17,6 +16,8 @@ log = logging.getLogger(__name__)
 
 
 async def page_result(fetcher: Fetcher, job: PageJob, min_body_chars: int, extractor: Extractor) -> PageResult:
+    from flows import extract  # trafilatura and lxml: only a run with pages pays for them
+
     page = await fetcher.fetch_page(job.url)
     if not page.ok:
         return PageResult(job, page, failed_stage=Stage.FETCH, error=page.error)
@@ -33,6 +34,8 @@ async def page_result(fetcher: Fetcher, job: PageJob, min_body_chars: int, extra
 
 async def extract_in_thread(body: bytes, url: str, headers: Mapping[str, str], entry: FeedEntry | None,
                             min_body_chars: int) -> Article:
+    from flows import extract
+
     return await asyncio.to_thread(extract.article, body, url, headers, entry, min_body_chars)
 
 

@@ -24,7 +24,7 @@ from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
 import warehouse
-from flows import batches, extractpool, feeds, localstate
+from flows import batches, feeds, localstate
 from flows import configuration
 from flows.fetching import fetcher_for, page_result
 from flows.http import Fetcher
@@ -83,6 +83,8 @@ async def poll_source(fetcher: Fetcher, source: Source, state: FeedState | None)
 @task(name="fetch-and-extract", cache_policy=NO_CACHE)
 async def fetch_and_extract(fetcher: Fetcher, jobs: Sequence[PageJob], min_body_chars: int) -> list[PageResult]:
     """Fetch a batch of pages concurrently; each is extracted in the worker processes as it arrives."""
+    from flows import extractpool  # the extractor (trafilatura, lxml): only a run with pages needs it
+
     return list(await asyncio.gather(*(page_result(fetcher, job, min_body_chars, extractpool.article)
                                        for job in jobs)))
 
@@ -208,6 +210,8 @@ class _PageStream:
     async def run(self, fetcher: Fetcher, min_body_chars: int) -> Tally:
         if not self.batches:
             return Tally()
+        from flows import extractpool
+
         extractpool.warm()
         slots = asyncio.Semaphore(BATCHES_IN_FLIGHT)
         producers = [asyncio.create_task(self._produce(slots, fetcher, batch, min_body_chars))

@@ -37,8 +37,13 @@ DEPLOYMENT_NAME = "newsdesk-ingest"
 SERVER_START_SECONDS = 180.0
 API_URL_FILE = "api-url"
 DRAIN_SECONDS = 10.0
-# What a one-run server does not need: the UI, automations, the live event stream.
+# What a one-run server does not need: the UI, automations, the live event stream, and the
+# block-type registration check, which first imports every installed Prefect integration
+# (prefect-dask pulls in all of Dask: up to 1 s); the memo must be off too, or it would
+# record a registration that never happened.
 _IN_PROCESS_SETTINGS = {
+    "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
+    "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false",
     "PREFECT_SERVER_UI_ENABLED": "false",
     "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
     "PREFECT_SERVER_EVENTS_STREAM_OUT_ENABLED": "false",

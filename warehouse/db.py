@@ -2,7 +2,8 @@
 
 DuckLake lets any number of readers keep a connection open while a run commits: each
 query sees the latest snapshot, and no reader ever blocks a writer. The folder holds
-    catalog.sqlite   the catalog (tables, snapshots, which Parquet files make up each table)
+    catalog.sqlite   the catalog (tables, snapshots, which Parquet files make up each table),
+                     in SQLite's write-ahead-log mode
     data/            the Parquet files
     extensions/      DuckDB's ducklake and sqlite extensions, installed from their wheels
     run.lock         held by the one run (or re-extraction) writing at a time
@@ -10,9 +11,10 @@ query sees the latest snapshot, and no reader ever blocks a writer. The folder h
 from __future__ import annotations
 
 import fcntl
+import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from warehouse import ddl
 DEFAULT_LOCK_WAIT_SECONDS = 60.0  # how long to wait for another process's lock, unless told
 CATALOG, DATA, EXTENSIONS, RUN_LOCK = "catalog.sqlite", "data", "extensions", "run.lock"
 LAKE = "news"   # the name the warehouse is attached under: `news.articles`, `USE news`
+BUSY_TIMEOUT_MS = 10_000   # how long a catalog statement waits for SQLite's lock before failing
 
 
 class WarehouseError(RuntimeError):
@@ -50,6 +53,8 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float | None = No
     if read_only and not (path / CATALOG).exists():
         raise WarehouseMissing(f"no warehouse at {path} (run `newsdesk run` or `newsdesk demo` first)")
     (path / DATA).mkdir(parents=True, exist_ok=True)
+    if not read_only:
+        _write_ahead_log(path / CATALOG)
     config: dict[str, str | bool | int | float | list[str]] = {"extension_directory": str(path / EXTENSIONS)}
     if threads:
         config["threads"] = threads
@@ -68,7 +73,7 @@ def attach_sql(path: Path, read_only: bool = True, as_of: datetime | None = None
     """The SQL that attaches this warehouse as `news` and makes it the default database, in
     any DuckDB client of our version on this machine (it uses the extensions newsdesk
     installed; elsewhere, INSTALL ducklake and sqlite and leave out the first line)."""
-    options = [f"DATA_PATH '{_quoted(path.resolve() / DATA)}/'"]
+    options = [f"DATA_PATH '{_quoted(path.resolve() / DATA)}/'", f"META_BUSY_TIMEOUT {BUSY_TIMEOUT_MS}"]
     if read_only or as_of:
         options.append("READ_ONLY")
     if as_of:
@@ -164,6 +169,17 @@ def _attach(con: duckdb.DuckDBPyConnection, path: Path, read_only: bool, wait_se
                 raise WarehouseBusy(f"{path} is locked by another process (waited {wait_seconds:.0f}s): {exc}") from exc
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
+
+
+def _write_ahead_log(catalog: Path) -> None:
+    """SQLite's write-ahead log, so that readers holding the catalog open never block a commit
+    (in its default mode, one open reader stops every writer). The mode persists in the file;
+    setting it needs a moment without readers, so a busy catalog is left for the next open."""
+    try:
+        with closing(sqlite3.connect(catalog, timeout=1)) as catalog_db:
+            catalog_db.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError:
+        pass
 
 
 def _wait(seconds: float | None) -> float:

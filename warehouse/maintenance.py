@@ -27,13 +27,24 @@ def maintain(con: duckdb.DuckDBPyConnection, path: Path, keep_days: float) -> Ma
     before = _data_files(path)
     cutoff = datetime.now(timezone.utc) - timedelta(days=keep_days)
     con.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}')")
-    expired = len(con.execute(f"CALL ducklake_expire_snapshots('{LAKE}', older_than => ?)", [cutoff]).fetchall())
+    expired = _expire(con, cutoff)
     con.execute(f"CALL ducklake_cleanup_old_files('{LAKE}', cleanup_all => true)")
     con.execute("BEGIN")
     con.execute("DELETE FROM warehouse_meta WHERE name = ?", [LAST_RUN])
     con.execute("INSERT INTO warehouse_meta VALUES (?, ?)", [LAST_RUN, datetime.now(timezone.utc).isoformat()])
     con.execute("COMMIT")
     return Maintained(before, _data_files(path), expired)
+
+
+def _expire(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> int:
+    """Expire the snapshots taken before `cutoff`, never the latest. They are named one by one:
+    with a SQLite catalog, `older_than` compares calendar days (every snapshot of the day goes)."""
+    versions = [int(snapshot) for (snapshot,) in con.execute(
+        f"SELECT snapshot_id FROM ducklake_snapshots('{LAKE}') WHERE snapshot_time < ? "
+        f"AND snapshot_id < (SELECT max(snapshot_id) FROM ducklake_snapshots('{LAKE}'))", [cutoff]).fetchall()]
+    if versions:
+        con.execute(f"CALL ducklake_expire_snapshots('{LAKE}', versions => [{', '.join(map(str, versions))}])")
+    return len(versions)
 
 
 def due(con: duckdb.DuckDBPyConnection, every: timedelta) -> bool:
