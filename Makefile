@@ -4,12 +4,12 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-fast check clean report-screenshot chromium
+.PHONY: demo test test-fast check clean report-screenshot chromium postgres
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dask]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dask,postgres]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -30,6 +30,15 @@ chromium:
 	echo "installing chromium (apt-get)"; \
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium \
 	  || { $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+# PostgreSQL for the shared-warehouse test (it starts a throwaway server): Debian's package,
+# installed when there is no initdb. Tests never install it; CI runs this.
+postgres:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && exit 0; \
+	sudo=$$( [ "$$(id -u)" = 0 ] || echo "sudo -n" ); \
+	echo "installing postgresql (apt-get)"; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql \
+	  || { $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; }
 
 # Everything: the pure lane and the slow, Prefect and browser tests (a browser test skips, saying
 # why, when there is no Chromium: `make chromium`).

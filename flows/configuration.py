@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from flows.records import Source
+from warehouse.records import SharedWarehouse
 
 SOURCES_ENV = "NEWSDESK_SOURCES"
 DB_ENV = "NEWSDESK_DB"
@@ -69,10 +70,26 @@ class DaskModel(BaseModel):
         return self
 
 
+class SharedWarehouseModel(BaseModel):
+    """settings.warehouse as a mapping: a warehouse several machines share."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    catalog: str      # "postgres:dbname=… host=… user=…"
+    data_path: str    # the same folder (or s3://…) on every machine
+
+    @field_validator("catalog")
+    @classmethod
+    def _postgres(cls, value: str) -> str:
+        if not value.startswith("postgres:"):
+            raise ValueError('a shared catalog is PostgreSQL: "postgres:dbname=… host=… user=…"')
+        return value.removeprefix("postgres:")
+
+
 class SettingsModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    warehouse: str = "warehouse/newsdesk"
+    warehouse: str | SharedWarehouseModel = "warehouse/newsdesk"   # a folder, or a shared warehouse
     user_agent: str = "newsdesk/0.1 (+https://github.com/newsdesk; set settings.user_agent with your contact)"
     connect_timeout_seconds: float = Field(10.0, gt=0)
     read_timeout_seconds: float = Field(20.0, gt=0)
@@ -135,7 +152,7 @@ class DaskSettings:
 
 @dataclass(frozen=True)
 class Settings:
-    warehouse: Path
+    warehouse: Path | SharedWarehouse
     user_agent: str
     connect_timeout_seconds: float
     read_timeout_seconds: float
@@ -236,17 +253,24 @@ def _reject_duplicates(path: Path, sources: list[SourceModel]) -> None:
 
 def _settings(model: SettingsModel, path: Path, db: Path | None) -> Settings:
     chosen = db or (Path(os.environ[DB_ENV]) if os.environ.get(DB_ENV) else None)
-    warehouse = chosen if chosen is not None else path.parent / model.warehouse
+    warehouse: Path | SharedWarehouse
+    if chosen is not None:
+        warehouse = chosen
+    elif isinstance(model.warehouse, SharedWarehouseModel):
+        warehouse = SharedWarehouse(model.warehouse.catalog, model.warehouse.data_path)
+    else:
+        warehouse = path.parent / model.warehouse
     values = model.model_dump(exclude={"warehouse", "max_entries_per_poll", "poll_interval_minutes", "schedule",
                                        "dask"})
     return Settings(warehouse=warehouse, schedule_interval_seconds=model.schedule.interval_seconds,
                     schedule_cron=model.schedule.cron, dask=_dask(model.dask, path, warehouse), **values)
 
 
-def _dask(model: DaskModel | None, path: Path, warehouse: Path) -> DaskSettings | None:
+def _dask(model: DaskModel | None, path: Path, warehouse: Path | SharedWarehouse) -> DaskSettings | None:
     if model is None:
         return None
-    staging = path.parent / model.staging_dir if model.staging_dir else warehouse.parent / "staging"
+    beside = warehouse.parent if isinstance(warehouse, Path) else path.parent
+    staging = path.parent / model.staging_dir if model.staging_dir else beside / "staging"
     return DaskSettings(address=model.address, workers=model.workers, staging_dir=staging)
 
 

@@ -37,6 +37,7 @@ from flows.plan.feedstate import HeldSource, SourcePoll
 from flows.plan.tally import Tally
 from flows.records import FetchErrorKind, Outcome, PageJob, PageResult, RunSummary, Source
 from warehouse import maintenance, reads, store
+from warehouse.db import Location
 from warehouse.records import FeedState, RetryJob
 
 PAGE_BATCH_SIZE = 50       # pages per fetch-and-extract task (each task costs the Prefect server ~40 ms)
@@ -90,14 +91,14 @@ async def fetch_and_extract(fetcher: Fetcher, jobs: Sequence[PageJob], min_body_
 
 
 @task(name="load-pages", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-async def load_pages(path: Path, lock_wait: float | None, run_id: str, entries: Sequence[KeyedEntry],
+async def load_pages(path: Location, lock_wait: float | None, run_id: str, entries: Sequence[KeyedEntry],
                      results: Sequence[PageResult]) -> Tally:
     """Resolve a batch of pages against the warehouse and write it, with the new feed
     entries behind them, in one transaction."""
     return await asyncio.to_thread(_write_pages, path, lock_wait, run_id, entries, results)
 
 
-def _write_pages(path: Path, lock_wait: float | None, run_id: str, entries: Sequence[KeyedEntry],
+def _write_pages(path: Location, lock_wait: float | None, run_id: str, entries: Sequence[KeyedEntry],
                  results: Sequence[PageResult]) -> Tally:
     extracted = [r.article for r in results if r.article]
     # One DuckDB thread: the extractor processes already keep every core busy, and more
@@ -114,7 +115,7 @@ def _write_pages(path: Path, lock_wait: float | None, run_id: str, entries: Sequ
 
 
 @task(name="record-run", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def record_run(path: Path, lock_wait: float | None, draft: RunSummary, sources: Sequence[Source],
+def record_run(path: Location, lock_wait: float | None, draft: RunSummary, sources: Sequence[Source],
                polls: Sequence[SourcePoll], states: dict[str, FeedState], plan: Plan,
                produced: Tally, robots_rows: list[dict[str, Any]], held: Sequence[HeldSource]) -> RunSummary:
     """After the last batch: the feeds' new state, the poll ledger and the run's own row."""
@@ -151,7 +152,7 @@ async def maintain_warehouse(settings: configuration.Settings) -> None:
     def maintain() -> None:
         with warehouse.writing(settings.warehouse, settings.lock_wait_seconds) as con:
             if maintenance.due(con, timedelta(hours=settings.maintain_every_hours)):
-                done = maintenance.maintain(con, settings.warehouse, settings.keep_snapshots_days)
+                done = maintenance.maintain(con, settings.keep_snapshots_days)
                 _say(get_run_logger(), f"maintenance: {done.files_before} data files -> {done.files_after}, "
                                        f"{done.snapshots_expired} snapshots expired")
 
@@ -159,7 +160,7 @@ async def maintain_warehouse(settings: configuration.Settings) -> None:
 
 
 async def _run(config: configuration.Config, only: list[str] | None, everything: bool,
-               path: Path) -> RunSummary:
+               path: Location) -> RunSummary:
     logger = get_run_logger()
     started = datetime.now(timezone.utc)
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
@@ -200,7 +201,7 @@ class _PageStream:
     with a bounded number of batches in each stage: fetching never waits for the load
     unless the load falls far behind, and memory stays flat however many pages there are."""
 
-    def __init__(self, logger: RunLogger, path: Path, lock_wait: float | None, run_id: str,
+    def __init__(self, logger: RunLogger, path: Location, lock_wait: float | None, run_id: str,
                  plan: Plan):
         self.logger, self.path, self.lock_wait, self.run_id, self.plan = logger, path, lock_wait, run_id, plan
         jobs = pagejobs.interleave_by_host(plan.jobs)
@@ -288,7 +289,7 @@ def _handed_over(put: concurrent.futures.Future[None], stop: threading.Event) ->
     return False
 
 
-def _plan(path: Path, lock_wait: float | None, polls: list[SourcePoll], retries: list[RetryJob]) -> Plan:
+def _plan(path: Location, lock_wait: float | None, polls: list[SourcePoll], retries: list[RetryJob]) -> Plan:
     keyed = pagejobs.keyed_entries(polls)
     with warehouse.reading(path, lock_wait) as con:
         known_keys = reads.known_entry_keys(con, (k.key for k in keyed))

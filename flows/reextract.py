@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import zstandard
 
@@ -18,6 +17,7 @@ from flows.identity import neardup
 from flows.plan.pagejobs import remembered_entry
 from flows.records import Article
 from warehouse import reads, rows, store
+from warehouse.db import Location
 from warehouse.records import StoredPage
 
 CHUNK = 500
@@ -31,7 +31,7 @@ class Report:
     failed: list[tuple[str, str]] = field(default_factory=list)   # (article_id, error)
 
 
-def reextract(db: Path, source: str | None, since: datetime | None, min_body_chars: int,
+def reextract(db: Location, source: str | None, since: datetime | None, min_body_chars: int,
               lock_wait_seconds: float | None) -> Report:
     """Re-extract stored pages (optionally one source's, or published since a date)."""
     report = Report()

@@ -2,15 +2,18 @@
 stay readable, maintenance keeps the files few, and old single-file warehouses convert."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 
 import duckdb
 import pytest
 
 import warehouse
-from tests.support.cli import newsdesk
+from tests.support.cli import ROOT, newsdesk
 from tests.support.ingest import write_sources
 from warehouse import legacy, maintenance, store
+from warehouse.records import SharedWarehouse
 
 
 def attached(db) -> duckdb.DuckDBPyConnection:
@@ -49,7 +52,7 @@ def test_query_as_of_reads_the_warehouse_as_it_was(tmp_path):
     assert now.stdout.splitlines() == ["name", "early", "late"]
     moment = datetime.fromisoformat(between).replace(tzinfo=timezone.utc)
     with warehouse.writing(db) as con:
-        maintenance.maintain(con, db, keep_days=1)  # the moment is inside the window: kept
+        maintenance.maintain(con, keep_days=1)  # the moment is inside the window: kept
     with warehouse.reading(db, as_of=moment) as con:
         assert con.execute("SELECT name FROM sources").fetchall() == [("early",)]
 
@@ -61,7 +64,7 @@ def test_maintenance_merges_small_files_and_a_held_reader_keeps_working(tmp_path
         _load_sources(db, [f"s{n:02d}-{i}" for i in range(12)])  # > 10 rows: a Parquet file, not inlined
     reader = attached(db)
     with warehouse.writing(db) as con:
-        done = maintenance.maintain(con, db, keep_days=0)
+        done = maintenance.maintain(con, keep_days=0)
     assert done.files_after < done.files_before / 5, done
     assert reader.execute("SELECT count(*) FROM sources").fetchone()[0] == 360
     with warehouse.writing(db) as con:
@@ -107,3 +110,39 @@ def _old_warehouse(path):
                     "'r1', now())")
         con.execute("INSERT INTO search_docs VALUES (1, 'a1', 3, 4)")
     return path
+
+
+@pytest.fixture
+def postgres_catalog():
+    from tests.support import postgres
+
+    try:
+        with postgres.throwaway() as dsn:
+            yield dsn
+    except postgres.NoPostgres as exc:
+        pytest.skip(f"shared warehouse test needs PostgreSQL: {exc}")
+
+
+@pytest.mark.prefect
+@pytest.mark.slow
+def test_two_runs_at_once_into_a_shared_warehouse_store_each_thing_once(tmp_path, newsroom, prefect_env,
+                                                                         postgres_catalog):
+    (tmp_path / "single").mkdir()
+    single = write_sources(tmp_path / "single", newsroom.sources())
+    assert newsdesk("run", "--sources", str(single), env=prefect_env).returncode == 0
+    shared = SharedWarehouse(postgres_catalog, str(tmp_path / "shared-data"))
+    (tmp_path / "shared").mkdir()
+    path = write_sources(tmp_path / "shared", newsroom.sources(),
+                         warehouse={"catalog": f"postgres:{shared.catalog}", "data_path": shared.data_path})
+    runs = [subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "--sources", str(path)], env=prefect_env,
+                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for run in runs:
+        _, stderr = run.communicate(timeout=300)
+        assert run.returncode == 0, stderr
+    checks = {"articles": "canonical_url", "feed_entries": "entry_key", "fetch_queue": "url", "article_urls": "url"}
+    with warehouse.reading(tmp_path / "single" / "news") as con:
+        expected = {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in checks}
+    with warehouse.reading(shared) as con:
+        for table, key in checks.items():
+            total, distinct = con.execute(f"SELECT count(*), count(DISTINCT {key}) FROM {table}").fetchone()
+            assert (total, distinct) == (expected[table], expected[table]), table

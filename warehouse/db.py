@@ -1,12 +1,14 @@
-"""Opening the warehouse: a DuckLake (a SQLite catalog and Parquet data files) in one folder.
+"""Opening the warehouse: a DuckLake, a catalog and Parquet data files.
 
 DuckLake lets any number of readers keep a connection open while a run commits: each
-query sees the latest snapshot, and no reader ever blocks a writer. The folder holds
+query sees the latest snapshot, and no reader ever blocks a writer. The embedded default
+is one folder (settings.warehouse a path):
     catalog.sqlite   the catalog (tables, snapshots, which Parquet files make up each table),
                      in SQLite's write-ahead-log mode
     data/            the Parquet files
-    extensions/      DuckDB's ducklake and sqlite extensions, installed from their wheels
     run.lock         held by the one run (or re-extraction) writing at a time
+A shared warehouse (settings.warehouse: {catalog: "postgres:…", data_path: …}) keeps its
+catalog in PostgreSQL, so runs and readers on several machines use it at once.
 """
 from __future__ import annotations
 
@@ -17,15 +19,20 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from warehouse import ddl
+from warehouse.records import SharedWarehouse
+
+Location = Path | SharedWarehouse   # a folder (the embedded default) or a shared warehouse
 
 DEFAULT_LOCK_WAIT_SECONDS = 60.0  # how long to wait for another process's lock, unless told
-CATALOG, DATA, EXTENSIONS, RUN_LOCK = "catalog.sqlite", "data", "extensions", "run.lock"
+CATALOG, DATA, RUN_LOCK = "catalog.sqlite", "data", "run.lock"
 LAKE = "news"   # the name the warehouse is attached under: `news.articles`, `USE news`
 BUSY_TIMEOUT_MS = 10_000   # how long a catalog statement waits for SQLite's lock before failing
+_WRITE_LOCK_KEY = 0x6E657773   # the advisory lock a shared warehouse's writers take turns on
 
 
 class WarehouseError(RuntimeError):
@@ -44,20 +51,14 @@ class QueryFailed(WarehouseError):
     """DuckDB refused or failed a statement (a user's SQL, a conflict, an I/O error)."""
 
 
-def connect(path: Path, read_only: bool = False, wait_seconds: float | None = None,
+def connect(path: Location, read_only: bool = False, wait_seconds: float | None = None,
             threads: int | None = None, as_of: datetime | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse in `path` (a folder); a writable open creates it and brings its
-    tables, views and macros up to date. `threads` caps DuckDB's worker threads; `as_of`
-    opens it (read-only) as it was at that moment."""
-    _refuse_single_file(path)
-    if read_only and not (path / CATALOG).exists():
-        raise WarehouseMissing(f"no warehouse at {path} (run `newsdesk run` or `newsdesk demo` first)")
-    (path / DATA).mkdir(parents=True, exist_ok=True)
-    if not read_only:
-        _write_ahead_log(path / CATALOG)
-    config: dict[str, str | bool | int | float | list[str]] = {"extension_directory": str(path / EXTENSIONS)}
-    if threads:
-        config["threads"] = threads
+    """Open the warehouse in `path` (a folder, or a shared warehouse); a writable open creates
+    it and brings its tables, views and macros up to date. `threads` caps DuckDB's worker
+    threads; `as_of` opens it (read-only) as it was at that moment."""
+    if isinstance(path, Path):
+        _prepare_folder(path, read_only)
+    config: dict[str, str | bool | int | float | list[str]] = {"threads": threads} if threads else {}
     con = duckdb.connect(config=config)
     try:
         _attach(con, path, read_only, _wait(wait_seconds), as_of)
@@ -69,24 +70,31 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float | None = No
     return con
 
 
-def attach_sql(path: Path, read_only: bool = True, as_of: datetime | None = None) -> str:
+def attach_sql(path: Location, read_only: bool = True, as_of: datetime | None = None) -> str:
     """The SQL that attaches this warehouse as `news` and makes it the default database, in
     any DuckDB client of our version on this machine (it uses the extensions newsdesk
-    installed; elsewhere, INSTALL ducklake and sqlite and leave out the first line)."""
-    options = [f"DATA_PATH '{_quoted(path.resolve() / DATA)}/'", f"META_BUSY_TIMEOUT {BUSY_TIMEOUT_MS}"]
+    installed; elsewhere, INSTALL ducklake, sqlite and postgres and leave out the first line)."""
+    if isinstance(path, Path):
+        catalog = f"sqlite:{_quoted(path.resolve() / CATALOG)}"
+        options = [f"DATA_PATH '{_quoted(path.resolve() / DATA)}/'", f"META_BUSY_TIMEOUT {BUSY_TIMEOUT_MS}"]
+    else:
+        catalog = f"postgres:{path.catalog.replace(chr(39), chr(39) * 2)}"
+        options = [f"DATA_PATH '{path.data_path.rstrip('/')}/'"]
     if read_only or as_of:
         options.append("READ_ONLY")
     if as_of:
         options.append(f"SNAPSHOT_TIME '{as_of.isoformat()}'")
     return (f"SET extension_directory = '{_quoted(ddl.extension_directory())}';\n"
-            f"ATTACH 'ducklake:sqlite:{_quoted(path.resolve() / CATALOG)}' AS {LAKE} ({', '.join(options)});\n"
-            f"USE {LAKE};")
+            f"ATTACH 'ducklake:{catalog}' AS {LAKE} ({', '.join(options)});\nUSE {LAKE};")
 
 
 @contextmanager
-def writing(path: Path, wait_seconds: float | None = None,
+def writing(path: Location, wait_seconds: float | None = None,
             threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    with _one_line_errors():
+    """A writable connection. A shared warehouse is written by one connection at a time,
+    whichever machine it is on (the catalog's advisory lock): DuckLake keeps no keys, and
+    two loads merging the same new key at once would both insert it."""
+    with _one_line_errors(), _catalog_lock(path, _wait(wait_seconds)):
         con = connect(path, read_only=False, wait_seconds=wait_seconds, threads=threads)
         try:
             yield con
@@ -95,7 +103,7 @@ def writing(path: Path, wait_seconds: float | None = None,
 
 
 @contextmanager
-def reading(path: Path, wait_seconds: float | None = None,
+def reading(path: Location, wait_seconds: float | None = None,
             as_of: datetime | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     with _one_line_errors():
         con = connect(path, read_only=True, wait_seconds=wait_seconds, as_of=as_of)
@@ -106,8 +114,12 @@ def reading(path: Path, wait_seconds: float | None = None,
 
 
 @contextmanager
-def run_lock(path: Path, wait_seconds: float | None = None) -> Iterator[None]:
-    """One ingest run (or re-extraction) writes the warehouse at a time."""
+def run_lock(path: Location, wait_seconds: float | None = None) -> Iterator[None]:
+    """One ingest run (or re-extraction) writes an embedded warehouse at a time. Runs into a
+    shared warehouse go on side by side and take turns per write (see `writing`)."""
+    if not isinstance(path, Path):
+        yield
+        return
     _refuse_single_file(path)
     path.mkdir(parents=True, exist_ok=True)
     wait_seconds = _wait(wait_seconds)
@@ -145,6 +157,53 @@ def _one_line_errors() -> Iterator[None]:
         raise QueryFailed(str(exc)) from exc
 
 
+def require(path: Location) -> None:
+    """Raise the one-line reason why `path` is not a warehouse one could read (a shared one
+    is taken at its word: its catalog answers when it is attached)."""
+    if isinstance(path, Path):
+        _refuse_single_file(path)
+        if not (path / CATALOG).exists():
+            raise WarehouseMissing(f"no warehouse at {path} (run `newsdesk run` or `newsdesk demo` first)")
+
+
+def _prepare_folder(path: Path, read_only: bool) -> None:
+    if read_only:
+        require(path)
+    _refuse_single_file(path)
+    (path / DATA).mkdir(parents=True, exist_ok=True)
+    if not read_only:
+        _write_ahead_log(path / CATALOG)
+
+
+@contextmanager
+def _catalog_lock(path: Location, wait_seconds: float) -> Iterator[None]:
+    if isinstance(path, Path):
+        yield
+        return
+    try:
+        import psycopg
+    except ImportError:
+        raise WarehouseError("a shared warehouse needs the postgres extra: pip install 'newsdesk[postgres]'") from None
+    try:
+        with psycopg.connect(path.catalog, autocommit=True) as catalog:
+            deadline = time.monotonic() + wait_seconds
+            while not _try_lock(catalog):
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusy(f"another writer holds the shared warehouse (waited {wait_seconds:g}s)")
+                time.sleep(0.1)
+            try:
+                yield
+            finally:
+                catalog.execute("SELECT pg_advisory_unlock(%s)", [_WRITE_LOCK_KEY])
+    except psycopg.OperationalError as exc:
+        raise WarehouseError(f"cannot reach the warehouse's catalog: {str(exc).strip()}") from None
+
+
+def _try_lock(catalog: Any) -> bool:
+    row = catalog.execute("SELECT pg_try_advisory_lock(%s)", [_WRITE_LOCK_KEY]).fetchone()
+    return bool(row and row[0])
+
+
 def _refuse_single_file(path: Path) -> None:
     if is_single_file(path):
         raise WarehouseError(f"{path} is a single-file warehouse from an earlier newsdesk; convert it with "
@@ -153,9 +212,9 @@ def _refuse_single_file(path: Path) -> None:
         raise WarehouseError(f"{path} is a file, not a warehouse folder")
 
 
-def _attach(con: duckdb.DuckDBPyConnection, path: Path, read_only: bool, wait_seconds: float,
+def _attach(con: duckdb.DuckDBPyConnection, path: Location, read_only: bool, wait_seconds: float,
             as_of: datetime | None) -> None:
-    ddl.install_extensions(con)
+    ddl.install_extensions(con, shared=not isinstance(path, Path))
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
     while True:

@@ -20,17 +20,19 @@ from warehouse import schema, search
 # The extensions DuckLake needs, from the wheels pinned beside duckdb (INSTALL by name would
 # go to the network). Installed once per user, into a folder of newsdesk's own.
 _EXTENSION_WHEELS = {"ducklake": "duckdb_extension_ducklake", "sqlite_scanner": "duckdb_extension_sqlite"}
+_SHARED_WHEELS = {"postgres_scanner": "duckdb_extension_postgres"}   # the [postgres] extra
 
 
 def extension_directory() -> Path:
     return platformdirs.user_cache_path("newsdesk") / "duckdb-extensions"
 
 
-def install_extensions(con: duckdb.DuckDBPyConnection) -> None:
+def install_extensions(con: duckdb.DuckDBPyConnection, shared: bool = False) -> None:
     con.execute(f"SET extension_directory = '{_quoted(extension_directory())}'")
     installed = {name for (name,) in con.execute(
         "SELECT extension_name FROM duckdb_extensions() WHERE installed").fetchall()}
-    for name, module in _EXTENSION_WHEELS.items():
+    wheels = {**_EXTENSION_WHEELS, **(_SHARED_WHEELS if shared else {})}
+    for name, module in wheels.items():
         if name not in installed:
             con.execute(f"INSTALL '{_quoted(_wheel_file(module))}'")
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import duckdb
 
-from warehouse.db import DATA, LAKE
+from warehouse.db import LAKE
 
 LAST_RUN = "maintained_at"   # warehouse_meta: when maintenance last ran
 
@@ -22,9 +21,9 @@ class Maintained:
     snapshots_expired: int
 
 
-def maintain(con: duckdb.DuckDBPyConnection, path: Path, keep_days: float) -> Maintained:
-    """Run every step on the warehouse in `path`; the caller holds the run lock."""
-    before = _data_files(path)
+def maintain(con: duckdb.DuckDBPyConnection, keep_days: float) -> Maintained:
+    """Run every step; the caller holds the run lock (or, shared, the write lock)."""
+    before = _data_files(con)
     cutoff = datetime.now(timezone.utc) - timedelta(days=keep_days)
     con.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}')")
     expired = _expire(con, cutoff)
@@ -33,7 +32,7 @@ def maintain(con: duckdb.DuckDBPyConnection, path: Path, keep_days: float) -> Ma
     con.execute("DELETE FROM warehouse_meta WHERE name = ?", [LAST_RUN])
     con.execute("INSERT INTO warehouse_meta VALUES (?, ?)", [LAST_RUN, datetime.now(timezone.utc).isoformat()])
     con.execute("COMMIT")
-    return Maintained(before, _data_files(path), expired)
+    return Maintained(before, _data_files(con), expired)
 
 
 def _expire(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> int:
@@ -53,5 +52,8 @@ def due(con: duckdb.DuckDBPyConnection, every: timedelta) -> bool:
     return row is None or datetime.fromisoformat(row[0]) <= datetime.now(timezone.utc) - every
 
 
-def _data_files(path: Path) -> int:
-    return sum(1 for _ in (path / DATA).rglob("*.parquet"))
+def _data_files(con: duckdb.DuckDBPyConnection) -> int:
+    """Parquet files the catalog still refers to (merged-away ones are deleted by the cleanup)."""
+    row = con.execute(f"SELECT count(*) FROM __ducklake_metadata_{LAKE}.ducklake_data_file "
+                      "WHERE end_snapshot IS NULL").fetchone()
+    return int(row[0]) if row else 0

@@ -83,3 +83,15 @@ class StoredPage:
     content_type: str | None
     html_zstd: bytes
     entry: RememberedEntry
+
+
+@dataclass(frozen=True)
+class SharedWarehouse:
+    """A warehouse several machines use at once: its catalog in PostgreSQL, its Parquet files
+    in a place every machine reaches under the same name (a shared folder, or s3://…)."""
+
+    catalog: str      # a libpq connection string: "dbname=news host=db.internal user=newsdesk"
+    data_path: str
+
+    def __str__(self) -> str:
+        return f"postgres:{self.catalog} ({self.data_path})"

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
@@ -24,6 +24,9 @@ from flows import configuration
 from flows import localstate
 from flows.cli import printing
 from flows.cli.printing import err, out
+
+if TYPE_CHECKING:
+    from warehouse.db import Location
 
 progress = logging.getLogger("newsdesk.progress")
 
@@ -477,20 +480,20 @@ def _show_progress() -> None:
         logger.propagate = False
 
 
-def _warehouse_path(sources: Path | None, db: Path | None) -> Path:
+def _warehouse_path(sources: Path | None, db: Path | None) -> Location:
     if db is not None:
         return db
     env = os.environ.get(configuration.DB_ENV)
     return Path(env) if env else _config(sources, None).settings.warehouse
 
 
-def _print_query(path: Path, sql: str, format: printing.Format, as_of: datetime | None = None) -> None:
+def _print_query(path: Location, sql: str, format: printing.Format, as_of: datetime | None = None) -> None:
     from warehouse import adhoc
 
     printing.render(*_read(path, lambda con: adhoc.run(con, sql), as_of=as_of), format)
 
 
-def _read(path: Path, query: Callable[[Any], T], failure: str = "SQL error", as_of: datetime | None = None) -> T:
+def _read(path: Location, query: Callable[[Any], T], failure: str = "SQL error", as_of: datetime | None = None) -> T:
     """Run a read on the warehouse opened read-only, turning its failures into clean exits."""
     import warehouse
 

@@ -28,8 +28,10 @@ def shell(sources: SourcesOpt = None, db: DbOpt = None) -> None:
         if found is None:
             raise _fail("no duckdb shell: pip install 'duckdb-cli==<the duckdb version>' (newsdesk pins it)")
         binary = Path(found)
-    if not (path / warehouse.db.CATALOG).exists():
-        raise _fail(f"no warehouse at {path} (run `newsdesk run` or `newsdesk demo` first)")
+    try:
+        warehouse.db.require(path)
+    except warehouse.WarehouseError as exc:
+        raise _fail(str(exc)) from None
     os.execv(binary, [str(binary), "-cmd", warehouse.attach_sql(path)])
 
 
@@ -40,7 +42,12 @@ def attach_sql(sources: SourcesOpt = None, db: DbOpt = None,
     """Print the SQL that attaches the warehouse (read-only) as `news` in any DuckDB client."""
     import warehouse
 
-    out.print(warehouse.attach_sql(_warehouse_path(sources, db), read_only=not write), highlight=False)
+    path = _warehouse_path(sources, db)
+    try:
+        warehouse.db.require(path)
+    except warehouse.WarehouseError as exc:
+        raise _fail(str(exc)) from None
+    out.print(warehouse.attach_sql(path, read_only=not write), highlight=False)
 
 
 @warehouse_app.command("maintain")
@@ -53,7 +60,7 @@ def maintain(sources: SourcesOpt = None, db: DbOpt = None) -> None:
     try:
         with warehouse.run_lock(config.settings.warehouse, config.settings.lock_wait_seconds), \
                 warehouse.writing(config.settings.warehouse, config.settings.lock_wait_seconds) as con:
-            report = maintenance.maintain(con, config.settings.warehouse, config.settings.keep_snapshots_days)
+            report = maintenance.maintain(con, config.settings.keep_snapshots_days)
     except warehouse.WarehouseError as exc:
         raise _fail(f"maintenance failed: {exc}") from None
     out.print(f"{report.files_before} data files -> {report.files_after}; "
