@@ -49,9 +49,11 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not prefect and not browser"
 
-# Lint (ruff), types (mypy, strict on flows/ and warehouse/) and the layer rules (import-linter contracts in pyproject.toml).
+# Lint and format (ruff), types (mypy, strict on flows/ and warehouse/) and the layer rules
+# (import-linter contracts in pyproject.toml).
 check: $(STAMP)
 	$(BIN)/ruff check flows warehouse tests bench
+	$(BIN)/ruff format --check flows warehouse tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

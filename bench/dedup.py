@@ -12,6 +12,7 @@ matching, and 1,000 others without; the difference is the matching time. Run:
     .venv/bin/python bench/dedup.py                  # both parts
     .venv/bin/python bench/dedup.py --sizes 10000    # cost at one size only
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,25 +37,35 @@ from warehouse import store  # noqa: E402
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dedup"
 START = datetime(2026, 11, 1, tzinfo=timezone.utc)
-HARD_NEGATIVE = "same_domain"     # negatives from the same site (shared boilerplate among them)
-REPEATS = 3                       # timed batches per warehouse size (the median is shown)
+HARD_NEGATIVE = "same_domain"  # negatives from the same site (shared boilerplate among them)
+REPEATS = 3  # timed batches per warehouse size (the median is shown)
 
 
 def article_row(number: int, body: str, source: str = "bench") -> dict:
     article_id = f"a{number:08d}"
-    return {"article_id": article_id, "canonical_url": f"https://{source}.example/{article_id}",
-            "url": f"https://{source}.example/{article_id}", "source": source, "title": body[:60],
-            "fetched_at": START + timedelta(seconds=number), "body": body, "word_count": len(body.split()),
-            "content_hash": dedup.content_hash(body), "extractor_version": "bench", "run_id": "bench"}
+    return {
+        "article_id": article_id,
+        "canonical_url": f"https://{source}.example/{article_id}",
+        "url": f"https://{source}.example/{article_id}",
+        "source": source,
+        "title": body[:60],
+        "fetched_at": START + timedelta(seconds=number),
+        "body": body,
+        "word_count": len(body.split()),
+        "content_hash": dedup.content_hash(body),
+        "extractor_version": "bench",
+        "run_id": "bench",
+    }
 
 
 def load_in_batches(path: Path, rows: list[dict], size: int, rules: StoryRules | None) -> None:
     for start in range(0, len(rows), size):
         with warehouse.writing(path) as con:
-            store.load(con, {"articles": rows[start:start + size]}, matcher=rules)
+            store.load(con, {"articles": rows[start : start + size]}, matcher=rules)
 
 
 # --- quality -------------------------------------------------------------------------
+
 
 def quality(rules: StoryRules) -> None:
     docs = [json.loads(line) for line in (EVAL / "synthetic_docs.jsonl").open(encoding="utf-8")]
@@ -71,16 +82,19 @@ def quality(rules: StoryRules) -> None:
     positives = sum(n for (_, label), n in total.items() if label)
     precision, recall = tp / (tp + fp), tp / positives
     print(f"quality on {len(pairs)} labelled pairs ({positives} positive) from {EVAL}")
-    print(f"  overall: precision {precision:.4f}  recall {recall:.4f}  "
-          f"F1 {2 * precision * recall / (precision + recall):.4f}")
+    print(
+        f"  overall: precision {precision:.4f}  recall {recall:.4f}  "
+        f"F1 {2 * precision * recall / (precision + recall):.4f}"
+    )
     print(f"  {'relation':<58} {'pairs':>5} {'merged':>6} {'recall':>7}")
     for (relation, label), count in sorted(total.items(), key=lambda item: (-item[0][1], item[0][0])):
         found = merged[(relation, label)]
         share = f"{found / count:7.4f}" if label else "      -"
         print(f"  {relation:<58} {count:5d} {found:6d} {share}")
     hard = [key for key in total if not key[1] and HARD_NEGATIVE in key[0]]
-    print(f"  hard negatives (same site) merged: {sum(merged[key] for key in hard)} "
-          f"of {sum(total[key] for key in hard)}")
+    print(
+        f"  hard negatives (same site) merged: {sum(merged[key] for key in hard)} of {sum(total[key] for key in hard)}"
+    )
 
 
 def stories_of(docs: list[dict], rules: StoryRules) -> dict[str, str]:
@@ -102,6 +116,7 @@ def stories_of(docs: list[dict], rules: StoryRules) -> dict[str, str]:
 
 
 # --- cost ----------------------------------------------------------------------------
+
 
 class TextGenerator:
     """Articles in a made-up language: Zipf-distributed words, sentences and paragraphs."""
@@ -151,8 +166,10 @@ def cost(sizes: list[int], rules: StoryRules) -> None:
     """Warehouses of each size are built first; then the same batches go into each in turn,
     so a busy machine slows every size alike."""
     writer = TextGenerator()
-    print(f"\nloading 1,000 new articles (500 copies of stored ones) into a warehouse of N articles, "
-          f"median of {REPEATS} batches")
+    print(
+        f"\nloading 1,000 new articles (500 copies of stored ones) into a warehouse of N articles, "
+        f"median of {REPEATS} batches"
+    )
     with tempfile.TemporaryDirectory() as folder:
         paths, kept = _warehouses(Path(folder), sorted(sizes), writer, rules)
         timings: dict[int, list[tuple[float, float]]] = {size: [] for size in paths}
@@ -163,26 +180,31 @@ def cost(sizes: list[int], rules: StoryRules) -> None:
             copies = [article_row(first + n, writer.copy_of(kept[o])) for n, o in enumerate(originals)]
             fresh = [article_row(first + 500 + n, writer.article()) for n in range(1500)]
             for size, path in paths.items():
-                timings[size].append((_timed_load(path, copies + fresh[:500], rules),
-                                      _timed_load(path, fresh[500:], None)))
+                timings[size].append(
+                    (_timed_load(path, copies + fresh[:500], rules), _timed_load(path, fresh[500:], None))
+                )
                 story = _stories(path, copies[0]["article_id"])
                 joined[size] += sum(story[row["article_id"]] == f"a{o:08d}" for row, o in zip(copies, originals))
                 merged[size] += sum(story[row["article_id"]] != row["article_id"] for row in fresh[:500])
-    print(f"  {'N':>8} {'load+match s':>12} {'load only s':>11} {'match s':>8} {'copies joined':>13} "
-          f"{'fresh merged':>13}")
+    print(
+        f"  {'N':>8} {'load+match s':>12} {'load only s':>11} {'match s':>8} {'copies joined':>13} {'fresh merged':>13}"
+    )
     matching = {}
     for size, runs in timings.items():
         loaded, plain = (float(np.median(column)) for column in zip(*runs))
         matching[size] = float(np.median([with_stories - without for with_stories, without in runs]))
-        print(f"  {size:8d} {loaded:12.3f} {plain:11.3f} {matching[size]:8.3f} "
-              f"{joined[size]:>8d}/{500 * REPEATS} {merged[size]:>8d}/{500 * REPEATS}")
+        print(
+            f"  {size:8d} {loaded:12.3f} {plain:11.3f} {matching[size]:8.3f} "
+            f"{joined[size]:>8d}/{500 * REPEATS} {merged[size]:>8d}/{500 * REPEATS}"
+        )
     if len(matching) > 1:
         low, high = min(matching), max(matching)
         print(f"  matching time at {high:,} / at {low:,}: {matching[high] / matching[low]:.2f}x")
 
 
-def _warehouses(folder: Path, sizes: list[int], writer: TextGenerator,
-                rules: StoryRules) -> tuple[dict[int, Path], list[str]]:
+def _warehouses(
+    folder: Path, sizes: list[int], writer: TextGenerator, rules: StoryRules
+) -> tuple[dict[int, Path], list[str]]:
     """One warehouse file per size, each grown from the last; and the first 2,000 bodies."""
     growing = folder / "growing.duckdb"
     paths, kept, stored = {}, [], 0
@@ -198,15 +220,16 @@ def _warehouses(folder: Path, sizes: list[int], writer: TextGenerator,
 
 def _stories(path: Path, since_id: str) -> dict[str, str]:
     with warehouse.reading(path) as con:
-        return dict(con.execute("SELECT article_id, story_id FROM articles WHERE article_id >= ?",
-                                [since_id]).fetchall())
+        return dict(
+            con.execute("SELECT article_id, story_id FROM articles WHERE article_id >= ?", [since_id]).fetchall()
+        )
 
 
 def _timed_load(path: Path, rows: list[dict], rules: StoryRules | None) -> float:
     # Nothing kept from the load into the other size: sketches are cached per process.
     for cached in (neardup._words, neardup._body_shingles, neardup._word_hash):
         cached.cache_clear()
-    with warehouse.writing(path) as con:       # a fresh connection: no DuckDB state kept either
+    with warehouse.writing(path) as con:  # a fresh connection: no DuckDB state kept either
         started = time.perf_counter()
         store.load(con, {"articles": rows}, matcher=rules)
         return time.perf_counter() - started

@@ -4,6 +4,7 @@ Scored with the eval's own scorer (4-token shingle F1, ± from bootstrap). Run:
     .venv/bin/python bench/extraction.py
 Skips (exit 0) when ../shared/eval is absent.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -28,6 +29,7 @@ def load_scorer():
 
 def ours(page: bytes, url: str) -> str:
     from flows import extract
+
     try:
         return extract.article(page, url, headers={}, entry=None, min_body_chars=0).body
     except extract.ExtractionFailed:
@@ -36,6 +38,7 @@ def ours(page: bytes, url: str) -> str:
 
 def plain(page: bytes, url: str) -> str:
     import trafilatura
+
     return trafilatura.extract(page.decode("utf-8"), include_comments=False) or ""
 
 
@@ -58,8 +61,10 @@ def main() -> int:
     for name, extractor in (("newsdesk (ours)", ours), ("trafilatura (plain)", plain)):
         bodies, ms = run(extractor, rows)
         score = scorer.evaluate(truth, bodies)
-        print(f"{name:<22} {score['f1']:.3f} ± {score['f1_std']:.3f} {score['precision']:.3f} "
-              f"{score['recall']:.3f} {ms:8.1f}")
+        print(
+            f"{name:<22} {score['f1']:.3f} ± {score['f1_std']:.3f} {score['precision']:.3f} "
+            f"{score['recall']:.3f} {ms:8.1f}"
+        )
     labelled_accuracy()
     return 0
 
@@ -96,10 +101,12 @@ def _metadata_table(label: str, pages: list) -> None:
 def _shares(pages: list, found: list) -> tuple[float, float, float, float]:
     truth = [(p.title, p.authors, p.published.astimezone(timezone.utc)) for p in pages]
     count = len(pages)
-    return (sum(f[0] == t[0] for f, t in zip(found, truth)) / count,
-            sum(f[1] == t[1] for f, t in zip(found, truth)) / count,
-            sum(f[2] is not None and f[2].date() == t[2].date() for f, t in zip(found, truth)) / count,
-            sum(f[2] == t[2] for f, t in zip(found, truth)) / count)
+    return (
+        sum(f[0] == t[0] for f, t in zip(found, truth)) / count,
+        sum(f[1] == t[1] for f, t in zip(found, truth)) / count,
+        sum(f[2] is not None and f[2].date() == t[2].date() for f, t in zip(found, truth)) / count,
+        sum(f[2] == t[2] for f, t in zip(found, truth)) / count,
+    )
 
 
 if __name__ == "__main__":

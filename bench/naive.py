@@ -1,5 +1,6 @@
 """The loop a user writes first, as the baseline for bench/throughput.py: for each feed,
 parse it, then fetch each page, extract it and insert it, one at a time."""
+
 from __future__ import annotations
 
 import time
@@ -26,8 +27,9 @@ def measure(sources: list[dict], articles: int, per_feed: int, db: Path) -> Base
     """Ingest `articles` pages the naive way, up to `per_feed` from each feed in turn (as
     many as the full run takes from each, so the feeds' cost is spread over as many pages)."""
     con = duckdb.connect(str(db))
-    con.execute("CREATE TABLE articles (url VARCHAR PRIMARY KEY, title VARCHAR, author VARCHAR, "
-                "date VARCHAR, body VARCHAR)")
+    con.execute(
+        "CREATE TABLE articles (url VARCHAR PRIMARY KEY, title VARCHAR, author VARCHAR, date VARCHAR, body VARCHAR)"
+    )
     started, loaded = time.monotonic(), 0
     for source in sources:
         if loaded == articles:
@@ -40,8 +42,10 @@ def measure(sources: list[dict], articles: int, per_feed: int, db: Path) -> Base
             with urllib.request.urlopen(entry.link, timeout=30) as response:
                 html = response.read().decode("utf-8")
             found = trafilatura.bare_extraction(html, url=entry.link, with_metadata=True, as_dict=True)
-            con.execute("INSERT INTO articles VALUES (?, ?, ?, ?, ?)",
-                        [entry.link, found.get("title"), found.get("author"), found.get("date"), found.get("text")])
+            con.execute(
+                "INSERT INTO articles VALUES (?, ?, ?, ?, ?)",
+                [entry.link, found.get("title"), found.get("author"), found.get("date"), found.get("text")],
+            )
             loaded += 1
     seconds = time.monotonic() - started
     con.close()

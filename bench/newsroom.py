@@ -9,6 +9,7 @@ server only reads them, so serving costs little CPU next to the pipeline it feed
 Each host is a flows.demo.server.LoopbackServer, all of them in one child process
 (GeneratedNewsroom), so serving does not compete with the pipeline for its interpreter.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -27,26 +28,84 @@ from xml.sax.saxutils import escape
 
 from flows.demo.server import Exchange, LoopbackServer
 
-PLACES = ["Harrowgate", "Lindenfield", "Port Averly", "Ostmere", "Carrick Bay", "Wenlow", "Dunmarsh",
-          "Kesterton", "Falbridge", "Norhaven", "Ebbwater", "Saltmoor"]
-SUBJECTS = ["The county council", "A group of residents", "The harbour authority", "Local traders",
-            "The regional health board", "Engineers from the water company", "The school governors",
-            "A spokesperson for the bus operator", "Volunteers at the food bank", "The fire service",
-            "Researchers at the university", "The planning committee", "Farmers in the valley"]
-VERBS = ["said on Tuesday that", "warned that", "confirmed that", "announced that", "argued that",
-         "told a public meeting that", "insisted that", "admitted that", "estimated that"]
-CLAIMS = ["the new timetable would start in the spring", "repairs to the sea wall would cost more than planned",
-          "the number of visitors had doubled since last summer", "the old mill would be turned into flats",
-          "waiting times had fallen for the third month running", "the bridge would stay closed until March",
-          "the plan had been delayed by a shortage of materials", "most shops reported a quieter season",
-          "a second consultation would open next week", "rents in the town centre had risen sharply",
-          "the river level was being watched around the clock", "the grant would pay for forty new homes"]
-TAILS = ["according to figures released this week", "despite objections from neighbours",
-         "after a vote of seven to four", "although details are still being worked out",
-         "in a statement published on its website", "while campaigners called for a full inquiry",
-         "with the first results expected by the end of the year", "as costs continue to climb"]
-SECTIONS = ["News", "Local", "Business", "Politics", "Environment", "Transport", "Health", "Education",
-            "Sport", "Culture", "Opinion", "Weather"]
+PLACES = [
+    "Harrowgate",
+    "Lindenfield",
+    "Port Averly",
+    "Ostmere",
+    "Carrick Bay",
+    "Wenlow",
+    "Dunmarsh",
+    "Kesterton",
+    "Falbridge",
+    "Norhaven",
+    "Ebbwater",
+    "Saltmoor",
+]
+SUBJECTS = [
+    "The county council",
+    "A group of residents",
+    "The harbour authority",
+    "Local traders",
+    "The regional health board",
+    "Engineers from the water company",
+    "The school governors",
+    "A spokesperson for the bus operator",
+    "Volunteers at the food bank",
+    "The fire service",
+    "Researchers at the university",
+    "The planning committee",
+    "Farmers in the valley",
+]
+VERBS = [
+    "said on Tuesday that",
+    "warned that",
+    "confirmed that",
+    "announced that",
+    "argued that",
+    "told a public meeting that",
+    "insisted that",
+    "admitted that",
+    "estimated that",
+]
+CLAIMS = [
+    "the new timetable would start in the spring",
+    "repairs to the sea wall would cost more than planned",
+    "the number of visitors had doubled since last summer",
+    "the old mill would be turned into flats",
+    "waiting times had fallen for the third month running",
+    "the bridge would stay closed until March",
+    "the plan had been delayed by a shortage of materials",
+    "most shops reported a quieter season",
+    "a second consultation would open next week",
+    "rents in the town centre had risen sharply",
+    "the river level was being watched around the clock",
+    "the grant would pay for forty new homes",
+]
+TAILS = [
+    "according to figures released this week",
+    "despite objections from neighbours",
+    "after a vote of seven to four",
+    "although details are still being worked out",
+    "in a statement published on its website",
+    "while campaigners called for a full inquiry",
+    "with the first results expected by the end of the year",
+    "as costs continue to climb",
+]
+SECTIONS = [
+    "News",
+    "Local",
+    "Business",
+    "Politics",
+    "Environment",
+    "Transport",
+    "Health",
+    "Education",
+    "Sport",
+    "Culture",
+    "Opinion",
+    "Weather",
+]
 
 
 @dataclass(frozen=True)
@@ -80,13 +139,17 @@ def generate(root: Path, articles: int, hosts: int, port: int, seed: int = 7) ->
         path.parent.mkdir(parents=True, exist_ok=True)
         body = _paragraphs(rng, rng.randint(9, 17))
         path.write_bytes(_page(rng, host, title, url, published, body).encode("utf-8"))
-        items[host].append(f"<item><title>{escape(title)}</title><link>{url}</link><guid>{url}</guid>"
-                           f"<pubDate>{format_datetime(published)}</pubDate>"
-                           f"<description>{escape(body[0][:200])}</description></item>")
+        items[host].append(
+            f"<item><title>{escape(title)}</title><link>{url}</link><guid>{url}</guid>"
+            f"<pubDate>{format_datetime(published)}</pubDate>"
+            f"<description>{escape(body[0][:200])}</description></item>"
+        )
     for host, entries in items.items():
-        feed = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-                f"<title>Gazette {host}</title><link>http://{layout.host(host)}:{port}/</link>"
-                f"<description>Generated news</description>{''.join(entries)}</channel></rss>")
+        feed = (
+            f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Gazette {host}</title><link>http://{layout.host(host)}:{port}/</link>"
+            f"<description>Generated news</description>{''.join(entries)}</channel></rss>"
+        )
         (root / f"host-{host}" / "feed.xml").write_text(feed, encoding="utf-8")
     return layout
 
@@ -98,9 +161,13 @@ def _headline(rng: random.Random, number: int) -> str:
 def _paragraphs(rng: random.Random, count: int) -> list[str]:
     """Sentences in a fixed frame around clauses drawn from a large lexicon: like real reports
     on different stories, two articles share stock phrases but few runs of words."""
-    return [" ".join(f"{rng.choice(SUBJECTS)} in {rng.choice(PLACES)} {rng.choice(VERBS)} "
-                     f"{_clause(rng)}, {rng.choice(TAILS)}."
-                     for _ in range(rng.randint(3, 6))) for _ in range(count)]
+    return [
+        " ".join(
+            f"{rng.choice(SUBJECTS)} in {rng.choice(PLACES)} {rng.choice(VERBS)} {_clause(rng)}, {rng.choice(TAILS)}."
+            for _ in range(rng.randint(3, 6))
+        )
+        for _ in range(count)
+    ]
 
 
 def _clause(rng: random.Random) -> str:
@@ -118,47 +185,81 @@ def _lexicon(size: int, seed: int = 11) -> list[str]:
     rng = random.Random(seed)
     syllables = [c + v for c in "bcdfghklmnprstvwz" for v in ("a", "e", "i", "o", "u", "ai", "ou")]
     codas = ["", "", "", "n", "r", "s", "t", "nd", "rk", "st"]
-    return [("".join(rng.choice(syllables) for _ in range(rng.choice((1, 2, 2, 3, 3, 4))))
-             + rng.choice(codas)) for _ in range(size)]
+    return [
+        ("".join(rng.choice(syllables) for _ in range(rng.choice((1, 2, 2, 3, 3, 4)))) + rng.choice(codas))
+        for _ in range(size)
+    ]
 
 
-FUNCTION_WORDS = ("the", "of", "and", "to", "in", "a", "for", "on", "with", "at", "by", "from", "its",
-                  "their", "after", "over", "new", "more", "than", "this", "last", "year")
+FUNCTION_WORDS = (
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "a",
+    "for",
+    "on",
+    "with",
+    "at",
+    "by",
+    "from",
+    "its",
+    "their",
+    "after",
+    "over",
+    "new",
+    "more",
+    "than",
+    "this",
+    "last",
+    "year",
+)
 LEXICON = _lexicon(30_000)
 _LEXICON_WEIGHTS = list(itertools.accumulate(1 / (rank + 20) for rank in range(len(LEXICON))))  # Zipf-like
 
 
 def _page(rng: random.Random, host: int, title: str, url: str, published: datetime, body: list[str]) -> str:
-    nav = "".join(f'<li class="menu"><a href="/section/{s.lower()}">{s}</a><ul>'
-                  + "".join(f'<li><a href="/section/{s.lower()}/{p.lower().replace(" ", "-")}">{p}</a></li>'
-                            for p in PLACES) + "</ul></li>" for s in SECTIONS)
+    nav = "".join(
+        f'<li class="menu"><a href="/section/{s.lower()}">{s}</a><ul>'
+        + "".join(f'<li><a href="/section/{s.lower()}/{p.lower().replace(" ", "-")}">{p}</a></li>' for p in PLACES)
+        + "</ul></li>"
+        for s in SECTIONS
+    )
     cards = "".join(_card(rng) for _ in range(rng.randint(90, 170)))
     footer = "".join(f'<li><a href="/about/{i}">About us {i}</a></li>' for i in range(60))
-    style = "".join(f".c{i}{{margin:{i % 9}px;padding:{i % 7}px;color:#{i * 2654435761 % 0xFFFFFF:06x}}}"
-                    for i in range(rng.randint(100, 300)))
-    script = ",".join(f'"k{i}":"{hashlib.md5(f"{url}{i}".encode()).hexdigest()}"'
-                      for i in range(rng.randint(700, 2300)))
+    style = "".join(
+        f".c{i}{{margin:{i % 9}px;padding:{i % 7}px;color:#{i * 2654435761 % 0xFFFFFF:06x}}}"
+        for i in range(rng.randint(100, 300))
+    )
+    script = ",".join(
+        f'"k{i}":"{hashlib.md5(f"{url}{i}".encode()).hexdigest()}"' for i in range(rng.randint(700, 2300))
+    )
     paragraphs = "".join(f"<p>{escape(p)}</p>" for p in body)
-    return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            f'<title>{escape(title)} | Gazette {host}</title>'
-            f'<link rel="canonical" href="{url}"><meta property="og:title" content="{escape(title)}">'
-            f'<script type="application/ld+json">{{"@type":"NewsArticle","headline":"{escape(title)}",'
-            f'"datePublished":"{published.isoformat()}","author":{{"name":"Staff reporter"}}}}</script>'
-            f"<style>{style}</style><script>var config={{{script}}};</script></head><body>"
-            f'<header><nav><ul>{nav}</ul></nav><form><input name="q"></form></header>'
-            f'<main><article><h1>{escape(title)}</h1><p class="byline">By Staff reporter</p>'
-            f'<time datetime="{published.isoformat()}">{published:%d %B %Y}</time>{paragraphs}</article>'
-            f'<aside><h2>More from the Gazette</h2><div class="grid">{cards}</div></aside></main>'
-            f"<footer><ul>{footer}</ul><p>All rights reserved.</p></footer></body></html>")
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(title)} | Gazette {host}</title>"
+        f'<link rel="canonical" href="{url}"><meta property="og:title" content="{escape(title)}">'
+        f'<script type="application/ld+json">{{"@type":"NewsArticle","headline":"{escape(title)}",'
+        f'"datePublished":"{published.isoformat()}","author":{{"name":"Staff reporter"}}}}</script>'
+        f"<style>{style}</style><script>var config={{{script}}};</script></head><body>"
+        f'<header><nav><ul>{nav}</ul></nav><form><input name="q"></form></header>'
+        f'<main><article><h1>{escape(title)}</h1><p class="byline">By Staff reporter</p>'
+        f'<time datetime="{published.isoformat()}">{published:%d %B %Y}</time>{paragraphs}</article>'
+        f'<aside><h2>More from the Gazette</h2><div class="grid">{cards}</div></aside></main>'
+        f"<footer><ul>{footer}</ul><p>All rights reserved.</p></footer></body></html>"
+    )
 
 
 def _card(rng: random.Random) -> str:
     number = rng.randint(0, 99999)
-    return (f'<div class="card"><a class="thumb" href="/news/{number:06d}"><img src="/img/{number}.jpg" '
-            f'alt="" width="320" height="180"></a><div class="meta"><span class="section">{rng.choice(SECTIONS)}</span>'
-            f'<h3><a href="/news/{number:06d}">{_headline(rng, number)}</a></h3>'
-            f'<p class="teaser">{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(CLAIMS)}.</p>'
-            f'<span class="time">{rng.randint(1, 23)} hours ago</span></div></div>')
+    return (
+        f'<div class="card"><a class="thumb" href="/news/{number:06d}"><img src="/img/{number}.jpg" '
+        f'alt="" width="320" height="180"></a><div class="meta"><span class="section">{rng.choice(SECTIONS)}</span>'
+        f'<h3><a href="/news/{number:06d}">{_headline(rng, number)}</a></h3>'
+        f'<p class="teaser">{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(CLAIMS)}.</p>'
+        f'<span class="time">{rng.randint(1, 23)} hours ago</span></div></div>'
+    )
 
 
 class Counters:
@@ -212,8 +313,9 @@ def _feed(root: Path, counters: Counters, exchange: Exchange) -> None:
     _send(exchange, 200, body, "application/rss+xml", {"ETag": etag})
 
 
-def _send(exchange: Exchange, status: int, body: bytes, content_type: str | None,
-          extra: dict[str, str] | None = None) -> None:
+def _send(
+    exchange: Exchange, status: int, body: bytes, content_type: str | None, extra: dict[str, str] | None = None
+) -> None:
     headers = ({"Content-Type": content_type} if content_type else {}) | (extra or {})
     exchange.send(status, body, headers)
 

@@ -9,6 +9,7 @@ Wall time is the process's start to exit; CPU is user + system of the process an
 process it waited for (Prefect's temporary server included). With a server up, that
 server's own CPU during the run is printed separately. Figures are medians.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,6 +45,7 @@ def main() -> None:
         _measure(run, env)  # loads the demo: every later run is unchanged
         rows.append(("unchanged run, cold", *_median(args.repeats, run, env)))
         from flows.serve import local_prefect_server
+
         with local_prefect_server(_free_port()) as api:
             server = _server_process(api)
             before = _cpu(server)

@@ -10,6 +10,7 @@ the demo newsroom's own vocabulary plus made-up words), indexes them, then print
   which is what a rebuild after each load, or on the first search after it, would pay;
 - search latency through search_articles() and through fts's match_bm25.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,13 +38,14 @@ def vocabulary(size: int = 30_000) -> list[str]:
     n = 0
     while len(words) < size:
         n += 1
-        words.append("".join(syllables[(n // 12 ** k) % 12] for k in range(4)))
+        words.append("".join(syllables[(n // 12**k) % 12] for k in range(4)))
     return words
 
 
 def fill(con, start: int, count: int, table: str = "articles") -> None:
     """Insert `count` articles of 550-650 words straight into `table` (no index)."""
-    con.execute(f"""
+    con.execute(
+        f"""
         INSERT INTO {table} (article_id, canonical_url, url, source, title, published_at, fetched_at,
                               body, word_count, content_hash, extractor_version, run_id)
         WITH tokens AS (
@@ -56,17 +58,25 @@ def fill(con, start: int, count: int, table: str = "articles") -> None:
         )
         SELECT 'bench-' || doc, 'https://bench.example/' || doc, 'https://bench.example/' || doc,
                'source-' || (doc % 12), title, $now - to_minutes(doc), $now, body, n, md5(body), 'bench', 'bench'
-        FROM texts""", {"start": start, "count": count, "words": con.execute(
-        "SELECT count(*) FROM bench_words").fetchone()[0], "now": datetime.now(timezone.utc)})
+        FROM texts""",
+        {
+            "start": start,
+            "count": count,
+            "words": con.execute("SELECT count(*) FROM bench_words").fetchone()[0],
+            "now": datetime.now(timezone.utc),
+        },
+    )
 
 
 def queries(con) -> dict[str, str]:
     """Query words picked by how common they are: the cost of a search grows with the
     number of articles that match."""
-    words = [w for (w,) in con.execute("SELECT word FROM bench_words ORDER BY rank").fetchall()
-             if w not in search.STOPWORDS and len(w) > 3]
-    return {"common word": words[10], "three mid-frequency words": " ".join(words[300:303]),
-            "rare word": words[8000]}
+    words = [
+        w
+        for (w,) in con.execute("SELECT word FROM bench_words ORDER BY rank").fetchall()
+        if w not in search.STOPWORDS and len(w) > 3
+    ]
+    return {"common word": words[10], "three mid-frequency words": " ".join(words[300:303]), "rare word": words[8000]}
 
 
 def timed(action) -> float:
@@ -91,13 +101,17 @@ def batch_rows(con, start: int, count: int) -> list[dict]:
 def measure(size: int, batch: int, folder: Path) -> None:
     db = folder / f"bench-{size}.duckdb"
     with warehouse.writing(db) as con:
-        con.execute("CREATE TABLE bench_words AS SELECT row_number() OVER () - 1 AS rank, word "
-                    "FROM unnest($w) t(word)", {"w": vocabulary()})
+        con.execute(
+            "CREATE TABLE bench_words AS SELECT row_number() OVER () - 1 AS rank, word FROM unnest($w) t(word)",
+            {"w": vocabulary()},
+        )
         made = timed(lambda: fill(con, 0, size))
         built = timed(lambda: search.index_new_articles(con))
         postings = con.execute("SELECT count(*) FROM search_postings").fetchone()[0]
-        print(f"\n## {size:,} articles (made in {made:.1f}s; our index built from scratch in {built:.1f}s, "
-              f"{postings:,} postings)")
+        print(
+            f"\n## {size:,} articles (made in {made:.1f}s; our index built from scratch in {built:.1f}s, "
+            f"{postings:,} postings)"
+        )
         incremental, loads = [], []
         for round_ in range(3):
             rows = batch_rows(con, size + round_ * batch, batch)
@@ -106,20 +120,29 @@ def measure(size: int, batch: int, folder: Path) -> None:
             incremental.append(timed(lambda: search.index_new_articles(con)))
             con.execute("ROLLBACK")
             loads.append(timed(lambda rows=rows: store.load(con, {"articles": rows})))
-        print(f"keep current, ours: {statistics.median(incremental) * 1000:.0f} ms to index a load of "
-              f"{batch} articles (the whole store.load including it: {statistics.median(loads) * 1000:.0f} ms)")
-        rebuild = timed(lambda: con.execute(
-            "PRAGMA create_fts_index('articles', 'article_id', 'title', 'body', overwrite = 1)"))
+        print(
+            f"keep current, ours: {statistics.median(incremental) * 1000:.0f} ms to index a load of "
+            f"{batch} articles (the whole store.load including it: {statistics.median(loads) * 1000:.0f} ms)"
+        )
+        rebuild = timed(
+            lambda: con.execute("PRAGMA create_fts_index('articles', 'article_id', 'title', 'body', overwrite = 1)")
+        )
         print(f"keep current, fts rebuild: {rebuild:.1f} s per load (PRAGMA create_fts_index over all articles)")
         total = con.execute("SELECT count(*) FROM articles").fetchone()[0]
         for label, query in queries(con).items():
             matched = con.execute("SELECT count(*) FROM search_articles($q)", {"q": query}).fetchone()[0]
             ours = median_time(lambda query=query: search.search(con, query, limit=20))
-            theirs = median_time(lambda query=query: con.execute(
-                "SELECT article_id, fts_main_articles.match_bm25(article_id, $q) AS score FROM articles "
-                "WHERE score IS NOT NULL ORDER BY score DESC LIMIT 20", {"q": query}).fetchall())
-            print(f"search, {label} {query!r} ({matched / total:.0%} of articles match): top 20 by "
-                  f"search_articles {ours * 1000:.0f} ms, by match_bm25 {theirs * 1000:.0f} ms")
+            theirs = median_time(
+                lambda query=query: con.execute(
+                    "SELECT article_id, fts_main_articles.match_bm25(article_id, $q) AS score FROM articles "
+                    "WHERE score IS NOT NULL ORDER BY score DESC LIMIT 20",
+                    {"q": query},
+                ).fetchall()
+            )
+            print(
+                f"search, {label} {query!r} ({matched / total:.0%} of articles match): top 20 by "
+                f"search_articles {ours * 1000:.0f} ms, by match_bm25 {theirs * 1000:.0f} ms"
+            )
     size_mb = db.stat().st_size / 1e6
     print(f"warehouse file: {size_mb:,.0f} MB")
 

@@ -16,6 +16,7 @@ a temporary warehouse twice (the second time nothing has changed). Figures:
   every 50 ms; the Prefect server and the newsroom are separate processes and not counted;
 - requests: as counted by the newsroom's server.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,13 +49,19 @@ def main() -> None:
     print(f"generating {args.articles} pages over {args.hosts} hosts in {work} ...", flush=True)
     layout = newsroom.generate(work / "site", args.articles, args.hosts, _free_port())
     sizes = [p.stat().st_size for p in (work / "site").glob("host-*/*.html")]
-    print(f"pages: {len(sizes)}, {sum(sizes) / len(sizes) / 1024:.0f} KiB average "
-          f"({min(sizes) / 1024:.0f}-{max(sizes) / 1024:.0f} KiB)")
+    print(
+        f"pages: {len(sizes)}, {sum(sizes) / len(sizes) / 1024:.0f} KiB average "
+        f"({min(sizes) / 1024:.0f}-{max(sizes) / 1024:.0f} KiB)"
+    )
     before_ms, sketch_ms = _extraction_cpu_ms(layout, args.articles)
-    print(f"extraction CPU before the run: {before_ms:.1f} ms/page on {EXTRACTION_SAMPLE} of these pages "
-          f"(and {sketch_ms:.1f} ms for the near-duplicate sketch)", flush=True)
+    print(
+        f"extraction CPU before the run: {before_ms:.1f} ms/page on {EXTRACTION_SAMPLE} of these pages "
+        f"(and {sketch_ms:.1f} ms for the near-duplicate sketch)",
+        flush=True,
+    )
 
     from flows.serve import local_prefect_server
+
     with newsroom.GeneratedNewsroom(layout, args.latency_ms) as room, local_prefect_server(_free_port()) as api:
         sources = _write_sources(work, room, args)
         first = _run(sources, api, room)
@@ -63,35 +70,43 @@ def main() -> None:
         cpu_ms = (before_ms + after_ms) / 2
         cores = extractpool.workers()
         ceiling = cores / (cpu_ms / 1000)
-        print(f"extraction CPU after the run: {after_ms:.1f} ms/page; {cores} cores -> ceiling "
-              f"{ceiling:.1f} articles/s", flush=True)
+        print(
+            f"extraction CPU after the run: {after_ms:.1f} ms/page; {cores} cores -> ceiling {ceiling:.1f} articles/s",
+            flush=True,
+        )
         second = _run(sources, api, room)
-        subset = naive.measure(room.sources(), args.naive_articles, args.articles // args.hosts + 1,
-                               work / "naive.duckdb")
+        subset = naive.measure(
+            room.sources(), args.naive_articles, args.articles // args.hosts + 1, work / "naive.duckdb"
+        )
     rate = first["articles_new"] / first["run_s"]
     print()
     print(f"settings: per-host concurrency {args.per_host}, min delay {args.min_delay}s, latency {args.latency_ms} ms")
-    _table([
-        ("first run: articles loaded", f"{first['articles_new']}"),
-        ("first run: run time (flow)", f"{first['run_s']:.1f} s   (process wall {first['wall_s']:.1f} s)"),
-        ("first run: articles/s", f"{rate:.1f}"),
-        ("extraction CPU ms/page", f"{cpu_ms:.1f}   (before {before_ms:.1f}, after {after_ms:.1f}; "
-                                   f"+ {sketch_ms:.1f} near-duplicate sketch, not in the ceiling)"),
-        ("CPU ceiling (cores / extraction)", f"{ceiling:.1f} articles/s ({cores} cores)"),
-        ("efficiency (achieved / ceiling)", f"{rate / ceiling:.2f}"),
-        ("peak RSS (run + extractor workers)", f"{first['peak_rss_mb']:.0f} MB"),
-        ("first run: CPU, run process", _cpu_per_article(first, "cpu_main_s")),
-        ("first run: CPU, extractor processes", _cpu_per_article(first, "cpu_workers_s")),
-        ("first run: CPU, Prefect server", f"{first['cpu_prefect_s']:.1f} s"),
-        ("first run: CPU, the newsroom's web server", f"{first['cpu_newsroom_s']:.1f} s"),
-        ("first run: requests made", f"{first['requests']}"),
-        ("re-run: requests made", f"{second['requests']} ({second['feeds_unchanged']} feeds answered 304)"),
-        ("re-run: pages fetched", f"{second['pages_fetched']}"),
-        ("re-run: run time (flow)", f"{second['run_s']:.1f} s   (process wall {second['wall_s']:.1f} s)"),
-        ("naive loop: articles", f"{subset.articles} in {subset.seconds:.1f} s"),
-        ("naive loop: articles/s", f"{subset.rate:.2f}"),
-        ("speed ratio (ours / naive)", f"{rate / subset.rate:.1f}x"),
-    ])
+    _table(
+        [
+            ("first run: articles loaded", f"{first['articles_new']}"),
+            ("first run: run time (flow)", f"{first['run_s']:.1f} s   (process wall {first['wall_s']:.1f} s)"),
+            ("first run: articles/s", f"{rate:.1f}"),
+            (
+                "extraction CPU ms/page",
+                f"{cpu_ms:.1f}   (before {before_ms:.1f}, after {after_ms:.1f}; "
+                f"+ {sketch_ms:.1f} near-duplicate sketch, not in the ceiling)",
+            ),
+            ("CPU ceiling (cores / extraction)", f"{ceiling:.1f} articles/s ({cores} cores)"),
+            ("efficiency (achieved / ceiling)", f"{rate / ceiling:.2f}"),
+            ("peak RSS (run + extractor workers)", f"{first['peak_rss_mb']:.0f} MB"),
+            ("first run: CPU, run process", _cpu_per_article(first, "cpu_main_s")),
+            ("first run: CPU, extractor processes", _cpu_per_article(first, "cpu_workers_s")),
+            ("first run: CPU, Prefect server", f"{first['cpu_prefect_s']:.1f} s"),
+            ("first run: CPU, the newsroom's web server", f"{first['cpu_newsroom_s']:.1f} s"),
+            ("first run: requests made", f"{first['requests']}"),
+            ("re-run: requests made", f"{second['requests']} ({second['feeds_unchanged']} feeds answered 304)"),
+            ("re-run: pages fetched", f"{second['pages_fetched']}"),
+            ("re-run: run time (flow)", f"{second['run_s']:.1f} s   (process wall {second['wall_s']:.1f} s)"),
+            ("naive loop: articles", f"{subset.articles} in {subset.seconds:.1f} s"),
+            ("naive loop: articles/s", f"{subset.rate:.2f}"),
+            ("speed ratio (ours / naive)", f"{rate / subset.rate:.1f}x"),
+        ]
+    )
 
 
 def _arguments() -> argparse.Namespace:
@@ -113,8 +128,10 @@ def _extraction_cpu_ms(layout: newsroom.Layout, articles: int) -> tuple[float, f
     extract.article(sample[0].read_bytes(), "http://127.0.0.2/", {}, None, 0)  # imports and caches warmed
     pages = [p.read_bytes() for p in sample]
     started = time.process_time()
-    bodies = [extract.article(page, "http://127.0.0.2/news/1", {"content-type": "text/html; charset=utf-8"},
-                              None, 0).body for page in pages]
+    bodies = [
+        extract.article(page, "http://127.0.0.2/news/1", {"content-type": "text/html; charset=utf-8"}, None, 0).body
+        for page in pages
+    ]
     extraction = time.process_time() - started
     normalised = [normalise_body(body) for body in bodies]  # extraction's own, for the content hash
     started = time.process_time()
@@ -126,9 +143,15 @@ def _extraction_cpu_ms(layout: newsroom.Layout, articles: int) -> tuple[float, f
 
 def _write_sources(work: Path, room: newsroom.GeneratedNewsroom, args: argparse.Namespace) -> Path:
     per_feed = args.articles // args.hosts + 1
-    settings = {"warehouse": str(work / "news.duckdb"), "allow_private_networks": True,
-                "concurrency": 32, "per_host_concurrency": args.per_host, "min_delay_seconds": args.min_delay,
-                "max_entries_per_poll": per_feed, "max_feed_bytes": 50_000_000}
+    settings = {
+        "warehouse": str(work / "news.duckdb"),
+        "allow_private_networks": True,
+        "concurrency": 32,
+        "per_host_concurrency": args.per_host,
+        "min_delay_seconds": args.min_delay,
+        "max_entries_per_poll": per_feed,
+        "max_feed_bytes": 50_000_000,
+    }
     path = work / "sources.yaml"
     path.write_text(yaml.safe_dump({"settings": settings, "sources": room.sources()}, sort_keys=False))
     return path
@@ -139,8 +162,14 @@ def _run(sources: Path, api: str, room: newsroom.GeneratedNewsroom) -> dict:
     newsroom_before, prefect_before = _cpu_seconds(room.process.pid), _prefect_server_cpu(api)
     env = {**os.environ, "PREFECT_API_URL": api, "PYTHONPATH": str(ROOT)}
     started = time.monotonic()
-    run = subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "--all", "--sources", str(sources)],
-                           cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "run", "--all", "--sources", str(sources)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     peak, cpu = 0, {}
     while run.poll() is None:
         tree = _tree(run.pid)
@@ -153,13 +182,21 @@ def _run(sources: Path, api: str, room: newsroom.GeneratedNewsroom) -> dict:
     with warehouse.reading(yaml.safe_load(sources.read_text())["settings"]["warehouse"]) as con:
         run_s, articles_new, pages_fetched = con.execute(
             "SELECT epoch(finished_at - started_at), articles_new, pages_fetched FROM runs "
-            "ORDER BY started_at DESC LIMIT 1").fetchone()
-    return {"wall_s": wall, "run_s": run_s, "articles_new": articles_new, "pages_fetched": pages_fetched,
-            "peak_rss_mb": peak / 1024 / 1024, "requests": room.counters.total() - before[0],
-            "feeds_unchanged": room.counters.feeds_unchanged.value - before[1],
-            "cpu_main_s": cpu.get(run.pid, 0.0), "cpu_workers_s": sum(cpu.values()) - cpu.get(run.pid, 0.0),
-            "cpu_newsroom_s": _cpu_seconds(room.process.pid) - newsroom_before,
-            "cpu_prefect_s": _prefect_server_cpu(api) - prefect_before}
+            "ORDER BY started_at DESC LIMIT 1"
+        ).fetchone()
+    return {
+        "wall_s": wall,
+        "run_s": run_s,
+        "articles_new": articles_new,
+        "pages_fetched": pages_fetched,
+        "peak_rss_mb": peak / 1024 / 1024,
+        "requests": room.counters.total() - before[0],
+        "feeds_unchanged": room.counters.feeds_unchanged.value - before[1],
+        "cpu_main_s": cpu.get(run.pid, 0.0),
+        "cpu_workers_s": sum(cpu.values()) - cpu.get(run.pid, 0.0),
+        "cpu_newsroom_s": _cpu_seconds(room.process.pid) - newsroom_before,
+        "cpu_prefect_s": _prefect_server_cpu(api) - prefect_before,
+    }
 
 
 def _tree(pid: int) -> dict[int, tuple[int, float]]:

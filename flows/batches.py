@@ -1,5 +1,6 @@
 """What a batch of pages, and then the run's end, write to the warehouse: the pipeline's
 records turned into rows of warehouse tables (by warehouse.rows), one transaction each."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -17,8 +18,13 @@ from warehouse.records import FeedState
 Tables = dict[str, list[rows.Row]]
 
 
-def batch_tables(run_id: str, results: Sequence[PageResult], resolution: dedup.Resolution,
-                 entries: Iterable[KeyedEntry], now: datetime) -> Tables:
+def batch_tables(
+    run_id: str,
+    results: Sequence[PageResult],
+    resolution: dedup.Resolution,
+    entries: Iterable[KeyedEntry],
+    now: datetime,
+) -> Tables:
     """The new entries behind the pages, the articles with their raw pages and URLs, which
     article each entry became, and the failed pages queued. A run killed after this commit
     has lost nothing of the batch."""
@@ -32,8 +38,14 @@ def batch_tables(run_id: str, results: Sequence[PageResult], resolution: dedup.R
     }
 
 
-def closing_tables(summary: RunSummary, flow_run_id: str | None, sources: Sequence[Source],
-                   polls: Sequence[SourcePoll], states: Mapping[str, FeedState], plan: Plan) -> Tables:
+def closing_tables(
+    summary: RunSummary,
+    flow_run_id: str | None,
+    sources: Sequence[Source],
+    polls: Sequence[SourcePoll],
+    states: Mapping[str, FeedState],
+    plan: Plan,
+) -> Tables:
     """The feeds' new state and poll ledger, the new entries that needed no page, the hosts
     held, and the run's own ledger row."""
     now = summary.finished_at
@@ -41,10 +53,10 @@ def closing_tables(summary: RunSummary, flow_run_id: str | None, sources: Sequen
     down = feedstate.network_looks_down(polls)
     return {
         "sources": rows.sources(sources, now),
-        "feed_state": rows.feed_states(feedstate.next_state(sp, states.get(sp.source.name), now, down)
-                                       for sp in polls),
-        "polls": rows.polls(summary.run_id, [(sp, new[sp.source.name]) for sp in polls
-                                             if sp.held_until(now) is None], now),
+        "feed_state": rows.feed_states(feedstate.next_state(sp, states.get(sp.source.name), now, down) for sp in polls),
+        "polls": rows.polls(
+            summary.run_id, [(sp, new[sp.source.name]) for sp in polls if sp.held_until(now) is None], now
+        ),
         "host_holds": rows.host_holds(summary.host_holds, summary.started_at, summary.run_id),
         "feed_entries": rows.entries(summary.run_id, entries_without_page(plan), now),
         "entry_articles": rows.entry_articles(plan.known_links),

@@ -3,6 +3,7 @@
 Validation happens before any network work; every error names the file, the
 source (when there is one) and the field, so a user can fix it at a glance.
 """
+
 from __future__ import annotations
 
 import os
@@ -75,8 +76,8 @@ class SharedWarehouseModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    catalog: str      # "postgres:dbname=… host=… user=…"
-    data_path: str    # the same folder (or s3://…) on every machine
+    catalog: str  # "postgres:dbname=… host=… user=…"
+    data_path: str  # the same folder (or s3://…) on every machine
 
     @field_validator("catalog")
     @classmethod
@@ -89,7 +90,7 @@ class SharedWarehouseModel(BaseModel):
 class SettingsModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    warehouse: str | SharedWarehouseModel = "warehouse/newsdesk"   # a folder, or a shared warehouse
+    warehouse: str | SharedWarehouseModel = "warehouse/newsdesk"  # a folder, or a shared warehouse
     user_agent: str = "newsdesk/0.1 (+https://github.com/newsdesk; set settings.user_agent with your contact)"
     connect_timeout_seconds: float = Field(10.0, gt=0)
     read_timeout_seconds: float = Field(20.0, gt=0)
@@ -101,9 +102,9 @@ class SettingsModel(BaseModel):
     per_host_concurrency: int = Field(2, ge=1)
     min_delay_seconds: float = Field(1.0, ge=0)
     allow_private_networks: bool = False
-    lock_wait_seconds: float | None = Field(None, ge=0)   # None: the warehouse's own default
-    keep_snapshots_days: float = Field(7.0, ge=0)        # how far back `query --as-of` can look
-    maintain_every_hours: float = Field(24.0, gt=0)      # compaction and snapshot expiry, after a run
+    lock_wait_seconds: float | None = Field(None, ge=0)  # None: the warehouse's own default
+    keep_snapshots_days: float = Field(7.0, ge=0)  # how far back `query --as-of` can look
+    maintain_every_hours: float = Field(24.0, gt=0)  # compaction and snapshot expiry, after a run
     max_entries_per_poll: int = Field(200, ge=1)
     min_body_chars: int = Field(250, ge=0)
     poll_interval_minutes: float = Field(30.0, gt=0)
@@ -215,8 +216,9 @@ def parse(data: Any, path: Path, db: Path | None = None) -> Config:
     sources = [_source(path, index, raw) for index, raw in enumerate(document.sources)]
     _reject_duplicates(path, sources)
     settings = _settings(document.settings, path, db)
-    return Config(path=path, settings=settings, sources=tuple(
-        _to_record(model, document.settings) for model in sources))
+    return Config(
+        path=path, settings=settings, sources=tuple(_to_record(model, document.settings) for model in sources)
+    )
 
 
 def _source(path: Path, index: int, raw: Any) -> SourceModel:
@@ -247,7 +249,8 @@ def _reject_duplicates(path: Path, sources: list[SourceModel]) -> None:
         if source.name in seen:
             raise ConfigError(
                 f"{path}: source {source.name!r} (sources[{index}]): field 'name': "
-                f"duplicate of sources[{seen[source.name]}]")
+                f"duplicate of sources[{seen[source.name]}]"
+            )
         seen[source.name] = index
 
 
@@ -260,10 +263,16 @@ def _settings(model: SettingsModel, path: Path, db: Path | None) -> Settings:
         warehouse = SharedWarehouse(model.warehouse.catalog, model.warehouse.data_path)
     else:
         warehouse = path.parent / model.warehouse
-    values = model.model_dump(exclude={"warehouse", "max_entries_per_poll", "poll_interval_minutes", "schedule",
-                                       "dask"})
-    return Settings(warehouse=warehouse, schedule_interval_seconds=model.schedule.interval_seconds,
-                    schedule_cron=model.schedule.cron, dask=_dask(model.dask, path, warehouse), **values)
+    values = model.model_dump(
+        exclude={"warehouse", "max_entries_per_poll", "poll_interval_minutes", "schedule", "dask"}
+    )
+    return Settings(
+        warehouse=warehouse,
+        schedule_interval_seconds=model.schedule.interval_seconds,
+        schedule_cron=model.schedule.cron,
+        dask=_dask(model.dask, path, warehouse),
+        **values,
+    )
 
 
 def _dask(model: DaskModel | None, path: Path, warehouse: Path | SharedWarehouse) -> DaskSettings | None:

@@ -1,4 +1,5 @@
 """One-off lookups for the command line: find a site's feed, read a page to extract."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,6 +1,7 @@
 """Extraction in worker processes: trafilatura is CPU-bound Python, so threads would share
 one core and stall the event loop that fetches pages. One pool per process, sized to the
 cores, started on first use and reused by later runs in the same process."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,7 +19,7 @@ from flows.records import Article, FeedEntry
 
 log = logging.getLogger(__name__)
 
-MAX_CHUNK = 8                    # pages sent to a worker in one round trip, at most
+MAX_CHUNK = 8  # pages sent to a worker in one round trip, at most
 CHUNKS_IN_FLIGHT_PER_WORKER = 2  # one being extracted, one waiting: a worker never waits for us
 
 _pool: ProcessPoolExecutor | None = None
@@ -40,8 +41,9 @@ def warm() -> None:
             pool.submit(_ready)
 
 
-async def article(body: bytes, url: str, headers: Mapping[str, str], entry: FeedEntry | None,
-                  min_body_chars: int) -> Article:
+async def article(
+    body: bytes, url: str, headers: Mapping[str, str], entry: FeedEntry | None, min_body_chars: int
+) -> Article:
     """extract.article in a worker process; raises extract.ExtractionFailed like it does.
     A worker that dies (a crash in a C library) is replaced, and each page it had is tried
     once more, alone, in a separate process: a page that kills its worker fails only itself."""
@@ -121,8 +123,12 @@ class _Sender:
         chunk, self.waiting = self.waiting[:MAX_CHUNK], self.waiting[MAX_CHUNK:]
         return chunk
 
-    def _received(self, pool: ProcessPoolExecutor, futures: list[asyncio.Future[Outcome]],
-                  sent: asyncio.Future[list[Outcome | BaseException]]) -> None:
+    def _received(
+        self,
+        pool: ProcessPoolExecutor,
+        futures: list[asyncio.Future[Outcome]],
+        sent: asyncio.Future[list[Outcome | BaseException]],
+    ) -> None:
         self.in_flight -= 1
         try:
             if sent.cancelled():
@@ -216,8 +222,9 @@ def _extract_chunk(chunk: list[Args]) -> list[Outcome | BaseException]:
     return outcomes
 
 
-def _extract(body: bytes, url: str, headers: Mapping[str, str], entry: FeedEntry | None,
-             min_body_chars: int) -> Outcome:
+def _extract(
+    body: bytes, url: str, headers: Mapping[str, str], entry: FeedEntry | None, min_body_chars: int
+) -> Outcome:
     try:
         return extract.article(body, url, headers, entry, min_body_chars), None
     except extract.ExtractionFailed as exc:

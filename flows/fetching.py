@@ -1,5 +1,6 @@
 """One page job -> PageResult: fetch it, extract it, and record either failure by stage.
 Shared by the run's own process and the Dask workers; no Prefect here."""
+
 from __future__ import annotations
 
 import asyncio
@@ -27,20 +28,24 @@ async def page_result(fetcher: Fetcher, job: PageJob, min_body_chars: int, extra
         return PageResult(job, page, failed_stage=Stage.EXTRACT, error=str(exc))
     except Exception as exc:  # a page that breaks the extractor is recorded, not fatal to the run
         log.exception("extractor crashed on %s", job.url)
-        return PageResult(job, page, failed_stage=Stage.EXTRACT,
-                          error=f"extractor error: {type(exc).__name__}: {exc}")
+        return PageResult(job, page, failed_stage=Stage.EXTRACT, error=f"extractor error: {type(exc).__name__}: {exc}")
     return PageResult(job, page, article=article)
 
 
-async def extract_in_thread(body: bytes, url: str, headers: Mapping[str, str], entry: FeedEntry | None,
-                            min_body_chars: int) -> Article:
+async def extract_in_thread(
+    body: bytes, url: str, headers: Mapping[str, str], entry: FeedEntry | None, min_body_chars: int
+) -> Article:
     from flows import extract
 
     return await asyncio.to_thread(extract.article, body, url, headers, entry, min_body_chars)
 
 
-def fetcher_for(settings: configuration.Settings, sources: Sequence[Source], robots: dict[str, str | None],
-                held_hosts: dict[str, datetime] | None = None) -> Fetcher:
+def fetcher_for(
+    settings: configuration.Settings,
+    sources: Sequence[Source],
+    robots: dict[str, str | None],
+    held_hosts: dict[str, datetime] | None = None,
+) -> Fetcher:
     """A Fetcher with the sources' own host limits, the robots.txt rules already known and
     the hosts held by their servers."""
     fetcher = Fetcher(settings, known_robots=robots, held_hosts=held_hosts)

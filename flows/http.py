@@ -14,6 +14,7 @@ httpx honours the standard proxy environment variables (HTTP_PROXY, HTTPS_PROXY,
 NO_PROXY); through a proxy only literal IP hosts are checked, since the proxy
 resolves names.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -33,8 +34,7 @@ import httpx
 from flows.text import dates
 from flows.identity import urls
 from flows.configuration import Settings
-from flows.politeness import (HostDeferred, HostGate, HostThrottle, RobotsRules, ip_literal, is_private,
-                              robots_agent)
+from flows.politeness import HostDeferred, HostGate, HostThrottle, RobotsRules, ip_literal, is_private, robots_agent
 from flows.records import FeedPoll, FetchErrorKind, HostHold, Page, Source
 
 log = logging.getLogger(__name__)
@@ -49,8 +49,7 @@ HOST_POOL_IDLE_SECONDS = 5.0  # an idle connection is kept this long (httpx's de
 class FetchError(Exception):
     """A request that produced no usable response; `kind` says why, `transient` whether to retry."""
 
-    def __init__(self, message: str, kind: FetchErrorKind, transient: bool = False,
-                 retry_after: float | None = None):
+    def __init__(self, message: str, kind: FetchErrorKind, transient: bool = False, retry_after: float | None = None):
         super().__init__(message)
         self.kind = kind
         self.transient = transient
@@ -69,9 +68,14 @@ class _Response:
 class Fetcher:
     """Fetch feeds and pages politely; use as `async with Fetcher(settings) as f`."""
 
-    def __init__(self, settings: Settings, retries: int = 2, backoff_seconds: float = 0.5,
-                 known_robots: dict[str, str | None] | None = None,
-                 held_hosts: dict[str, datetime] | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        retries: int = 2,
+        backoff_seconds: float = 0.5,
+        known_robots: dict[str, str | None] | None = None,
+        held_hosts: dict[str, datetime] | None = None,
+    ):
         """`known_robots`: robots.txt bodies by host from earlier runs (None: no rules).
         `held_hosts`: hosts an earlier run was told to leave alone, until when."""
         self.settings = settings
@@ -101,8 +105,9 @@ class Fetcher:
             event_hooks={"request": [self._refuse_private_addresses]},
             # the host's gate bounds its requests (redirects to other hosts aside), and so this
             # pool: every connection it opens is kept alive for the next request
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=None,
-                                keepalive_expiry=HOST_POOL_IDLE_SECONDS),
+            limits=httpx.Limits(
+                max_connections=None, max_keepalive_connections=None, keepalive_expiry=HOST_POOL_IDLE_SECONDS
+            ),
         )
 
     async def __aenter__(self) -> Fetcher:
@@ -114,50 +119,78 @@ class Fetcher:
     def configure_host(self, url: str, concurrency: int | None, delay: float | None) -> None:
         """Per-source politeness overrides for the host serving `url`."""
         self._gates[urls.host_of(url)] = self._new_gate(
-            urls.host_of(url), concurrency or self.settings.per_host_concurrency,
-            self.settings.min_delay_seconds if delay is None else delay)
+            urls.host_of(url),
+            concurrency or self.settings.per_host_concurrency,
+            self.settings.min_delay_seconds if delay is None else delay,
+        )
 
     async def fetch_feed(self, source: Source, etag: str | None, last_modified: str | None) -> FeedPoll:
         """GET a feed, conditionally when we hold validators; a 304 has no body."""
-        headers = {"Accept": "application/rss+xml, application/atom+xml, application/feed+json, "
-                             "application/xml;q=0.9, */*;q=0.8"}
+        headers = {
+            "Accept": "application/rss+xml, application/atom+xml, application/feed+json, "
+            "application/xml;q=0.9, */*;q=0.8"
+        }
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         started = time.monotonic()
         try:
-            response = await self._get(source.feed_url, headers, self.settings.max_feed_bytes,
-                                       source.timeout_seconds)
+            response = await self._get(source.feed_url, headers, self.settings.max_feed_bytes, source.timeout_seconds)
         except FetchError as exc:
-            return FeedPoll(source=source.name, url=source.feed_url, status=None, error=str(exc),
-                            error_kind=exc.kind, retry_after=exc.retry_after, duration_ms=_ms_since(started))
+            return FeedPoll(
+                source=source.name,
+                url=source.feed_url,
+                status=None,
+                error=str(exc),
+                error_kind=exc.kind,
+                retry_after=exc.retry_after,
+                duration_ms=_ms_since(started),
+            )
         ok = response.status in (200, 304)
         return FeedPoll(
-            source=source.name, url=source.feed_url, status=response.status,
+            source=source.name,
+            url=source.feed_url,
+            status=response.status,
             body=response.body if response.status == 200 else None,
-            headers=response.headers, final_url=response.url,
+            headers=response.headers,
+            final_url=response.url,
             etag=response.headers.get("etag") or (etag if response.status == 304 else None),
-            last_modified=response.headers.get("last-modified")
-            or (last_modified if response.status == 304 else None),
+            last_modified=response.headers.get("last-modified") or (last_modified if response.status == 304 else None),
             error=None if ok else _status_error(response.status),
-            error_kind=None if ok else FetchErrorKind.HTTP, retry_after=response.retry_after,
-            duration_ms=_ms_since(started))
+            error_kind=None if ok else FetchErrorKind.HTTP,
+            retry_after=response.retry_after,
+            duration_ms=_ms_since(started),
+        )
 
     async def fetch_page(self, url: str) -> Page:
         headers = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}
         try:
             response = await self._get(url, headers, self.settings.max_page_bytes, None)
         except FetchError as exc:
-            return Page(url=url, final_url=None, status=None, error=str(exc), error_kind=exc.kind,
-                        transient=exc.transient, retry_after=exc.retry_after, fetched_at=_now())
+            return Page(
+                url=url,
+                final_url=None,
+                status=None,
+                error=str(exc),
+                error_kind=exc.kind,
+                transient=exc.transient,
+                retry_after=exc.retry_after,
+                fetched_at=_now(),
+            )
         ok = 200 <= response.status < 300
-        return Page(url=url, final_url=response.url, status=response.status,
-                    headers=response.headers, body=response.body if ok else b"", fetched_at=_now(),
-                    error=None if ok else _status_error(response.status),
-                    error_kind=None if ok else FetchErrorKind.HTTP,
-                    transient=response.status in TRANSIENT_STATUSES,
-                    retry_after=response.retry_after)
+        return Page(
+            url=url,
+            final_url=response.url,
+            status=response.status,
+            headers=response.headers,
+            body=response.body if ok else b"",
+            fetched_at=_now(),
+            error=None if ok else _status_error(response.status),
+            error_kind=None if ok else FetchErrorKind.HTTP,
+            transient=response.status in TRANSIENT_STATUSES,
+            retry_after=response.retry_after,
+        )
 
     async def _get(self, url: str, headers: dict[str, str], cap: int, timeout: float | None) -> _Response:
         """GET with retries for transient failures: exponential backoff with jitter, or the
@@ -174,8 +207,11 @@ class Fetcher:
                 continue
             self._note_answer(url, response)
             wait = response.retry_after
-            if (response.status not in TRANSIENT_STATUSES or last_try
-                    or (wait is not None and wait > MAX_RETRY_AFTER_SECONDS)):
+            if (
+                response.status not in TRANSIENT_STATUSES
+                or last_try
+                or (wait is not None and wait > MAX_RETRY_AFTER_SECONDS)
+            ):
                 return response
             await asyncio.sleep(self._backoff(attempt) if wait is None else wait)
         raise AssertionError("unreachable")
@@ -192,8 +228,9 @@ class Fetcher:
             return
         self._gate(url).hold(hold)
         count = self._throttles[host].throttled
-        self.host_holds[host] = HostHold(host, _now() + timedelta(seconds=hold),
-                                         f"{count} resources answered 429/503 in one run")
+        self.host_holds[host] = HostHold(
+            host, _now() + timedelta(seconds=hold), f"{count} resources answered 429/503 in one run"
+        )
         log.warning("holding every request to %s for %.0fs: %d resources answered 429/503", host, hold, count)
 
     async def _get_once(self, url: str, headers: dict[str, str], cap: int, timeout: float | None) -> _Response:
@@ -212,13 +249,21 @@ class Fetcher:
                     async with self._clients.stream(url, headers, request_timeout) as response:
                         body = await _read_capped(response, cap) if response.status_code == 200 else b""
             except TimeoutError:
-                raise FetchError(f"timeout (no complete response within {self.settings.total_timeout_seconds:g}s)",
-                                 FetchErrorKind.TIMEOUT, True) from None
+                raise FetchError(
+                    f"timeout (no complete response within {self.settings.total_timeout_seconds:g}s)",
+                    FetchErrorKind.TIMEOUT,
+                    True,
+                ) from None
             except httpx.HTTPError as exc:
                 raise _classify(exc) from exc
         response_headers = {k.lower(): v for k, v in response.headers.items()}
-        return _Response(status=response.status_code, url=str(response.url), headers=response_headers,
-                         body=body, retry_after=retry_after_seconds(response_headers))
+        return _Response(
+            status=response.status_code,
+            url=str(response.url),
+            headers=response_headers,
+            body=body,
+            retry_after=retry_after_seconds(response_headers),
+        )
 
     async def _robots_for(self, url: str) -> RobotsRules:
         """robots.txt of the URL's host, fetched once per run; its Crawl-delay slows the host's gate."""
@@ -260,8 +305,10 @@ class Fetcher:
             addresses = await _resolve(host, request.url.port or (443 if request.url.scheme == "https" else 80))
         private = [a for a in addresses if is_private(a)]
         if private:
-            raise FetchError(f"refused: {host} is a private address ({private[0]}); "
-                             "set allow_private_networks to allow it", FetchErrorKind.PRIVATE)
+            raise FetchError(
+                f"refused: {host} is a private address ({private[0]}); set allow_private_networks to allow it",
+                FetchErrorKind.PRIVATE,
+            )
 
     @asynccontextmanager
     async def _deferrable(self, url: str) -> AsyncIterator[None]:
@@ -274,8 +321,9 @@ class Fetcher:
     def _gate(self, url: str) -> HostGate:
         host = urls.host_of(url)
         if host not in self._gates:
-            self._gates[host] = self._new_gate(host, self.settings.per_host_concurrency,
-                                               self.settings.min_delay_seconds)
+            self._gates[host] = self._new_gate(
+                host, self.settings.per_host_concurrency, self.settings.min_delay_seconds
+            )
         return self._gates[host]
 
     def _new_gate(self, host: str, concurrency: int, delay: float) -> HostGate:
@@ -297,13 +345,12 @@ class _HostClients:
 
     def __init__(self, new_client: Callable[[], httpx.AsyncClient]):
         self._new_client = new_client
-        self._clients: OrderedDict[str, httpx.AsyncClient] = OrderedDict()   # least recently used first
+        self._clients: OrderedDict[str, httpx.AsyncClient] = OrderedDict()  # least recently used first
         self._in_use: Counter[str] = Counter()
         self._last_used: dict[str, float] = {}
 
     @asynccontextmanager
-    async def stream(self, url: str, headers: dict[str, str],
-                     timeout: httpx.Timeout) -> AsyncIterator[httpx.Response]:
+    async def stream(self, url: str, headers: dict[str, str], timeout: httpx.Timeout) -> AsyncIterator[httpx.Response]:
         host = urls.host_of(url)
         self._in_use[host] += 1
         try:
@@ -377,8 +424,9 @@ def _classify(exc: httpx.HTTPError) -> FetchError:
     if isinstance(exc, httpx.TimeoutException):
         return FetchError(f"timeout ({type(exc).__name__})", FetchErrorKind.TIMEOUT, True)
     if isinstance(exc, httpx.ConnectError):
-        return FetchError(f"connection failed: {exc}" if str(exc) else "connection failed",
-                          FetchErrorKind.CONNECT, True)
+        return FetchError(
+            f"connection failed: {exc}" if str(exc) else "connection failed", FetchErrorKind.CONNECT, True
+        )
     if isinstance(exc, (httpx.NetworkError, httpx.RemoteProtocolError)):
         return FetchError(f"{type(exc).__name__}: {exc}", FetchErrorKind.PROTOCOL, True)
     return FetchError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, FetchErrorKind.PROTOCOL)

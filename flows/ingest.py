@@ -3,6 +3,7 @@
 Tasks are coarse on purpose (one per source, one per batch of pages, one per load of
 hundreds of pages): thousands of tiny Prefect tasks overwhelm a local Prefect server.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,14 +41,14 @@ from warehouse import maintenance, reads, store
 from warehouse.db import Location
 from warehouse.records import FeedState, RetryJob
 
-PAGE_BATCH_SIZE = 50       # pages per fetch-and-extract task (each task costs the Prefect server ~40 ms)
-BATCHES_IN_FLIGHT = 6      # batches being fetched or extracted at once
-BATCHES_QUEUED = 2         # finished batches waiting for the loader
-LOAD_EVERY = 400           # pages per warehouse transaction
-TAIL_BATCHES = 2           # batches in the final load
+PAGE_BATCH_SIZE = 50  # pages per fetch-and-extract task (each task costs the Prefect server ~40 ms)
+BATCHES_IN_FLIGHT = 6  # batches being fetched or extracted at once
+BATCHES_QUEUED = 2  # finished batches waiting for the loader
+LOAD_EVERY = 400  # pages per warehouse transaction
+TAIL_BATCHES = 2  # batches in the final load
 ROBOTS_TTL = timedelta(days=1)
 progress = logging.getLogger("newsdesk.progress")
-RunLogger = logging.Logger | logging.LoggerAdapter[logging.Logger]   # what get_run_logger() gives
+RunLogger = logging.Logger | logging.LoggerAdapter[logging.Logger]  # what get_run_logger() gives
 log = logging.getLogger(__name__)
 
 
@@ -86,20 +87,21 @@ async def fetch_and_extract(fetcher: Fetcher, jobs: Sequence[PageJob], min_body_
     """Fetch a batch of pages concurrently; each is extracted in the worker processes as it arrives."""
     from flows import extractpool  # the extractor (trafilatura, lxml): only a run with pages needs it
 
-    return list(await asyncio.gather(*(page_result(fetcher, job, min_body_chars, extractpool.article)
-                                       for job in jobs)))
+    return list(await asyncio.gather(*(page_result(fetcher, job, min_body_chars, extractpool.article) for job in jobs)))
 
 
 @task(name="load-pages", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-async def load_pages(path: Location, lock_wait: float | None, run_id: str, entries: Sequence[KeyedEntry],
-                     results: Sequence[PageResult]) -> Tally:
+async def load_pages(
+    path: Location, lock_wait: float | None, run_id: str, entries: Sequence[KeyedEntry], results: Sequence[PageResult]
+) -> Tally:
     """Resolve a batch of pages against the warehouse and write it, with the new feed
     entries behind them, in one transaction."""
     return await asyncio.to_thread(_write_pages, path, lock_wait, run_id, entries, results)
 
 
-def _write_pages(path: Location, lock_wait: float | None, run_id: str, entries: Sequence[KeyedEntry],
-                 results: Sequence[PageResult]) -> Tally:
+def _write_pages(
+    path: Location, lock_wait: float | None, run_id: str, entries: Sequence[KeyedEntry], results: Sequence[PageResult]
+) -> Tally:
     extracted = [r.article for r in results if r.article]
     # One DuckDB thread: the extractor processes already keep every core busy, and more
     # threads would only add their coordination to the CPU the run needs.
@@ -107,7 +109,8 @@ def _write_pages(path: Location, lock_wait: float | None, run_id: str, entries: 
         resolution = dedup.resolve(
             results,
             reads.articles_by_url(con, (u for r in results if r.article for u in dedup.urls_of(r))),
-            reads.articles_by_hash(con, (article.content_hash for article in extracted)))
+            reads.articles_by_hash(con, (article.content_hash for article in extracted)),
+        )
         tables = batches.batch_tables(run_id, results, resolution, entries, datetime.now(timezone.utc))
         stories = neardup.Presketched({article.body: article.band_keys for article in extracted})
         store.load(con, tables, resolved_retries=[r.job.url for r in results if r.article], matcher=stories)
@@ -115,15 +118,30 @@ def _write_pages(path: Location, lock_wait: float | None, run_id: str, entries: 
 
 
 @task(name="record-run", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def record_run(path: Location, lock_wait: float | None, draft: RunSummary, sources: Sequence[Source],
-               polls: Sequence[SourcePoll], states: dict[str, FeedState], plan: Plan,
-               produced: Tally, robots_rows: list[dict[str, Any]], held: Sequence[HeldSource]) -> RunSummary:
+def record_run(
+    path: Location,
+    lock_wait: float | None,
+    draft: RunSummary,
+    sources: Sequence[Source],
+    polls: Sequence[SourcePoll],
+    states: dict[str, FeedState],
+    plan: Plan,
+    produced: Tally,
+    robots_rows: list[dict[str, Any]],
+    held: Sequence[HeldSource],
+) -> RunSummary:
     """After the last batch: the feeds' new state, the poll ledger and the run's own row."""
     finished = datetime.now(timezone.utc)
     reports = tuple(tally.source_reports(polls, plan, produced, finished, held))
     outcome = tally.outcome(reports)
-    summary = replace(draft, finished_at=finished, outcome=outcome, sources=reports,
-                      pages_fetched=produced.pages_fetched, message=_failure_message(outcome, polls))
+    summary = replace(
+        draft,
+        finished_at=finished,
+        outcome=outcome,
+        sources=reports,
+        pages_fetched=produced.pages_fetched,
+        message=_failure_message(outcome, polls),
+    )
     tables = batches.closing_tables(summary, _flow_run_id(), sources, polls, states, plan)
     tables["robots_txt"] = robots_rows
     with warehouse.writing(path, lock_wait) as con:
@@ -132,8 +150,9 @@ def record_run(path: Location, lock_wait: float | None, draft: RunSummary, sourc
 
 
 @flow(name="ingest", log_prints=False)
-async def ingest(sources_path: str = "sources.yaml", db: str | None = None,
-                 only: list[str] | None = None, everything: bool = False) -> RunSummary:
+async def ingest(
+    sources_path: str = "sources.yaml", db: str | None = None, only: list[str] | None = None, everything: bool = False
+) -> RunSummary:
     """One pass over the sources that are due (or `only` these, or `everything` enabled):
     poll them, fetch new pages, load them."""
     config = configuration.load(Path(sources_path), Path(db) if db else None)
@@ -149,18 +168,21 @@ async def ingest(sources_path: str = "sources.yaml", db: str | None = None,
 async def maintain_warehouse(settings: configuration.Settings) -> None:
     """Compact the warehouse's files and expire old snapshots, when settings.maintain_every_hours
     have passed since the last time (the run lock is held: no load interleaves)."""
+
     def maintain() -> None:
         with warehouse.writing(settings.warehouse, settings.lock_wait_seconds) as con:
             if maintenance.due(con, timedelta(hours=settings.maintain_every_hours)):
                 done = maintenance.maintain(con, settings.keep_snapshots_days)
-                _say(get_run_logger(), f"maintenance: {done.files_before} data files -> {done.files_after}, "
-                                       f"{done.snapshots_expired} snapshots expired")
+                _say(
+                    get_run_logger(),
+                    f"maintenance: {done.files_before} data files -> {done.files_after}, "
+                    f"{done.snapshots_expired} snapshots expired",
+                )
 
     await asyncio.to_thread(maintain)
 
 
-async def _run(config: configuration.Config, only: list[str] | None, everything: bool,
-               path: Location) -> RunSummary:
+async def _run(config: configuration.Config, only: list[str] | None, everything: bool, path: Location) -> RunSummary:
     logger = get_run_logger()
     started = datetime.now(timezone.utc)
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
@@ -186,13 +208,25 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
         else:
             produced = await pages.run(fetcher, config.settings.min_body_chars)
         requests_made = fetcher.requests_made
-        robots_rows = [{"host": host, "fetched_at": started, "status": status, "body": body}
-                       for host, (status, body) in fetcher.robots_fetched.items()]
+        robots_rows = [
+            {"host": host, "fetched_at": started, "status": status, "body": body}
+            for host, (status, body) in fetcher.robots_fetched.items()
+        ]
         new_holds = tuple(fetcher.host_holds.values())
     draft = RunSummary(run_id, started, started, Outcome.OK, (), 0, requests_made, str(path), host_holds=new_holds)
     # quote(): Prefect would otherwise walk every entry of these looking for futures
-    summary = record_run(path, lock_wait, draft, config.sources, quote(polls), quote(states),  # type: ignore[call-overload]
-                         quote(plan), produced + tally.known_links_tally(plan), robots_rows, quote(held))
+    summary = record_run(
+        path,
+        lock_wait,
+        draft,
+        config.sources,
+        quote(polls),
+        quote(states),  # type: ignore[call-overload]
+        quote(plan),
+        produced + tally.known_links_tally(plan),
+        robots_rows,
+        quote(held),
+    )
     return await _finish(logger, summary)
 
 
@@ -201,11 +235,10 @@ class _PageStream:
     with a bounded number of batches in each stage: fetching never waits for the load
     unless the load falls far behind, and memory stays flat however many pages there are."""
 
-    def __init__(self, logger: RunLogger, path: Location, lock_wait: float | None, run_id: str,
-                 plan: Plan):
+    def __init__(self, logger: RunLogger, path: Location, lock_wait: float | None, run_id: str, plan: Plan):
         self.logger, self.path, self.lock_wait, self.run_id, self.plan = logger, path, lock_wait, run_id, plan
         jobs = pagejobs.interleave_by_host(plan.jobs)
-        self.batches = [jobs[i:i + PAGE_BATCH_SIZE] for i in range(0, len(jobs), PAGE_BATCH_SIZE)]
+        self.batches = [jobs[i : i + PAGE_BATCH_SIZE] for i in range(0, len(jobs), PAGE_BATCH_SIZE)]
         self.done: asyncio.Queue[list[PageResult] | BaseException] = asyncio.Queue(maxsize=BATCHES_QUEUED)
 
     async def run(self, fetcher: Fetcher, min_body_chars: int) -> Tally:
@@ -215,8 +248,9 @@ class _PageStream:
 
         extractpool.warm()
         slots = asyncio.Semaphore(BATCHES_IN_FLIGHT)
-        producers = [asyncio.create_task(self._produce(slots, fetcher, batch, min_body_chars))
-                     for batch in self.batches]
+        producers = [
+            asyncio.create_task(self._produce(slots, fetcher, batch, min_body_chars)) for batch in self.batches
+        ]
         try:
             return await self._consume()
         finally:
@@ -224,8 +258,9 @@ class _PageStream:
                 producer.cancel()
             await asyncio.gather(*producers, return_exceptions=True)
 
-    async def run_on_dask(self, settings: configuration.Settings, sources: Sequence[Source],
-                          robots: dict[str, str | None]) -> Tally:
+    async def run_on_dask(
+        self, settings: configuration.Settings, sources: Sequence[Source], robots: dict[str, str | None]
+    ) -> Tally:
         if not self.batches:
             return Tally()
         from flows import dask_runner  # the [dask] extra: only a Dask run needs it
@@ -238,8 +273,9 @@ class _PageStream:
         def hand_over(staged: list[PageResult] | BaseException) -> bool:
             return _handed_over(asyncio.run_coroutine_threadsafe(self.done.put(staged), loop), stop)
 
-        feeder = asyncio.create_task(asyncio.to_thread(
-            dask_runner.feed_batches, settings, sources, robots, self.batches, folder, hand_over))
+        feeder = asyncio.create_task(
+            asyncio.to_thread(dask_runner.feed_batches, settings, sources, robots, self.batches, folder, hand_over)
+        )
         try:
             return await self._consume()
         finally:
@@ -247,12 +283,14 @@ class _PageStream:
             await asyncio.gather(feeder, return_exceptions=True)
             shutil.rmtree(folder, ignore_errors=True)
 
-    async def _produce(self, slots: asyncio.Semaphore, fetcher: Fetcher, batch: Sequence[PageJob],
-                       min_body_chars: int) -> None:
+    async def _produce(
+        self, slots: asyncio.Semaphore, fetcher: Fetcher, batch: Sequence[PageJob], min_body_chars: int
+    ) -> None:
         async with slots:  # held until the batch is queued for loading: that is the back-pressure
             try:
                 results: list[PageResult] | BaseException = await fetch_and_extract(
-                    fetcher, quote(batch), min_body_chars)
+                    fetcher, quote(batch), min_body_chars
+                )
             except Exception as exc:
                 results = exc
             await self.done.put(results)
@@ -300,13 +338,24 @@ def _plan(path: Location, lock_wait: float | None, polls: list[SourcePoll], retr
 async def _finish(logger: RunLogger, summary: RunSummary) -> RunSummary:
     await acreate_table_artifact(
         key="newsdesk-ingest-summary",
-        table=[{"source": r.source, "status": r.status, "not_modified": r.not_modified,
-                "entries": r.entries, "new_entries": r.entries_new, "new_articles": r.articles_new,
-                "duplicates": r.duplicates, "fetch_failures": r.fetch_failures,
-                "extraction_failures": r.extraction_failures, "error": r.error or "",
-                "held_until": r.held_until.isoformat() if r.held_until else ""}
-               for r in summary.sources],
-        description=f"newsdesk run {summary.run_id}: {summary.outcome}")
+        table=[
+            {
+                "source": r.source,
+                "status": r.status,
+                "not_modified": r.not_modified,
+                "entries": r.entries,
+                "new_entries": r.entries_new,
+                "new_articles": r.articles_new,
+                "duplicates": r.duplicates,
+                "fetch_failures": r.fetch_failures,
+                "extraction_failures": r.extraction_failures,
+                "error": r.error or "",
+                "held_until": r.held_until.isoformat() if r.held_until else "",
+            }
+            for r in summary.sources
+        ],
+        description=f"newsdesk run {summary.run_id}: {summary.outcome}",
+    )
     _say(logger, f"run {summary.run_id} {summary.outcome}: {summary.total('articles_new')} new articles")
     if summary.outcome == Outcome.FAILED:
         raise RunFailed(summary)
@@ -321,9 +370,14 @@ def _failure_message(outcome: Outcome, polls: Sequence[SourcePoll]) -> str | Non
     return "every source failed"
 
 
-def _select(config: configuration.Config, only: list[str] | None, everything: bool,
-            states: dict[str, FeedState], host_holds: dict[str, datetime],
-            now: datetime) -> tuple[list[Source], list[HeldSource]]:
+def _select(
+    config: configuration.Config,
+    only: list[str] | None,
+    everything: bool,
+    states: dict[str, FeedState],
+    host_holds: dict[str, datetime],
+    now: datetime,
+) -> tuple[list[Source], list[HeldSource]]:
     """The sources to ask now, and those whose server asked us to wait: `everything` and
     `only` skip our schedule and backoff, never a server's Retry-After."""
     chosen = _chosen(config, only, everything, states, now)
@@ -337,8 +391,9 @@ def _select(config: configuration.Config, only: list[str] | None, everything: bo
     return ask, held
 
 
-def _chosen(config: configuration.Config, only: list[str] | None, everything: bool,
-            states: dict[str, FeedState], now: datetime) -> list[Source]:
+def _chosen(
+    config: configuration.Config, only: list[str] | None, everything: bool, states: dict[str, FeedState], now: datetime
+) -> list[Source]:
     if everything:
         return list(config.enabled_sources)
     if not only:
@@ -358,4 +413,3 @@ def _flow_run_id() -> str | None:
 def _say(logger: RunLogger, message: str) -> None:
     logger.info(message)
     progress.info(message)
-

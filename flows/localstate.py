@@ -7,6 +7,7 @@ files) lives in $NEWSDESK_STATE_DIR, else in the platform's user state directory
 (`~/.local/state/newsdesk` on Linux, honouring XDG_STATE_HOME), wherever newsdesk is run
 from. The warehouse itself lives wherever settings.warehouse or --db says.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -53,7 +54,8 @@ def check_dask(config: Config) -> None:
     if not os.environ.get("PREFECT_API_URL"):
         raise ConfigError(
             f"{config.path}: settings.dask needs a Prefect server the Dask workers can reach: "
-            "set PREFECT_API_URL (see `prefect server start`), or run under `newsdesk serve`")
+            "set PREFECT_API_URL (see `prefect server start`), or run under `newsdesk serve`"
+        )
 
 
 def configure_prefect() -> None:
@@ -77,8 +79,10 @@ def configure_prefect() -> None:
 def _bypass_proxy_for_loopback() -> None:
     """With a proxy configured, Prefect's client would send calls to its own local server
     through it; loopback must always go direct."""
-    if not any(os.environ.get(name) for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY",
-                                                  "https_proxy", "ALL_PROXY", "all_proxy")):
+    if not any(
+        os.environ.get(name)
+        for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+    ):
         return
     for name in ("NO_PROXY", "no_proxy"):
         present = [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]

@@ -2,6 +2,7 @@
 
 No network here: http.py fetches robots.txt and asks these objects for turns.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -12,9 +13,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 MAX_CRAWL_DELAY_SECONDS = 30.0
-THROTTLED_MIN_DELAY_SECONDS = 0.25   # the least spacing a host gets once it throttled us
-HOST_HOLD_RESOURCES = 3              # distinct throttled resources before a whole host is held
-DEFAULT_HOST_HOLD_SECONDS = 300.0    # a host-wide hold when no Retry-After said how long
+THROTTLED_MIN_DELAY_SECONDS = 0.25  # the least spacing a host gets once it throttled us
+HOST_HOLD_RESOURCES = 3  # distinct throttled resources before a whole host is held
+DEFAULT_HOST_HOLD_SECONDS = 300.0  # a host-wide hold when no Retry-After said how long
 
 
 class HostDeferred(Exception):

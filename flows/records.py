@@ -3,6 +3,7 @@
 Every record is a frozen dataclass: a step receives values, never shared mutable
 state. Datetimes are timezone-aware UTC.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,15 +14,15 @@ from enum import StrEnum
 class FetchErrorKind(StrEnum):
     """Why a request produced no usable response."""
 
-    HTTP = "http"              # an error status
-    CONNECT = "connect"        # no connection (DNS, refused, reset)
+    HTTP = "http"  # an error status
+    CONNECT = "connect"  # no connection (DNS, refused, reset)
     TIMEOUT = "timeout"
-    PROTOCOL = "protocol"      # a malformed or broken response
-    REDIRECTS = "redirects"    # too many
-    SIZE = "size"              # larger than the cap
-    ROBOTS = "robots"          # disallowed by robots.txt
-    PRIVATE = "private"        # a private address, refused
-    DEFERRED = "deferred"      # not asked: the host asked us to wait
+    PROTOCOL = "protocol"  # a malformed or broken response
+    REDIRECTS = "redirects"  # too many
+    SIZE = "size"  # larger than the cap
+    ROBOTS = "robots"  # disallowed by robots.txt
+    PRIVATE = "private"  # a private address, refused
+    DEFERRED = "deferred"  # not asked: the host asked us to wait
 
 
 class Stage(StrEnum):
@@ -147,7 +148,7 @@ class Article:
     body: str
     word_count: int
     content_hash: str
-    band_keys: tuple[int, ...]    # the body's near-duplicate sketch (neardup.RULES)
+    band_keys: tuple[int, ...]  # the body's near-duplicate sketch (neardup.RULES)
     extractor_version: str
 
 
@@ -209,7 +210,7 @@ class SourceReport:
     fetch_failures: int = 0
     extraction_failures: int = 0
     error: str | None = None
-    held_until: datetime | None = None    # not requested: the server asked us to wait
+    held_until: datetime | None = None  # not requested: the server asked us to wait
 
     @property
     def failed(self) -> bool:

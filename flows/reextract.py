@@ -3,6 +3,7 @@
 Pages are read and extracted in chunks (the warehouse stays readable meanwhile);
 the updates land in one transaction at the end, under the run lock.
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,14 +29,15 @@ log = logging.getLogger(__name__)
 class Report:
     pages: int = 0
     changed: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)   # (article_id, error)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (article_id, error)
 
 
-def reextract(db: Location, source: str | None, since: datetime | None, min_body_chars: int,
-              lock_wait_seconds: float | None) -> Report:
+def reextract(
+    db: Location, source: str | None, since: datetime | None, min_body_chars: int, lock_wait_seconds: float | None
+) -> Report:
     """Re-extract stored pages (optionally one source's, or published since a date)."""
     report = Report()
-    extracted: list[tuple[str, Article]] = []   # (article_id, its new extraction)
+    extracted: list[tuple[str, Article]] = []  # (article_id, its new extraction)
     with warehouse.run_lock(db, lock_wait_seconds):
         after = ""
         while True:
@@ -60,8 +62,13 @@ def _extract_chunk(stored: list[StoredPage], min_body_chars: int, report: Report
         report.pages += 1
         headers = {"content-type": page.content_type} if page.content_type else {}
         try:
-            article = extract.article(decompressor.decompress(page.html_zstd), page.url, headers,
-                                      remembered_entry(page.url, page.entry), min_body_chars)
+            article = extract.article(
+                decompressor.decompress(page.html_zstd),
+                page.url,
+                headers,
+                remembered_entry(page.url, page.entry),
+                min_body_chars,
+            )
         except extract.ExtractionFailed as exc:
             report.failed.append((page.article_id, str(exc)))
             continue

@@ -13,6 +13,7 @@ in that home, so that a `newsdesk run` by hand uses it instead of starting a tem
 server of its own. Prefect is imported only once PREFECT_API_URL points at the server,
 because Prefect reads its settings on import.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -69,8 +70,9 @@ def check_reachable(api: str) -> None:
     try:
         httpx.get(f"{api.rstrip('/')}/health", timeout=5, trust_env=not _is_loopback(api))
     except httpx.HTTPError as exc:
-        raise ServerFailed(f"cannot reach the Prefect API at {api} (PREFECT_API_URL): "
-                           f"{type(exc).__name__}: {exc}") from None
+        raise ServerFailed(
+            f"cannot reach the Prefect API at {api} (PREFECT_API_URL): {type(exc).__name__}: {exc}"
+        ) from None
 
 
 @contextmanager
@@ -104,8 +106,11 @@ def _start_in_thread(listener: socket.socket) -> tuple[Any, threading.Thread]:
     finally:
         gc.freeze()
         gc.enable()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="error", access_log=False, lifespan="on",
-                                           loop="asyncio", timeout_graceful_shutdown=5))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, log_level="error", access_log=False, lifespan="on", loop="asyncio", timeout_graceful_shutdown=5
+        )
+    )
     failures: list[BaseException] = []
 
     def serve() -> None:
@@ -146,13 +151,17 @@ def _drain_prefect_workers() -> None:
 def local_prefect_server(port: int) -> Iterator[str]:
     """Start `prefect server start` on 127.0.0.1:port; yield its API URL; stop it on exit."""
     home = localstate.ensure_dir(_server_home(), "the Prefect server's home")
-    env = {**os.environ, "PREFECT_HOME": str(home), "DO_NOT_TRACK": "1",
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env = {**os.environ, "PREFECT_HOME": str(home), "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     env.pop("PREFECT_API_URL", None)
     with open(home / "server.log", "ab") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     advertised = home / API_URL_FILE
     try:
         api = f"http://127.0.0.1:{port}/api"
@@ -170,8 +179,15 @@ def serve_ingest(sources_path: Path, db: Path | None, interval: int | None, cron
     from flows.ingest import ingest
 
     parameters = {"sources_path": str(sources_path.resolve()), "db": str(db.resolve()) if db else None}
-    ingest.serve(name=DEPLOYMENT_NAME, interval=interval, cron=cron, parameters=parameters,
-                 global_limit=1, limit=1, print_starting_message=False)
+    ingest.serve(
+        name=DEPLOYMENT_NAME,
+        interval=interval,
+        cron=cron,
+        parameters=parameters,
+        global_limit=1,
+        limit=1,
+        print_starting_message=False,
+    )
 
 
 def ui_url(api_url: str) -> str:

@@ -5,6 +5,7 @@ One row per page: the job (URL, the entries behind it, attempts), the response (
 raw bytes, kept for re-extraction), the extracted article or the failure. The Arrow schema
 is derived from the records' own type hints, so a field added to a record is staged too.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,8 +22,14 @@ import pyarrow.parquet as pq
 
 from flows.records import PageResult
 
-_SCALARS: dict[type, pa.DataType] = {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_(),
-                                     bytes: pa.binary(), datetime: pa.timestamp("us", tz="UTC")}
+_SCALARS: dict[type, pa.DataType] = {
+    str: pa.string(),
+    int: pa.int64(),
+    float: pa.float64(),
+    bool: pa.bool_(),
+    bytes: pa.binary(),
+    datetime: pa.timestamp("us", tz="UTC"),
+}
 
 
 def write(results: list[PageResult], path: Path) -> Path:

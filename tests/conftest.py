@@ -2,6 +2,7 @@
 
 What tests share besides fixtures lives in tests/support; nothing imports this module.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -24,11 +25,15 @@ configure_prefect()
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test that starts the session's Prefect server must say so (the `prefect` mark), so that
     `make test-fast` (-m "not prefect ...") never pays ~20 s for a server it did not ask for."""
-    unmarked = [item.nodeid for item in items
-                if "prefect_harness" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("prefect")]
+    unmarked = [
+        item.nodeid
+        for item in items
+        if "prefect_harness" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("prefect")
+    ]
     if unmarked:
-        raise pytest.UsageError("these tests use prefect_harness but are not marked prefect:\n  "
-                                + "\n  ".join(unmarked))
+        raise pytest.UsageError(
+            "these tests use prefect_harness but are not marked prefect:\n  " + "\n  ".join(unmarked)
+        )
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
 """The command line as users run it: real subprocesses, real files."""
+
 from __future__ import annotations
 
 import json
@@ -17,6 +18,7 @@ FEED = (Path(__file__).parent / "fixtures" / "feeds" / "rss20.xml").read_bytes()
 def small_warehouse(tmp_path) -> Path:
     db = tmp_path / "w"
     import warehouse
+
     with warehouse.writing(db) as con:
         con.execute("INSERT INTO sources VALUES ('herald', 'https://h.example/f', NULL, NULL, 'en', true, now())")
     return db
@@ -57,13 +59,18 @@ def test_run_with_bad_sources_file_fails_before_any_network(tmp_path):
 
 def test_sources_add_accepts_a_feed_or_finds_it_from_a_page_and_keeps_comments(tmp_path):
     path = tmp_path / "sources.yaml"
-    path.write_text("# my feeds\nsettings:\n  concurrency: 4  # be gentle\n\nsources:\n"
-                    "  - name: first   # keep me\n    url: https://first.example/feed\n", encoding="utf-8")
+    path.write_text(
+        "# my feeds\nsettings:\n  concurrency: 4  # be gentle\n\nsources:\n"
+        "  - name: first   # keep me\n    url: https://first.example/feed\n",
+        encoding="utf-8",
+    )
     with Loopback() as site:
         site.routes["/feed.xml"] = lambda h: Reply(200, FEED, {"Content-Type": "application/rss+xml"})
-        site.routes["/"] = lambda h: Reply(200, b'<html><head><link rel="alternate" '
-                                                b'type="application/rss+xml" href="/feed.xml"></head></html>',
-                                           {"Content-Type": "text/html"})
+        site.routes["/"] = lambda h: Reply(
+            200,
+            b'<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml"></head></html>',
+            {"Content-Type": "text/html"},
+        )
         added = newsdesk("sources", "add", site.url("/"), "--name", "second", "--sources", str(path))
         assert added.returncode == 0, added.stderr
         again = newsdesk("sources", "add", site.url("/feed.xml"), "--sources", str(path))
@@ -114,16 +121,20 @@ def test_demo_end_to_end_twice(tmp_path, prefect_env):
     assert second.returncode == 0, second.stderr
     with warehouse.reading(db) as con:
         assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == expected.distinct_articles
-        run = con.execute("SELECT articles_new, pages_fetched, not_modified FROM runs "
-                          "ORDER BY started_at DESC LIMIT 1").fetchone()
+        run = con.execute(
+            "SELECT articles_new, pages_fetched, not_modified FROM runs ORDER BY started_at DESC LIMIT 1"
+        ).fetchone()
     assert run[0] == 0 and run[1] == 0 and run[2] >= len(names) - 1
 
 
 def test_stats_shows_source_health_as_a_table_and_as_json(small_warehouse):
     import warehouse
+
     with warehouse.writing(small_warehouse) as con:
-        con.execute("INSERT INTO feed_state (source, consecutive_failures, last_error, next_poll_at) "
-                    "VALUES ('herald', 3, 'HTTP 503', now())")
+        con.execute(
+            "INSERT INTO feed_state (source, consecutive_failures, last_error, next_poll_at) "
+            "VALUES ('herald', 3, 'HTTP 503', now())"
+        )
     table = newsdesk("stats", "--db", str(small_warehouse))
     assert table.returncode == 0 and "herald" in table.stdout and "HTTP 503" in table.stdout
     assert "total" in table.stdout

@@ -49,17 +49,28 @@ def test_sources_path_from_flag_then_environment(monkeypatch, tmp_path):
     assert configuration.resolve_sources_path(Path("x.yaml")) == Path("x.yaml")
 
 
-@pytest.mark.parametrize("bad, expected", [
-    ("  - name: herald\n    url: ftp://herald.example/feed\n",
-     "source 'herald' (sources[0]): field 'url': Value error, not an http(s) URL"),
-    ("  - name: herald\n    url: https://h.example/f\n    langauge: en\n",
-     "source 'herald' (sources[0]): field 'langauge': unknown key"),
-    ("  - name: herald\n    url: https://h.example/f\n  - name: herald\n    url: https://i.example/f\n",
-     "source 'herald' (sources[1]): field 'name': duplicate of sources[0]"),
-    ("  - url: https://h.example/f\n", "sources[0]: field 'name': Field required"),
-    ("  - name: herald\n    url: https://h.example/f\n    max_entries: none\n",
-     "source 'herald' (sources[0]): field 'max_entries'"),
-])
+@pytest.mark.parametrize(
+    "bad, expected",
+    [
+        (
+            "  - name: herald\n    url: ftp://herald.example/feed\n",
+            "source 'herald' (sources[0]): field 'url': Value error, not an http(s) URL",
+        ),
+        (
+            "  - name: herald\n    url: https://h.example/f\n    langauge: en\n",
+            "source 'herald' (sources[0]): field 'langauge': unknown key",
+        ),
+        (
+            "  - name: herald\n    url: https://h.example/f\n  - name: herald\n    url: https://i.example/f\n",
+            "source 'herald' (sources[1]): field 'name': duplicate of sources[0]",
+        ),
+        ("  - url: https://h.example/f\n", "sources[0]: field 'name': Field required"),
+        (
+            "  - name: herald\n    url: https://h.example/f\n    max_entries: none\n",
+            "source 'herald' (sources[0]): field 'max_entries'",
+        ),
+    ],
+)
 def test_bad_source_names_file_source_and_field(tmp_path, bad, expected):
     path = write(tmp_path, "sources:\n" + bad)
     with pytest.raises(configuration.ConfigError) as error:

@@ -1,5 +1,6 @@
 """kill -9 at random points of real runs: the warehouse is never half-written, and the
 next run completes the work with no duplicate and no lost article."""
+
 from __future__ import annotations
 
 import os
@@ -24,9 +25,15 @@ SETTINGS = dict(min_delay_seconds=0.01)
 
 
 def start_run(sources: Path, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "--sources", str(sources)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "run", "--sources", str(sources)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def kill_during(phase: str, sources: Path, env: dict[str, str], rng: random.Random) -> bool:
@@ -54,20 +61,28 @@ def finish(sources: Path, env: dict[str, str]) -> None:
 def assert_consistent(db: Path) -> None:
     """Nothing half-written: every table agrees with the others."""
     with warehouse.writing(db) as con:  # a writable open replays the WAL, as the next run would
+
         def count(sql: str) -> int:
             return con.execute(sql).fetchone()[0]
-        assert count("SELECT count(*) FROM articles WHERE article_id NOT IN "
-                     "(SELECT article_id FROM entry_articles)") == 0
-        assert count("SELECT count(*) FROM articles WHERE article_id NOT IN "
-                     "(SELECT article_id FROM article_urls)") == 0
-        assert count("SELECT count(*) FROM entry_articles WHERE article_id NOT IN "
-                     "(SELECT article_id FROM articles)") == 0
+
+        assert (
+            count("SELECT count(*) FROM articles WHERE article_id NOT IN (SELECT article_id FROM entry_articles)") == 0
+        )
+        assert count("SELECT count(*) FROM articles WHERE article_id NOT IN (SELECT article_id FROM article_urls)") == 0
+        assert (
+            count("SELECT count(*) FROM entry_articles WHERE article_id NOT IN (SELECT article_id FROM articles)") == 0
+        )
         assert count("SELECT count(*) FROM runs WHERE run_id NOT IN (SELECT run_id FROM polls)") == 0
         assert count("SELECT count(*) - count(DISTINCT content_hash) FROM articles") == 0
         # Every entry seen either became an article or is queued with its error.
-        assert count("SELECT count(*) FROM feed_entries WHERE entry_key NOT IN "
-                     "(SELECT entry_key FROM entry_articles) AND entry_key NOT IN "
-                     "(SELECT entry_key FROM fetch_queue)") == 0
+        assert (
+            count(
+                "SELECT count(*) FROM feed_entries WHERE entry_key NOT IN "
+                "(SELECT entry_key FROM entry_articles) AND entry_key NOT IN "
+                "(SELECT entry_key FROM fetch_queue)"
+            )
+            == 0
+        )
 
 
 def articles_by_url(db: Path) -> set[frozenset[str]]:

@@ -15,11 +15,16 @@ def result(link: str, body: str, source: str = "a", final: str | None = None, ke
 
 
 def test_entry_key_prefers_guid_and_disambiguates_a_reused_guid():
-    entries = [FeedEntry(link="https://n.example/a", guid="g1"),
-               FeedEntry(link="https://n.example/b", guid="g1"),
-               FeedEntry(link="https://n.example/c?utm_source=x")]
+    entries = [
+        FeedEntry(link="https://n.example/a", guid="g1"),
+        FeedEntry(link="https://n.example/b", guid="g1"),
+        FeedEntry(link="https://n.example/c?utm_source=x"),
+    ]
     assert dedup.entry_keys("herald", entries) == [
-        "herald|guid|g1", "herald|link|https://n.example/b", "herald|link|https://n.example/c"]
+        "herald|guid|g1",
+        "herald|link|https://n.example/b",
+        "herald|link|https://n.example/c",
+    ]
 
 
 def test_body_hash_ignores_case_punctuation_and_spacing():
@@ -28,14 +33,17 @@ def test_body_hash_ignores_case_punctuation_and_spacing():
 
 
 def test_exact_copy_under_another_url_becomes_an_alias():
-    results = [result("https://a.example/wire", "same wire text", "a"),
-               result("https://b.example/copy", "Same wire text!", "b")]
+    results = [
+        result("https://a.example/wire", "same wire text", "a"),
+        result("https://b.example/copy", "Same wire text!", "b"),
+    ]
     resolution = dedup.resolve(results, {}, {})
     assert len(resolution.new) == 1
-    (article_id, _, _), = resolution.new
+    ((article_id, _, _),) = resolution.new
     assert {(a.url, a.article_id, a.kind) for a in resolution.aliases} == {
         ("https://a.example/wire", article_id, "canonical"),
-        ("https://b.example/copy", article_id, "duplicate")}
+        ("https://b.example/copy", article_id, "duplicate"),
+    }
     tally = batch_tally(results, resolution)
     assert tally.linked["b"] - tally.created["b"] == 1, "b's copy counts as b's duplicate"
     assert {link[1] for link in resolution.entry_links} == {article_id}
@@ -43,20 +51,19 @@ def test_exact_copy_under_another_url_becomes_an_alias():
 
 def test_articles_known_to_the_warehouse_by_url_or_hash_are_not_new():
     known = [result("https://a.example/1", "first story"), result("https://a.example/2", "second story")]
-    resolution = dedup.resolve(known, {"https://a.example/1": "id1"},
-                               {dedup.content_hash("second story"): "id2"})
+    resolution = dedup.resolve(known, {"https://a.example/1": "id1"}, {dedup.content_hash("second story"): "id2"})
     assert resolution.new == ()
     assert [link[1] for link in resolution.entry_links] == ["id1", "id2"]
 
 
 def test_redirected_page_is_known_under_both_urls():
-    resolution = dedup.resolve([result("https://a.example/old", "moved story",
-                                       final="https://a.example/new")], {}, {})
+    resolution = dedup.resolve([result("https://a.example/old", "moved story", final="https://a.example/new")], {}, {})
     assert {(a.url, a.kind) for a in resolution.aliases} == {
-        ("https://a.example/new", "canonical"), ("https://a.example/old", "link")}
+        ("https://a.example/new", "canonical"),
+        ("https://a.example/old", "link"),
+    }
 
 
 def test_different_bodies_stay_different_articles():
-    resolution = dedup.resolve([result("https://a.example/1", "one"), result("https://a.example/2", "two")],
-                               {}, {})
+    resolution = dedup.resolve([result("https://a.example/1", "one"), result("https://a.example/2", "two")], {}, {})
     assert len(resolution.new) == 2

@@ -1,4 +1,5 @@
 """The bundled demo newsroom: feeds, pages, special cases and what it promises to the pipeline."""
+
 from __future__ import annotations
 
 import json
@@ -69,8 +70,7 @@ def test_serves_at_least_six_feeds_in_four_formats(newsroom: Newsroom, client: h
     types = {client.get(s["url"]).headers["content-type"].split(";")[0] for s in sources}
     assert len(sources) >= 6
     assert {s["language"] for s in sources} >= {"en", "de"}
-    assert types == {"application/rss+xml", "application/atom+xml", "application/rdf+xml",
-                     "application/feed+json"}
+    assert types == {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json"}
 
 
 def test_xml_feeds_parse_cleanly_with_dated_entries(newsroom: Newsroom, client: httpx.Client) -> None:
@@ -81,8 +81,9 @@ def test_xml_feeds_parse_cleanly_with_dated_entries(newsroom: Newsroom, client: 
             continue
         parsed = feedparser.parse(response.content)
         assert not parsed.bozo, (source["name"], parsed.get("bozo_exception"))
-        assert parsed.entries and all(entry.get("published_parsed") or entry.get("updated_parsed")
-                                      for entry in parsed.entries)
+        assert parsed.entries and all(
+            entry.get("published_parsed") or entry.get("updated_parsed") for entry in parsed.entries
+        )
         versions.add(parsed.version)
         without_link += sum(1 for entry in parsed.entries if not entry.get("link"))
     assert versions == {"rss20", "atom10", "rss10"}
@@ -116,8 +117,9 @@ def test_feeds_answer_304_to_matching_validators(newsroom: Newsroom, client: htt
     assert 0 < conditional < len(newsroom.sources())
 
 
-def test_moved_article_redirects_and_missing_one_is_404(newsroom: Newsroom, client: httpx.Client,
-                                                        feed_links: dict[str, list[str]]) -> None:
+def test_moved_article_redirects_and_missing_one_is_404(
+    newsroom: Newsroom, client: httpx.Client, feed_links: dict[str, list[str]]
+) -> None:
     statuses = {link: client.get(link) for links in feed_links.values() for link in links}
     redirects = [r for r in statuses.values() if r.status_code == 301]
     assert redirects and all(client.get(r.headers["location"]).status_code == 200 for r in redirects)
@@ -140,8 +142,9 @@ def test_feeds_contain_the_special_cases(newsroom: Newsroom, feed_links: dict[st
     assert len({_strip_tracking(link) for link in query_articles}) >= 2
 
 
-def test_expectation_matches_what_the_feeds_lead_to(newsroom: Newsroom, pages: dict[str, dict[str, str]],
-                                                     extracted: dict[str, str]) -> None:
+def test_expectation_matches_what_the_feeds_lead_to(
+    newsroom: Newsroom, pages: dict[str, dict[str, str]], extracted: dict[str, str]
+) -> None:
     expected = newsroom.expected()
     assert expected.distinct_articles >= 60
     assert expected.articles_per_source == {name: len(texts) for name, texts in pages.items()}
@@ -166,8 +169,13 @@ def test_article_pages_carry_news_metadata(newsroom: Newsroom, client: httpx.Cli
     html = client.get(url).text
     meta = trafilatura.extract_metadata(html, default_url=url)
     assert meta.url == url and meta.sitename and meta.author and meta.date
-    for marker in ('"@type": "NewsArticle"', 'property="og:image"', 'rel="canonical"',
-                   'property="article:published_time"', "cookie"):
+    for marker in (
+        '"@type": "NewsArticle"',
+        'property="og:image"',
+        'rel="canonical"',
+        'property="article:published_time"',
+        "cookie",
+    ):
         assert marker in html
 
 
@@ -178,8 +186,9 @@ def test_home_pages_advertise_their_feeds(newsroom: Newsroom, client: httpx.Clie
         assert f'href="{source["url"]}"' in home.text and 'rel="alternate"' in home.text
 
 
-def test_german_section_is_marked_up_as_german(newsroom: Newsroom, client: httpx.Client,
-                                               feed_links: dict[str, list[str]]) -> None:
+def test_german_section_is_marked_up_as_german(
+    newsroom: Newsroom, client: httpx.Client, feed_links: dict[str, list[str]]
+) -> None:
     (german,) = [s for s in newsroom.sources() if s["language"] == "de"]
     page = client.get(feed_links[german["name"]][0])
     assert '<html lang="de">' in page.text and "Von " in page.text
@@ -194,8 +203,11 @@ def _check_overrides(newsroom: Newsroom, client: httpx.Client) -> None:
     feed_url = newsroom.sources()[0]["url"]
     path = urlsplit(feed_url).path
     before = client.get(feed_url).headers["etag"]
-    newsroom.route(path, body="<rss version='2.0'><channel><title>changed</title></channel></rss>",
-                   headers={"Content-Type": "application/rss+xml"})
+    newsroom.route(
+        path,
+        body="<rss version='2.0'><channel><title>changed</title></channel></rss>",
+        headers={"Content-Type": "application/rss+xml"},
+    )
     newsroom.route("/extra/endpoint", status=503, body="busy", headers={"Retry-After": "7"})
     changed = client.get(feed_url, headers={"If-None-Match": before})
     extra = client.get(newsroom.base_url + "/extra/endpoint")

@@ -1,4 +1,5 @@
 """Real pages whose charset is declared late, wrongly or not at all (read from ../shared/eval)."""
+
 from __future__ import annotations
 
 import json

@@ -77,26 +77,41 @@ def test_clean_body_drops_a_leading_headline_repeat():
     assert bodyclean.clean("Big News\nFirst line.\nAlso Read: other", "Big news") == "First line."
 
 
-@pytest.mark.parametrize("line", [
-    "Also Read: Ferry operator trims winter timetable", "READ MORE - What went wrong",
-    "MORE: Council votes on budget", "Lesen Sie auch: Neue Buslinie", "Related: Market hall",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Also Read: Ferry operator trims winter timetable",
+        "READ MORE - What went wrong",
+        "MORE: Council votes on budget",
+        "Lesen Sie auch: Neue Buslinie",
+        "Related: Market hall",
+    ],
+)
 def test_promo_lines_in_several_forms_are_dropped(line):
     assert bodyclean.clean(f"Opening line.\n{line}\nClosing line.", None) == "Opening line.\nClosing line."
 
 
-@pytest.mark.parametrize("line", [
-    "More than 200 people attended - the council said.", "Watch parties were held across the city: all of them.",
-    "Related costs rose by a third.",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "More than 200 people attended - the council said.",
+        "Watch parties were held across the city: all of them.",
+        "Related costs rose by a third.",
+    ],
+)
 def test_ordinary_sentences_that_start_like_promos_are_kept(line):
     assert bodyclean.clean(line, None) == line
 
 
-@pytest.mark.parametrize("line", [
-    "By Odile Ferrante | Published: Tue 24 Nov 2026 13:45 | Last updated: Tue 24 Nov 2026 13:45",
-    "By Ines Marlow and Tobias Fenn", "Published: 24 November 2026, 13:45", "Von Jana Krüger",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "By Odile Ferrante | Published: Tue 24 Nov 2026 13:45 | Last updated: Tue 24 Nov 2026 13:45",
+        "By Ines Marlow and Tobias Fenn",
+        "Published: 24 November 2026, 13:45",
+        "Von Jana Krüger",
+    ],
+)
 def test_bylines_at_the_edges_of_the_body_are_dropped(line):
     body = "The council met on Monday.\nIt agreed the budget."
     assert bodyclean.clean(f"{line}\n{body}", None) == body
@@ -121,8 +136,9 @@ def test_a_charset_that_is_no_text_codec_falls_back_to_windows_1252():
 
 
 def test_feed_authors_fill_in_when_the_page_names_none():
-    page = promo_page().replace(b'"author": [{"@type": "Person", "name": "Ines Marlow"}, '
-                                b'{"@type": "Person", "name": "Tobias Fenn"}],', b"")
+    page = promo_page().replace(
+        b'"author": [{"@type": "Person", "name": "Ines Marlow"}, {"@type": "Person", "name": "Tobias Fenn"}],', b""
+    )
     page = page.replace(b'<p class="byline">By Ines Marlow and Tobias Fenn</p>', b"")
     entry = FeedEntry(link=URL, authors=("Ola Brandt",))
     assert extract.article(page, URL, entry=entry).authors == ("Ola Brandt",)
@@ -164,8 +180,10 @@ def test_a_plain_text_page_still_extracts():
 
 
 def test_a_table_in_the_article_is_part_of_the_body():
-    table = (b"<table><tr><th>Gauge</th><th>Readings per hour</th></tr>"
-             b"<tr><td>Old estuary gauge</td><td>4</td></tr><tr><td>New estuary gauge</td><td>60</td></tr></table>")
+    table = (
+        b"<table><tr><th>Gauge</th><th>Readings per hour</th></tr>"
+        b"<tr><td>Old estuary gauge</td><td>4</td></tr><tr><td>New estuary gauge</td><td>60</td></tr></table>"
+    )
     page = _with(b"<p>The authority said", table + b"<p>The authority said")
     assert "New estuary gauge" in extract.article(page, URL).body
 
@@ -179,6 +197,7 @@ def test_a_paragraph_that_is_only_a_link_to_another_story_is_dropped():
 def test_precision_mode_gives_way_when_it_keeps_only_a_stub(monkeypatch):
     def fake(tree, favor_precision=False, **options):
         return Document(text="Stub." if favor_precision else "A full paragraph of the story. " * 40)
+
     monkeypatch.setattr(extract.page.trafilatura, "bare_extraction", fake)
     assert extract.article(promo_page(), URL, min_body_chars=0).body.startswith("A full paragraph")
 
@@ -190,31 +209,56 @@ def test_a_leading_dek_is_dropped_but_a_lede_equal_to_the_description_is_kept():
     assert bodyclean.clean(f"{lede}\nThe council met.", None, lede) == f"{lede}\nThe council met."
 
 
-@pytest.mark.parametrize("line", [
-    "Ola Brandt contributed to this report.", "(Reporting by Ines Marlow; Editing by Tobias Fenn)",
-    "Additional reporting by Jana Krüger", "Contributing: Odile Ferrante", "SOURCE: News agencies",
-    "Follow the Gazette on Facebook, Twitter and Instagram.", "Email Ines Marlow at ines@gazette.example.",
-    "Get the morning briefing delivered to your inbox by signing up for our newsletter.",
-    "© 2026 The Saltmarsh Gazette. All rights reserved.", "Copyright Saltmarsh Gazette 2026", "12 comments",
-    "Filed under: Harbour |", "This copy is for your personal, non-commercial use only.",
-    "Liked this story? Share it with a friend!", "Share this article", "You may also like:",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Ola Brandt contributed to this report.",
+        "(Reporting by Ines Marlow; Editing by Tobias Fenn)",
+        "Additional reporting by Jana Krüger",
+        "Contributing: Odile Ferrante",
+        "SOURCE: News agencies",
+        "Follow the Gazette on Facebook, Twitter and Instagram.",
+        "Email Ines Marlow at ines@gazette.example.",
+        "Get the morning briefing delivered to your inbox by signing up for our newsletter.",
+        "© 2026 The Saltmarsh Gazette. All rights reserved.",
+        "Copyright Saltmarsh Gazette 2026",
+        "12 comments",
+        "Filed under: Harbour |",
+        "This copy is for your personal, non-commercial use only.",
+        "Liked this story? Share it with a friend!",
+        "Share this article",
+        "You may also like:",
+    ],
+)
 def test_furniture_after_the_last_paragraph_is_dropped(line):
     body = "The council met on Monday.\nIt agreed the budget."
     assert bodyclean.clean(f"{body}\n{line}", None) == body
 
 
-@pytest.mark.parametrize("line", [
-    "Its newsletter closed in spring.", "Subscribers pay five pounds a month.",
-    "The harbour office inbox was flooded.", "She hopes to share it with her grandchildren one day.",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Its newsletter closed in spring.",
+        "Subscribers pay five pounds a month.",
+        "The harbour office inbox was flooded.",
+        "She hopes to share it with her grandchildren one day.",
+    ],
+)
 def test_a_closing_sentence_that_only_mentions_such_words_is_kept(line):
     body = f"The council met on Monday.\n{line}"
     assert bodyclean.clean(body, None) == body
 
 
-@pytest.mark.parametrize("line", ["SEE MORE: Lifeboat crew honoured", "DON'T MISS", "More:", "Leggi anche",
-                                  "Also on gazette.example: Lifeboat crew honoured"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "SEE MORE: Lifeboat crew honoured",
+        "DON'T MISS",
+        "More:",
+        "Leggi anche",
+        "Also on gazette.example: Lifeboat crew honoured",
+    ],
+)
 def test_bare_promo_labels_are_dropped(line):
     assert bodyclean.clean(f"Opening line.\n{line}\nClosing line.", None) == "Opening line.\nClosing line."
 
@@ -222,7 +266,8 @@ def test_bare_promo_labels_are_dropped(line):
 @pytest.mark.parametrize("stamp", ["Monday, 23 November 2026 at 6:45", "6:45 AM GMT 11/23/2026 by Ines Marlow"])
 def test_a_leading_date_and_time_stamp_is_dropped(stamp):
     assert bodyclean.clean(f"{stamp}\nThe council met at 6:45 on 23 November 2026.", None) == (
-        "The council met at 6:45 on 23 November 2026.")
+        "The council met at 6:45 on 23 November 2026."
+    )
 
 
 THREADS = 4

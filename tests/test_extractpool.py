@@ -1,5 +1,6 @@
 """Extraction in worker processes: results as in-process, failures as ExtractionFailed, and a
 worker that dies is replaced."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,10 +12,15 @@ import pytest
 from flows import extract, extractpool
 from tests.support.waiting import until
 
-PAGE = ("<html lang='en'><head><title>Pier reopens</title></head><body><article><h1>Pier reopens</h1>"
-        + "".join(f"<p>The pier at Saltcote reopened on day {n} after repairs to its deck and railings, "
-                  "and the kiosk at its end sold out of tea by noon.</p>" for n in range(8))
-        + "</article></body></html>").encode()
+PAGE = (
+    "<html lang='en'><head><title>Pier reopens</title></head><body><article><h1>Pier reopens</h1>"
+    + "".join(
+        f"<p>The pier at Saltcote reopened on day {n} after repairs to its deck and railings, "
+        "and the kiosk at its end sold out of tea by noon.</p>"
+        for n in range(8)
+    )
+    + "</article></body></html>"
+).encode()
 
 
 def test_a_page_is_extracted_in_a_worker_as_it_would_be_here():
@@ -24,8 +30,9 @@ def test_a_page_is_extracted_in_a_worker_as_it_would_be_here():
 
 def test_a_page_without_a_body_fails_as_extraction_failed():
     with pytest.raises(extract.ExtractionFailed, match="body too short"):
-        asyncio.run(extractpool.article(b"<html><body><nav>Home</nav></body></html>",
-                                        "https://h.example/menu", {}, None, 200))
+        asyncio.run(
+            extractpool.article(b"<html><body><nav>Home</nav></body></html>", "https://h.example/menu", {}, None, 200)
+        )
 
 
 def test_a_killed_worker_is_replaced_and_the_page_still_extracted():
@@ -54,9 +61,15 @@ def _page(number: int) -> bytes:
 def test_pages_sent_together_come_back_each_to_its_own_caller():
     async def many():
         menu = b"<html><body><nav>Home</nav></body></html>"
-        return await asyncio.wait_for(asyncio.gather(
-            *(extractpool.article(_page(n), f"https://h.example/{n}", {}, None, 200) for n in range(40)),
-            extractpool.article(menu, "https://h.example/menu", {}, None, 200), return_exceptions=True), 60)
+        return await asyncio.wait_for(
+            asyncio.gather(
+                *(extractpool.article(_page(n), f"https://h.example/{n}", {}, None, 200) for n in range(40)),
+                extractpool.article(menu, "https://h.example/menu", {}, None, 200),
+                return_exceptions=True,
+            ),
+            60,
+        )
+
     *pages, menu = asyncio.run(many())
     assert [page.title for page in pages] == [f"Pier {n} reopens" for n in range(40)]
     assert isinstance(menu, extract.ExtractionFailed)
@@ -66,12 +79,18 @@ def test_pages_waiting_for_busy_workers_go_to_them_together(monkeypatch):
     extractpool.warm()
     pool = extractpool._shared()
     submitted = []
-    monkeypatch.setattr(pool, "submit", lambda *args, **kwargs: submitted.append(args) or type(pool).submit(
-        pool, *args, **kwargs))
+    monkeypatch.setattr(
+        pool, "submit", lambda *args, **kwargs: submitted.append(args) or type(pool).submit(pool, *args, **kwargs)
+    )
 
     async def many():
-        return await asyncio.wait_for(asyncio.gather(
-            *(extractpool.article(_page(n), f"https://h.example/{n}", {}, None, 200) for n in range(40))), 60)
+        return await asyncio.wait_for(
+            asyncio.gather(
+                *(extractpool.article(_page(n), f"https://h.example/{n}", {}, None, 200) for n in range(40))
+            ),
+            60,
+        )
+
     assert len(asyncio.run(many())) == 40
     in_flight = extractpool.CHUNKS_IN_FLIGHT_PER_WORKER * extractpool.workers()
     assert len(submitted) <= 40 / extractpool.MAX_CHUNK + in_flight
@@ -80,9 +99,11 @@ def test_pages_waiting_for_busy_workers_go_to_them_together(monkeypatch):
 def test_a_worker_killed_with_pages_in_flight_loses_none_of_them():
     async def many():
         extractpool.warm()
-        pages = asyncio.gather(*(extractpool.article(_page(n), f"https://h.example/{n}", {}, None, 200)
-                                 for n in range(40)))
+        pages = asyncio.gather(
+            *(extractpool.article(_page(n), f"https://h.example/{n}", {}, None, 200) for n in range(40))
+        )
         await until(lambda: extractpool._sender_here().in_flight, what="a chunk in flight")
         os.kill(next(iter(extractpool._shared()._processes)), signal.SIGKILL)
         return await asyncio.wait_for(pages, 60)  # a page lost would leave its caller waiting
+
     assert [page.title for page in asyncio.run(many())] == [f"Pier {n} reopens" for n in range(40)]

@@ -1,4 +1,5 @@
 """flows.feeds: feed bytes + headers -> ParsedFeed, and feed discovery in HTML pages."""
+
 from __future__ import annotations
 
 import codecs
@@ -32,7 +33,9 @@ def fixture(name: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def rss20() -> ParsedFeed:
-    return parse(fixture("rss20.xml"), {"Content-Type": "application/rss+xml"}, "https://gazette.example/feeds/main.rss")
+    return parse(
+        fixture("rss20.xml"), {"Content-Type": "application/rss+xml"}, "https://gazette.example/feeds/main.rss"
+    )
 
 
 def test_rss20_format_title_and_counts(rss20: ParsedFeed) -> None:
@@ -96,7 +99,9 @@ def test_rss10_rdf() -> None:
 
 @pytest.fixture(scope="module")
 def atom() -> ParsedFeed:
-    return parse(fixture("atom10.xml"), {"Content-Type": "application/atom+xml"}, "https://northwind-observer.example/atom.xml")
+    return parse(
+        fixture("atom10.xml"), {"Content-Type": "application/atom+xml"}, "https://northwind-observer.example/atom.xml"
+    )
 
 
 def test_atom_entry_with_only_updated(atom: ParsedFeed) -> None:
@@ -209,8 +214,16 @@ def test_json_feed_tags_must_be_a_list_of_strings(tags, expected: tuple[str, ...
 
 
 def test_json_feed_fields_of_the_wrong_type_are_ignored_or_skipped() -> None:
-    item = {"url": "https://a.example/1", "id": [], "title": {}, "summary": 5, "authors": "x", "author": 5,
-            "date_published": 5, "date_modified": "9999-12-31T23:59:59-01:00"}  # out of range in UTC
+    item = {
+        "url": "https://a.example/1",
+        "id": [],
+        "title": {},
+        "summary": 5,
+        "authors": "x",
+        "author": 5,
+        "date_published": 5,
+        "date_modified": "9999-12-31T23:59:59-01:00",
+    }  # out of range in UTC
     broken = [5, "x", None, [], {"url": 5}, {"url": "http://[bad"}, {"external_url": ["https://a.example/2"]}]
     body = json_feed([item, *broken], title=5, authors="x", home_page_url="http://[bad", feed_url=7)
     feed = parse(body, {"content-type": "application/json; charset=punycode"}, "https://a.example/f.json")
@@ -257,8 +270,10 @@ def test_iso_8859_1_label_is_read_as_windows_1252() -> None:
 
 
 def test_utf8_bytes_under_a_legacy_label_are_read_as_utf8() -> None:
-    body = ('<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel>'
-            '<title>Ünïcode ✓</title></channel></rss>')
+    body = (
+        '<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel>'
+        "<title>Ünïcode ✓</title></channel></rss>"
+    )
     feed = parse(body.encode("utf-8"), {}, "https://x.example/rss")
     assert feed.title == "Ünïcode ✓"
     assert feed.warning == "declared iso-8859-1 but the bytes are UTF-8; read as UTF-8"
@@ -323,8 +338,11 @@ def test_whitespace_before_the_xml_declaration_is_tolerated() -> None:
         (b"Service temporarily unavailable", {"content-type": "text/plain"}, r"plain text \(text/plain\), not a feed"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", {}, "binary data"),
         (b"\x1f\x8b\x08\x00\x00\x00\x00\x00", {}, "gzip"),
-        (b'<?xml version="1.0"?><urlset><url><loc>https://x.example/</loc></url></urlset>', {},
-         "root element <urlset>"),
+        (
+            b'<?xml version="1.0"?><urlset><url><loc>https://x.example/</loc></url></urlset>',
+            {},
+            "root element <urlset>",
+        ),
         (b"<notes>\n<note>one</notes>", {}, "XML error at line 2: mismatched tag"),
     ],
 )

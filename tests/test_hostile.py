@@ -3,6 +3,7 @@
 Every case asserts what the warehouse and the run summary say afterwards, and what the
 server saw; nothing here waits on a clock of its own.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -16,9 +17,15 @@ from tests.support.loopback import Loopback, Reply
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 
 MAX_BYTES = 200_000
-SETTINGS = dict(read_timeout_seconds=0.5, connect_timeout_seconds=1, total_timeout_seconds=1.5,
-                max_feed_bytes=MAX_BYTES, max_page_bytes=MAX_BYTES, max_redirects=3,
-                per_host_concurrency=8)
+SETTINGS = dict(
+    read_timeout_seconds=0.5,
+    connect_timeout_seconds=1,
+    total_timeout_seconds=1.5,
+    max_feed_bytes=MAX_BYTES,
+    max_page_bytes=MAX_BYTES,
+    max_redirects=3,
+    per_host_concurrency=8,
+)
 
 PAGE_CASES = {
     "/p/good": lambda: hostile.ok(hostile.article("Weir gates open", 1)),
@@ -58,11 +65,13 @@ def xml_feed(body: bytes, content_type: str = "application/rss+xml") -> Reply:
 
 def special_feeds(site: Loopback) -> dict[str, Reply]:
     links = [site.url("/p/good")]
-    entity_bomb = (b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">'
-                   + b"".join(b'<!ENTITY %s "%s">' % (bytes([98 + i]), (b"&%s;" % bytes([97 + i])) * 10)
-                              for i in range(8))
-                   + b']><rss version="2.0"><channel><title>&i;</title><item><title>&i;</title><link>'
-                   + site.url("/p/good").encode() + b"</link></item></channel></rss>")
+    entity_bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">'
+        + b"".join(b'<!ENTITY %s "%s">' % (bytes([98 + i]), (b"&%s;" % bytes([97 + i])) * 10) for i in range(8))
+        + b']><rss version="2.0"><channel><title>&i;</title><item><title>&i;</title><link>'
+        + site.url("/p/good").encode()
+        + b"</link></item></channel></rss>"
+    )
     lying = hostile.rss(ZURICH, links)  # UTF-8 bytes, header claims Latin-1
     legacy = hostile.rss("Café crème", links).replace(b"encoding='utf-8'", b"encoding='windows-1252'")
     legacy = legacy.replace("Café crème".encode(), "Café crème".encode("cp1252"))
@@ -113,8 +122,11 @@ def feed_error(db, source):
 
 
 def queued(db, path):
-    found = rows(db, "SELECT stage, state, last_status, last_error, next_attempt_at FROM fetch_queue "
-                     "WHERE url LIKE ?", "%" + path)
+    found = rows(
+        db,
+        "SELECT stage, state, last_status, last_error, next_attempt_at FROM fetch_queue WHERE url LIKE ?",
+        "%" + path,
+    )
     assert len(found) == 1, f"{path} should be queued once, got {found}"
     return found[0]
 
@@ -130,21 +142,24 @@ def test_run_survives_and_reports_partial(hostile_run):
     assert rows(db, "SELECT outcome FROM runs") == [("partial",)]
 
 
-@pytest.mark.parametrize("source, expected", [
-    ("timeout", "timeout (ReadTimeout)"),
-    ("slowloris", "timeout (no complete response within 1.5s)"),
-    ("endless", f"response larger than {MAX_BYTES} bytes (stopped reading)"),
-    ("bomb", f"response larger than {MAX_BYTES} bytes (stopped reading)"),
-    ("loop", "too many redirects"),
-    ("missing", "HTTP 404"),
-    ("html", "not a readable feed: HTML page, not a feed"),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("timeout", "timeout (ReadTimeout)"),
+        ("slowloris", "timeout (no complete response within 1.5s)"),
+        ("endless", f"response larger than {MAX_BYTES} bytes (stopped reading)"),
+        ("bomb", f"response larger than {MAX_BYTES} bytes (stopped reading)"),
+        ("loop", "too many redirects"),
+        ("missing", "HTTP 404"),
+        ("html", "not a readable feed: HTML page, not a feed"),
+    ],
+)
 def test_broken_feed_is_recorded_against_its_source_and_backs_off(hostile_run, source, expected):
     db, summary, _, _, started = hostile_run
     assert report(summary, source).error == expected
     failures, next_poll, last_polled = rows(
-        db, "SELECT consecutive_failures, next_poll_at, last_polled_at FROM feed_state WHERE source = ?",
-        source)[0]
+        db, "SELECT consecutive_failures, next_poll_at, last_polled_at FROM feed_state WHERE source = ?", source
+    )[0]
     assert failures == 1 and next_poll > last_polled
     assert feed_error(db, source) == expected
 
@@ -166,8 +181,9 @@ def test_flapping_feed_and_page_succeed_on_retry(hostile_run):
 def test_retry_after_in_seconds_and_as_a_date_postpone_the_next_poll(hostile_run):
     db, summary, _, busy, started = hostile_run
     assert len(busy.hits("/feeds/ratelimited")) == 1 and len(busy.hits("/feeds/unavailable")) == 1
-    next_polls = dict(rows(db, "SELECT source, next_poll_at FROM feed_state "
-                                "WHERE source IN ('ratelimited', 'unavailable')"))
+    next_polls = dict(
+        rows(db, "SELECT source, next_poll_at FROM feed_state WHERE source IN ('ratelimited', 'unavailable')")
+    )
     assert next_polls["ratelimited"] >= started + timedelta(hours=1)
     assert next_polls["unavailable"] >= started + timedelta(hours=2) - timedelta(minutes=1)
     assert report(summary, "ratelimited").error == "HTTP 429"
@@ -189,8 +205,12 @@ def test_entity_bomb_is_not_expanded(hostile_run):
 
 def test_feed_charset_that_lies_does_not_garble_titles(hostile_run):
     db, _, _, _, _ = hostile_run
-    titles = [t for (t,) in rows(db, "SELECT title FROM feed_entries WHERE source IN "
-                                      "('charset-lies', 'legacy-charset') ORDER BY source")]
+    titles = [
+        t
+        for (t,) in rows(
+            db, "SELECT title FROM feed_entries WHERE source IN ('charset-lies', 'legacy-charset') ORDER BY source"
+        )
+    ]
     assert titles == ["Zürich café owners protest story 0", "Café crème story 0"]
 
 
@@ -198,24 +218,26 @@ def test_invalid_bytes_and_truncated_feeds_keep_what_can_be_read(hostile_run):
     db, summary, _, _, _ = hostile_run
     assert report(summary, "invalid-bytes").error is None
     assert rows(db, "SELECT count(*) FROM feed_entries WHERE source = 'invalid-bytes'") == [(1,)]
-    links = [link for (link,) in rows(db, "SELECT link FROM feed_entries WHERE source = 'truncated' "
-                                             "ORDER BY link")]
+    links = [link for (link,) in rows(db, "SELECT link FROM feed_entries WHERE source = 'truncated' ORDER BY link")]
     assert [link.rsplit("/", 1)[1] for link in links] == ["0", "1"]
 
 
-@pytest.mark.parametrize("path, stage, state, status, error", [
-    ("/p/slow", "fetch", "retry", None, "timeout (ReadTimeout)"),
-    ("/p/busy", "fetch", "retry", 503, "HTTP 503"),
-    ("/p/pdf", "extract", "dead", 200, "not an HTML page (application/pdf)"),
-    ("/p/binary", "extract", "dead", 200, "not an HTML page (application/octet-stream)"),
-    ("/p/missing", "fetch", "dead", 404, "HTTP 404"),
-    ("/p/gone", "fetch", "dead", 410, "HTTP 410 Gone"),
-    ("/p/bomb", "fetch", "dead", None, f"response larger than {MAX_BYTES} bytes (stopped reading)"),
-    ("/p/endless", "fetch", "dead", None, f"response larger than {MAX_BYTES} bytes (stopped reading)"),
-    ("/p/loop", "fetch", "dead", None, "too many redirects"),
-    ("/p/menu-only", "extract", "dead", 200, "body too short"),
-    ("/private/p", "fetch", "dead", None, "disallowed by robots.txt"),
-])
+@pytest.mark.parametrize(
+    "path, stage, state, status, error",
+    [
+        ("/p/slow", "fetch", "retry", None, "timeout (ReadTimeout)"),
+        ("/p/busy", "fetch", "retry", 503, "HTTP 503"),
+        ("/p/pdf", "extract", "dead", 200, "not an HTML page (application/pdf)"),
+        ("/p/binary", "extract", "dead", 200, "not an HTML page (application/octet-stream)"),
+        ("/p/missing", "fetch", "dead", 404, "HTTP 404"),
+        ("/p/gone", "fetch", "dead", 410, "HTTP 410 Gone"),
+        ("/p/bomb", "fetch", "dead", None, f"response larger than {MAX_BYTES} bytes (stopped reading)"),
+        ("/p/endless", "fetch", "dead", None, f"response larger than {MAX_BYTES} bytes (stopped reading)"),
+        ("/p/loop", "fetch", "dead", None, "too many redirects"),
+        ("/p/menu-only", "extract", "dead", 200, "body too short"),
+        ("/private/p", "fetch", "dead", None, "disallowed by robots.txt"),
+    ],
+)
 def test_failed_page_is_queued_or_dead_lettered_never_forgotten(hostile_run, path, stage, state, status, error):
     db, _, _, _, _ = hostile_run
     got_stage, got_state, got_status, got_error, next_attempt = queued(db, path)

@@ -43,6 +43,7 @@ def test_conditional_get_sends_validators_and_304_has_no_body(server):
         if headers.get("if-none-match") == '"v1"':
             return Reply(304)
         return Reply(200, FEED, {"ETag": '"v1"', "Last-Modified": "Tue, 24 Nov 2026 08:00:00 GMT"})
+
     server.routes["/feed"] = feed
     first = run(fetch_feed(server))
     assert first.status == 200 and first.body == FEED and first.etag == '"v1"'
@@ -55,8 +56,9 @@ def test_conditional_get_sends_validators_and_304_has_no_body(server):
 
 
 def test_transient_errors_are_retried_honouring_retry_after(server):
-    answers = itertools.chain([Reply(503, headers={"Retry-After": "0"}), Reply(500)],
-                              itertools.repeat(Reply(200, FEED)))
+    answers = itertools.chain(
+        [Reply(503, headers={"Retry-After": "0"}), Reply(500)], itertools.repeat(Reply(200, FEED))
+    )
     server.routes["/feed"] = lambda headers: next(answers)
     poll = run(fetch_feed(server))
     assert poll.status == 200 and len(server.hits("/feed")) == 3
@@ -71,8 +73,7 @@ def test_permanent_error_is_not_retried(server):
 
 def test_body_over_the_cap_is_refused_even_when_compressed(server):
     bomb = gzip.compress(b"<p>" + b"a" * 200_000)
-    server.routes["/bomb"] = lambda headers: Reply(200, bomb, {"Content-Encoding": "gzip",
-                                                               "Content-Type": "text/html"})
+    server.routes["/bomb"] = lambda headers: Reply(200, bomb, {"Content-Encoding": "gzip", "Content-Type": "text/html"})
     page = run(fetch_page(server, "/bomb"))
     assert len(bomb) < 50_000 and page.error == "response larger than 50000 bytes (stopped reading)"
 
@@ -87,6 +88,7 @@ def test_redirect_loop_stops_at_the_limit(server):
 
 def test_pages_are_fetched_concurrently(server):
     import threading
+
     inflight, peak, lock = [0], [0], threading.Lock()
     release = threading.Event()
 
@@ -100,12 +102,14 @@ def test_pages_are_fetched_concurrently(server):
         with lock:
             inflight[0] -= 1
         return Reply(200, b"<html><body>ok</body></html>")
+
     for i in range(4):
         server.routes[f"/p{i}"] = slow
 
     async def many():
         async with Fetcher(settings(per_host_concurrency=2)) as fetcher:
             return await asyncio.gather(*(fetcher.fetch_page(server.url(f"/p{i}")) for i in range(4)))
+
     pages = run(many())
     assert all(p.ok for p in pages) and peak[0] == 2
 
@@ -132,6 +136,7 @@ def test_a_long_spacing_is_waited_for_but_a_long_hold_is_refused(monkeypatch):
     async def recorded_sleep(seconds, *args, **kwargs):  # the wait is noted, not waited out
         waits.append(seconds)
         await real_sleep(0)
+
     monkeypatch.setattr(politeness.asyncio, "sleep", recorded_sleep)
 
     async def second_turn(gate: HostGate) -> None:
@@ -167,6 +172,7 @@ def test_every_recently_used_host_keeps_its_connection_beyond_the_concurrency():
             async with Fetcher(settings(concurrency=2)) as fetcher:
                 for loopback in hosts * 3:
                     assert (await fetcher.fetch_page(loopback.url("/p"))).ok
+
         run(round_robin())
     assert [len(set(_connections(loopback))) for loopback in hosts] == [1, 1, 1]
 
@@ -181,6 +187,7 @@ def test_a_host_idle_for_longer_than_a_connection_is_kept_is_let_go(monkeypatch)
             async with Fetcher(settings()) as fetcher:
                 for loopback in (first, second, first):
                     assert (await fetcher.fetch_page(loopback.url("/p"))).ok
+
         run(in_turn())
     one, two = _connections(first)
     assert one != two, "the first host's pool was closed while the second host was asked"
@@ -188,6 +195,7 @@ def test_a_host_idle_for_longer_than_a_connection_is_kept_is_let_go(monkeypatch)
 
 def test_a_host_with_a_request_in_flight_keeps_its_connection(monkeypatch):
     import threading
+
     others_done = threading.Event()
 
     def slow_reply(headers):
@@ -202,13 +210,15 @@ def test_a_host_with_a_request_in_flight_keeps_its_connection(monkeypatch):
 
         async def overlapping():
             async with Fetcher(settings()) as fetcher:
+
                 async def others():
                     await until(lambda: slow.hits("/p"), what="the slow request's arrival")
                     pages = [await fetcher.fetch_page(second.url("/p")), await fetcher.fetch_page(third.url("/p"))]
                     others_done.set()
                     return pages
+
                 return await asyncio.gather(fetcher.fetch_page(slow.url("/p")), others())
+
         slow_page, pages = run(overlapping())
     assert slow_page.ok and len(slow.hits("/p")) == 1, "the slow request was cut off and retried"
     assert all(page.ok for page in pages)
-

@@ -1,4 +1,5 @@
 """End to end: the real flow against the loopback newsroom, into a temporary warehouse."""
+
 from __future__ import annotations
 
 import warehouse
@@ -23,8 +24,13 @@ def test_every_distinct_article_lands_once(warehouse_of, newsroom):
     expected = newsroom.expected()
     assert summary.outcome == "ok"
     assert scalar(db, "SELECT count(*) FROM articles") == expected.distinct_articles
-    per_source = dict(rows(db, "SELECT e.source, count(DISTINCT ea.article_id) FROM feed_entries e "
-                               "JOIN entry_articles ea USING (entry_key) GROUP BY ALL"))
+    per_source = dict(
+        rows(
+            db,
+            "SELECT e.source, count(DISTINCT ea.article_id) FROM feed_entries e "
+            "JOIN entry_articles ea USING (entry_key) GROUP BY ALL",
+        )
+    )
     assert per_source == expected.articles_per_source
     assert scalar(db, "SELECT outcome FROM runs") == "ok"
     assert scalar(db, "SELECT count(*) FROM polls WHERE error IS NULL") == len(newsroom.sources())
@@ -34,8 +40,7 @@ def test_syndicated_exact_copies_are_one_article_with_url_aliases(warehouse_of, 
     _, db, _ = warehouse_of
     syndicated = newsroom.expected().syndicated_urls
     assert len(syndicated) >= 3
-    ids = rows(db, "SELECT DISTINCT article_id FROM article_urls WHERE url IN (SELECT unnest(?))",
-               list(syndicated))
+    ids = rows(db, "SELECT DISTINCT article_id FROM article_urls WHERE url IN (SELECT unnest(?))", list(syndicated))
     assert len(ids) == 1
     assert scalar(db, "SELECT count(*) FROM article_urls WHERE article_id = ?", ids[0][0]) >= len(syndicated)
 
@@ -44,8 +49,11 @@ def test_wire_story_is_one_story_in_v_stories_with_every_outlet_and_cut_copy(war
     _, db, _ = warehouse_of
     [(wire_articles, outlets)] = newsroom.expected().wire_stories.values()
     assert wire_articles == 3, "one article for the exact copies, one each for the cut copies"
-    story = scalar(db, "SELECT a.story_id FROM article_urls u JOIN articles a USING (article_id) WHERE u.url = ?",
-                   newsroom.expected().syndicated_urls[0])
+    story = scalar(
+        db,
+        "SELECT a.story_id FROM article_urls u JOIN articles a USING (article_id) WHERE u.url = ?",
+        newsroom.expected().syndicated_urls[0],
+    )
     found = rows(db, "SELECT articles, sources, source_names FROM v_stories WHERE story_id = ?", story)
     assert found == [(wire_articles, len(outlets), list(outlets))]
     assert scalar(db, "SELECT count(*) FROM v_stories") == scalar(db, "SELECT count(*) FROM articles") - 2
@@ -53,15 +61,22 @@ def test_wire_story_is_one_story_in_v_stories_with_every_outlet_and_cut_copy(war
 
 def test_story_in_two_feeds_and_tracking_variants_are_one_article(warehouse_of):
     _, db, _ = warehouse_of
-    shared = rows(db, "SELECT ea.article_id, count(DISTINCT e.source) FROM entry_articles ea "
-                      "JOIN feed_entries e USING (entry_key) GROUP BY 1 HAVING count(DISTINCT e.source) > 1")
+    shared = rows(
+        db,
+        "SELECT ea.article_id, count(DISTINCT e.source) FROM entry_articles ea "
+        "JOIN feed_entries e USING (entry_key) GROUP BY 1 HAVING count(DISTINCT e.source) > 1",
+    )
     assert shared, "some article should be listed by two feeds"
     tracked = rows(db, "SELECT link, canonical_link FROM feed_entries WHERE link LIKE '%utm_%'")
     assert tracked
     for _, canonical in tracked:
         assert "utm_" not in canonical
-        assert scalar(db, "SELECT count(*) FROM articles a JOIN article_urls u USING (article_id) "
-                          "WHERE u.url = ?", canonical) == 1
+        assert (
+            scalar(
+                db, "SELECT count(*) FROM articles a JOIN article_urls u USING (article_id) WHERE u.url = ?", canonical
+            )
+            == 1
+        )
 
 
 def test_missing_page_is_kept_as_a_dead_letter(warehouse_of, newsroom):
@@ -96,17 +111,23 @@ def test_failing_source_does_not_stop_the_others(tmp_path, newsroom):
     db = tmp_path / "news"
     assert summary.outcome == "partial"
     assert scalar(db, "SELECT count(*) FROM articles") > 0
-    state = rows(db, "SELECT consecutive_failures, last_error, next_poll_at > last_polled_at "
-                     "FROM feed_state WHERE source = ?", broken["name"])
+    state = rows(
+        db,
+        "SELECT consecutive_failures, last_error, next_poll_at > last_polled_at FROM feed_state WHERE source = ?",
+        broken["name"],
+    )
     assert state == [(1, "HTTP 500", True)]
     assert scalar(db, "SELECT error FROM polls WHERE source = ?", broken["name"]) == "HTTP 500"
 
 
 def test_run_fails_when_every_source_fails(tmp_path, newsroom):
     for source in newsroom.sources():
-        newsroom.route(source["url"].removeprefix(newsroom.base_url), status=200,
-                       body="<html><body>This is not a feed</body></html>",
-                       headers={"Content-Type": "text/html"})
+        newsroom.route(
+            source["url"].removeprefix(newsroom.base_url),
+            status=200,
+            body="<html><body>This is not a feed</body></html>",
+            headers={"Content-Type": "text/html"},
+        )
     with pytest.raises(RunFailed):
         run_ingest(write_sources(tmp_path, newsroom.sources()))
     assert scalar(tmp_path / "news", "SELECT outcome FROM runs") == "failed"
@@ -119,12 +140,15 @@ def test_transient_page_failure_is_retried_in_a_later_run(tmp_path, newsroom):
     path = write_sources(tmp_path, [source])
     db = tmp_path / "news"
     first = run_ingest(path)
-    victim = rows(db, "SELECT url FROM article_urls WHERE source = ? AND kind = 'canonical' LIMIT 1",
-                  source["name"])[0][0]
+    victim = rows(db, "SELECT url FROM article_urls WHERE source = ? AND kind = 'canonical' LIMIT 1", source["name"])[
+        0
+    ][0]
     # Forget that article, then make its page fail once.
     with warehouse.writing(db) as con:
-        con.execute("DELETE FROM entry_articles WHERE article_id IN "
-                    "(SELECT article_id FROM article_urls WHERE url = ?)", [victim])
+        con.execute(
+            "DELETE FROM entry_articles WHERE article_id IN (SELECT article_id FROM article_urls WHERE url = ?)",
+            [victim],
+        )
         con.execute("DELETE FROM articles WHERE canonical_url = ?", [victim])
         con.execute("DELETE FROM article_urls WHERE article_id NOT IN (SELECT article_id FROM articles)")
         con.execute("DELETE FROM feed_entries WHERE canonical_link = ?", [victim])
@@ -132,10 +156,10 @@ def test_transient_page_failure_is_retried_in_a_later_run(tmp_path, newsroom):
     newsroom.route(victim.removeprefix(newsroom.base_url), status=503, headers={"Retry-After": "0"})
     second = run_ingest(path)
     assert second.total("fetch_failures") == 1
-    assert rows(db, "SELECT state, attempts, last_status FROM fetch_queue WHERE stage = 'fetch' "
-                    "AND last_status = 503") == [("retry", 1, 503)]
-    newsroom.route(victim.removeprefix(newsroom.base_url), status=200,
-                   body=_page_of(newsroom, first, victim))
+    assert rows(
+        db, "SELECT state, attempts, last_status FROM fetch_queue WHERE stage = 'fetch' AND last_status = 503"
+    ) == [("retry", 1, 503)]
+    newsroom.route(victim.removeprefix(newsroom.base_url), status=200, body=_page_of(newsroom, first, victim))
     with warehouse.writing(db) as con:
         con.execute("UPDATE fetch_queue SET next_attempt_at = now() - INTERVAL 1 MINUTE")
     run_ingest(path)
@@ -149,8 +173,10 @@ def _page_of(newsroom, summary, url):
 
     with Newsroom() as fresh:
         import httpx
+
         return httpx.get(fresh.base_url + url.removeprefix(newsroom.base_url)).text.replace(
-            fresh.base_url, newsroom.base_url)
+            fresh.base_url, newsroom.base_url
+        )
 
 
 def test_run_leaves_a_prefect_table_artifact_and_links_the_flow_run(warehouse_of, newsroom):
@@ -165,8 +191,11 @@ def test_run_leaves_a_prefect_table_artifact_and_links_the_flow_run(warehouse_of
         async with get_client() as client:
             found = await client.read_artifacts(
                 artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["newsdesk-ingest-summary"])),
-                sort="CREATED_DESC", limit=1)
+                sort="CREATED_DESC",
+                limit=1,
+            )
             return found[0]
+
     artifact = asyncio.run(latest())
     assert artifact.type == "table" and summary.run_id in artifact.description
     table = artifact.data if isinstance(artifact.data, list) else __import__("json").loads(artifact.data)
@@ -189,13 +218,16 @@ def test_raw_pages_are_kept_compressed_and_reextract_updates_articles_in_place(w
     victim, source = rows(db, "SELECT article_id, source FROM articles ORDER BY article_id LIMIT 1")[0]
     good_body = scalar(db, "SELECT body FROM articles WHERE article_id = ?", victim)
     with warehouse.writing(db) as con:
-        con.execute("UPDATE articles SET body = 'stale', title = 'stale', extractor_version = 'old' "
-                    "WHERE article_id = ?", [victim])
+        con.execute(
+            "UPDATE articles SET body = 'stale', title = 'stale', extractor_version = 'old' WHERE article_id = ?",
+            [victim],
+        )
     report = reextract.reextract(db, source, None, 250, 10)
     assert report.failed == [] and report.changed == 1
     assert report.pages == scalar(db, "SELECT count(*) FROM articles WHERE source = ?", source)
-    body, title, version = rows(db, "SELECT body, title, extractor_version FROM articles "
-                                    "WHERE article_id = ?", victim)[0]
+    body, title, version = rows(db, "SELECT body, title, extractor_version FROM articles WHERE article_id = ?", victim)[
+        0
+    ]
     assert body == good_body and title != "stale" and version == extract.EXTRACTOR_VERSION
     assert scalar(db, "SELECT extractor_version FROM pages WHERE article_id = ?", victim) == version
 
@@ -210,13 +242,20 @@ def test_export_round_trips_through_parquet_jsonl_and_csv(warehouse_of, tmp_path
     _, db, _ = warehouse_of
 
     def export(*args):
-        return subprocess.run([sys.executable, "-m", "flows.cli", "export", "--db", str(db), *args],
-                              capture_output=True, text=True, cwd=ROOT, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "flows.cli", "export", "--db", str(db), *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+
     assert export("--format", "parquet", "--out", str(tmp_path / "pq")).returncode == 0
     with warehouse.reading(db) as con:
         back = con.execute(
             f"SELECT * EXCLUDE (published_date) FROM read_parquet('{tmp_path}/pq/**/*.parquet', "
-            "hive_partitioning = true) ORDER BY article_id").fetchall()
+            "hive_partitioning = true) ORDER BY article_id"
+        ).fetchall()
         original = con.execute("SELECT * FROM articles ORDER BY article_id").fetchall()
     assert back == original
     assert all(p.name.startswith("published_date=") for p in (tmp_path / "pq").iterdir())

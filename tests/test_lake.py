@@ -1,5 +1,6 @@
 """The warehouse as a DuckLake: readers keep their connections across runs, earlier snapshots
 stay readable, maintenance keeps the files few, and old single-file warehouses convert."""
+
 from __future__ import annotations
 
 import subprocess
@@ -92,8 +93,18 @@ def test_import_copies_every_table_of_a_single_file_warehouse(tmp_path):
 
 def _load_sources(db, names: list[str]) -> None:
     now = datetime.now(timezone.utc)
-    rows = [{"name": name, "feed_url": f"https://{name}.example/feed", "site": None, "category": None,
-             "language": None, "enabled": True, "synced_at": now} for name in names]
+    rows = [
+        {
+            "name": name,
+            "feed_url": f"https://{name}.example/feed",
+            "site": None,
+            "category": None,
+            "language": None,
+            "enabled": True,
+            "synced_at": now,
+        }
+        for name in names
+    ]
     with warehouse.writing(db) as con:
         store.load(con, {"sources": rows})
 
@@ -102,12 +113,16 @@ def _old_warehouse(path):
     """A warehouse file as newsdesk made it before the lake: its own migrations, a few rows."""
     legacy._bring_up_to_date(path)
     with duckdb.connect(str(path)) as con:
-        con.execute("INSERT INTO sources VALUES ('a', 'https://a.example/f', NULL, NULL, 'en', true, now()), "
-                    "('b', 'https://b.example/f', NULL, NULL, NULL, true, now())")
-        con.execute("INSERT INTO articles (article_id, canonical_url, url, source, title, body, word_count, "
-                    "content_hash, extractor_version, run_id, fetched_at) VALUES ('a1', 'https://a.example/1', "
-                    "'https://a.example/1', 'a', 'Harbour wall repaired', 'The wall is repaired.', 4, 'h', 'v', "
-                    "'r1', now())")
+        con.execute(
+            "INSERT INTO sources VALUES ('a', 'https://a.example/f', NULL, NULL, 'en', true, now()), "
+            "('b', 'https://b.example/f', NULL, NULL, NULL, true, now())"
+        )
+        con.execute(
+            "INSERT INTO articles (article_id, canonical_url, url, source, title, body, word_count, "
+            "content_hash, extractor_version, run_id, fetched_at) VALUES ('a1', 'https://a.example/1', "
+            "'https://a.example/1', 'a', 'Harbour wall repaired', 'The wall is repaired.', 4, 'h', 'v', "
+            "'r1', now())"
+        )
         con.execute("INSERT INTO search_docs VALUES (1, 'a1', 3, 4)")
     return path
 
@@ -125,17 +140,30 @@ def postgres_catalog():
 
 @pytest.mark.prefect
 @pytest.mark.slow
-def test_two_runs_at_once_into_a_shared_warehouse_store_each_thing_once(tmp_path, newsroom, prefect_env,
-                                                                         postgres_catalog):
+def test_two_runs_at_once_into_a_shared_warehouse_store_each_thing_once(
+    tmp_path, newsroom, prefect_env, postgres_catalog
+):
     (tmp_path / "single").mkdir()
     single = write_sources(tmp_path / "single", newsroom.sources())
     assert newsdesk("run", "--sources", str(single), env=prefect_env).returncode == 0
     shared = SharedWarehouse(postgres_catalog, str(tmp_path / "shared-data"))
     (tmp_path / "shared").mkdir()
-    path = write_sources(tmp_path / "shared", newsroom.sources(),
-                         warehouse={"catalog": f"postgres:{shared.catalog}", "data_path": shared.data_path})
-    runs = [subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "--sources", str(path)], env=prefect_env,
-                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    path = write_sources(
+        tmp_path / "shared",
+        newsroom.sources(),
+        warehouse={"catalog": f"postgres:{shared.catalog}", "data_path": shared.data_path},
+    )
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "flows.cli", "run", "--sources", str(path)],
+            env=prefect_env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     for run in runs:
         _, stderr = run.communicate(timeout=300)
         assert run.returncode == 0, stderr

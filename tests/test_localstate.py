@@ -1,4 +1,5 @@
 """What newsdesk checks about its environment before a run starts."""
+
 import importlib.util
 
 import pytest

@@ -1,4 +1,5 @@
 """Near-duplicate bodies: which copies are one story, and which look alike but are not."""
+
 from __future__ import annotations
 
 from flows.identity.dedup import content_hash
@@ -15,8 +16,11 @@ def same(a: str, b: str) -> bool:
 
 
 def test_rewrite_with_edits_and_an_added_paragraph_is_the_same_story():
-    rewritten = BODY.replace("Thursday", "Wednesday").replace("forty minute", "45-minute").replace(
-        "Shopkeepers on the south bank were unhappy", "Traders on the south bank were not pleased")
+    rewritten = (
+        BODY.replace("Thursday", "Wednesday")
+        .replace("forty minute", "45-minute")
+        .replace("Shopkeepers on the south bank were unhappy", "Traders on the south bank were not pleased")
+    )
     rewritten += "\n\nThe ferry first crossed the estuary in 1911, when it was pulled by a steam winch."
     assert content_hash(rewritten) != content_hash(BODY)
     assert same(BODY, rewritten) and same(rewritten, BODY)
@@ -36,7 +40,7 @@ def test_same_site_stories_sharing_long_boilerplate_are_different():
     first = f"{BOILERPLATE}\n\n{OTHER_STORY}\n\n{BOILERPLATE}"
     second = f"{BOILERPLATE}\n\n{THIRD_STORY}\n\n{BOILERPLATE}"
     assert set(RULES.band_keys(first)) & set(RULES.band_keys(second))  # candidates, by the boilerplate
-    assert not RULES.same_story(first, second)                          # and rejected on verification
+    assert not RULES.same_story(first, second)  # and rejected on verification
 
 
 def test_different_stories_on_the_same_subject_are_different():

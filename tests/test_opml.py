@@ -1,4 +1,5 @@
 """OPML in and out: nested folders, duplicates, comments kept, and a round trip."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,9 +12,11 @@ from flows.sources import opml
 from tests.support.cli import newsdesk
 
 READER_EXPORT = Path(__file__).parent / "fixtures" / "opml" / "reader-export.opml"
-EXISTING = ("# my feeds, in the order I read them\nsources:\n"
-            "  - name: courier   # the local paper\n    url: https://courier.example/rss\n"
-            "  - name: gazette\n    url: https://gazette.example/feed\n")
+EXISTING = (
+    "# my feeds, in the order I read them\nsources:\n"
+    "  - name: courier   # the local paper\n    url: https://courier.example/rss\n"
+    "  - name: gazette\n    url: https://gazette.example/feed\n"
+)
 
 
 def test_nested_folders_become_categories_and_bookmarks_are_skipped():
@@ -21,8 +24,9 @@ def test_nested_folders_become_categories_and_bookmarks_are_skipped():
     by_url = {feed.url: feed for feed in reversed(outlines.feeds)}  # the first listing wins
     assert by_url["https://herald.example/feed.xml"].category == "Coast"
     assert by_url["https://herald.example/feed.xml"].site == "https://herald.example/"
-    assert by_url["https://tides.example/rss"] == opml.Feed("https://tides.example/rss", "Tide & Wind Notes",
-                                                            None, "Weather")
+    assert by_url["https://tides.example/rss"] == opml.Feed(
+        "https://tides.example/rss", "Tide & Wind Notes", None, "Weather"
+    )
     assert by_url["http://kestrel.example/latest.rss"].category is None
     assert outlines.skipped == ("Town council minutes (no xmlUrl)",)
 
@@ -47,8 +51,14 @@ def test_import_adds_new_feeds_after_the_existing_ones_and_reports_duplicates(tm
     text = path.read_text(encoding="utf-8")
     assert text.startswith("# my feeds, in the order I read them\n") and "# the local paper" in text
     sources = configuration.load(path).sources
-    assert [s.name for s in sources] == ["courier", "gazette", "harbourton-herald", "tide-wind-notes",
-                                         "kestrel.daily", "harbourton-herald-2"]
+    assert [s.name for s in sources] == [
+        "courier",
+        "gazette",
+        "harbourton-herald",
+        "tide-wind-notes",
+        "kestrel.daily",
+        "harbourton-herald-2",
+    ]
     assert sources[2].category == "Coast" and sources[2].site == "https://herald.example/"
     assert sources[3].category == "Weather"
     again = newsdesk("sources", "import", str(READER_EXPORT), "--sources", str(path))
@@ -75,6 +85,7 @@ def test_export_then_import_into_an_empty_file_gives_the_same_feeds(tmp_path):
 
     def feeds(path: Path) -> list[tuple]:
         return [(s.name, s.feed_url, s.site, s.category) for s in configuration.load(path).sources]
+
     assert sorted(feeds(copy)) == sorted(feeds(original))
     assert yaml.safe_load(copy.read_text(encoding="utf-8"))["sources"]
 
@@ -88,8 +99,10 @@ def test_a_bad_opml_file_is_a_usage_error(tmp_path):
 
 
 def test_a_feed_url_without_a_host_is_skipped_not_fatal():
-    feeds = (opml.Feed("http://", "Broken export", "https://", None),
-             opml.Feed("https://herald.example/feed.xml", "Herald", "https://", None))
+    feeds = (
+        opml.Feed("http://", "Broken export", "https://", None),
+        opml.Feed("https://herald.example/feed.xml", "Herald", "https://", None),
+    )
     plan = opml.plan_import(opml.Outlines(feeds, ()), [])
     assert [entry["url"] for entry in plan.added] == ["https://herald.example/feed.xml"]
     assert "site" not in plan.added[0]

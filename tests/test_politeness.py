@@ -1,4 +1,5 @@
 """Politeness and safety, checked from the servers' side of the wire."""
+
 from __future__ import annotations
 
 import asyncio
@@ -81,26 +82,34 @@ def test_private_addresses_are_refused_and_names_go_to_the_proxy(tmp_path, monke
     with Loopback() as proxy:
         inside = proxy.url("/secret")
         proxy.routes["/secret"] = lambda h: Reply(200, hostile.article("Secret", 9))
-        links = ["http://wire.example/story", "http://10.1.2.3/admin", "http://wire.example/jump",
-                 "http://169.254.169.254/latest/meta-data"]
-        proxy.routes["http://wire.example/feed.xml"] = lambda h: Reply(200, hostile.rss("Wire", links),
-                                                                       hostile.RSS_TYPE)
+        links = [
+            "http://wire.example/story",
+            "http://10.1.2.3/admin",
+            "http://wire.example/jump",
+            "http://169.254.169.254/latest/meta-data",
+        ]
+        proxy.routes["http://wire.example/feed.xml"] = lambda h: Reply(
+            200, hostile.rss("Wire", links), hostile.RSS_TYPE
+        )
         proxy.routes["http://wire.example/story"] = lambda h: hostile.ok(hostile.article("Wire story", 8))
         proxy.routes["http://wire.example/jump"] = lambda h: Reply(302, headers={"Location": inside})
         monkeypatch.setenv("HTTP_PROXY", proxy.base_url)
         monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-        summary = run_ingest(write_sources(tmp_path, [{"name": "wire", "url": "http://wire.example/feed.xml"}],
-                                           allow_private_networks=False))
+        summary = run_ingest(
+            write_sources(
+                tmp_path, [{"name": "wire", "url": "http://wire.example/feed.xml"}], allow_private_networks=False
+            )
+        )
     assert summary.total("articles_new") == 1
     with warehouse.reading(tmp_path / "news") as con:
         refused = dict(con.execute("SELECT url, last_error FROM fetch_queue WHERE state = 'dead'").fetchall())
     assert refused == {
         "http://10.1.2.3/admin": "refused: 10.1.2.3 is a private address (10.1.2.3); "
-                                 "set allow_private_networks to allow it",
+        "set allow_private_networks to allow it",
         "http://wire.example/jump": "refused: 127.0.0.1 is a private address (127.0.0.1); "
-                                    "set allow_private_networks to allow it",
+        "set allow_private_networks to allow it",
         "http://169.254.169.254/latest/meta-data": "refused: 169.254.169.254 is a private address "
-                                                   "(169.254.169.254); set allow_private_networks to allow it",
+        "(169.254.169.254); set allow_private_networks to allow it",
     }
     assert proxy.hits("/secret") == []
     assert "http://wire.example/story" in [path for path, _ in proxy.arrived]
@@ -116,6 +125,7 @@ def test_names_that_resolve_to_private_addresses_are_refused_without_a_proxy(mon
         async def fetch(url):
             async with Fetcher(settings) as fetcher:
                 return await fetcher.fetch_page(url)
+
         page = asyncio.run(fetch(f"http://localhost:{site.port}/p"))
     assert page.error_kind == "private" and "localhost is a private address" in page.error
     assert site.arrived == []
@@ -128,8 +138,9 @@ def test_when_every_source_cannot_connect_the_network_is_blamed_not_the_sources(
         run_ingest(path)
     db = tmp_path / "news"
     with warehouse.reading(db) as con:
-        states = con.execute("SELECT consecutive_failures, last_error LIKE 'connection failed%' "
-                             "FROM feed_state").fetchall()
+        states = con.execute(
+            "SELECT consecutive_failures, last_error LIKE 'connection failed%' FROM feed_state"
+        ).fetchall()
     assert states == [(0, True), (0, True)]
     with Loopback() as alive:
         alive.routes["/feed"] = lambda h: Reply(500, b"broken")

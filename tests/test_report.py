@@ -1,4 +1,5 @@
 """The HTML report: one self-contained file whose charts really draw in a browser."""
+
 from __future__ import annotations
 
 import re
@@ -21,18 +22,42 @@ T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 
 def _article(n: int, source: str, day: int, story: str | None = None) -> dict:
     when = T0 + timedelta(days=day, hours=n % 5)
-    return {"article_id": f"a{n}", "canonical_url": f"https://{source}.example/{n}", "url": f"https://{source}.example/{n}",
-            "source": source, "title": f"Story number {n} from {source}", "authors": ["A. Writer"] if n % 3 else [],
-            "published_at": when, "fetched_at": when, "body": "Words about the town. " * 40, "word_count": 160,
-            "content_hash": f"h{n}", "story_id": story, "extractor_version": "test", "run_id": "r1"}
+    return {
+        "article_id": f"a{n}",
+        "canonical_url": f"https://{source}.example/{n}",
+        "url": f"https://{source}.example/{n}",
+        "source": source,
+        "title": f"Story number {n} from {source}",
+        "authors": ["A. Writer"] if n % 3 else [],
+        "published_at": when,
+        "fetched_at": when,
+        "body": "Words about the town. " * 40,
+        "word_count": 160,
+        "content_hash": f"h{n}",
+        "story_id": story,
+        "extractor_version": "test",
+        "run_id": "r1",
+    }
 
 
 def _run(n: int, outcome: str, articles_new: int) -> dict:
     started = T0 + timedelta(days=n)
-    return {"run_id": f"r{n}", "started_at": started, "finished_at": started + timedelta(seconds=7),
-            "outcome": outcome, "sources_polled": 3, "sources_failed": int(outcome != "ok"), "not_modified": 0,
-            "entries_seen": 9, "entries_new": articles_new, "pages_fetched": articles_new,
-            "articles_new": articles_new, "duplicates": 0, "fetch_failures": 0, "extraction_failures": 1}
+    return {
+        "run_id": f"r{n}",
+        "started_at": started,
+        "finished_at": started + timedelta(seconds=7),
+        "outcome": outcome,
+        "sources_polled": 3,
+        "sources_failed": int(outcome != "ok"),
+        "not_modified": 0,
+        "entries_seen": 9,
+        "entries_new": articles_new,
+        "pages_fetched": articles_new,
+        "articles_new": articles_new,
+        "duplicates": 0,
+        "fetch_failures": 0,
+        "extraction_failures": 1,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +66,30 @@ def report_file(tmp_path_factory) -> Path:
     db, now = folder / "w", datetime.now(timezone.utc)
     articles = [_article(n, SOURCES[n % 3], n % 4, "wind-farm" if n in (1, 2, 3) else None) for n in range(1, 19)]
     tables = {
-        "sources": [{"name": s, "feed_url": f"https://{s}.example/rss", "enabled": True, "synced_at": now}
-                    for s in SOURCES],
-        "feed_state": [{"source": "hill-post", "consecutive_failures": 2, "next_poll_at": now,
-                        "last_error": "HTTP 503 from the feed"}],
-        "fetch_queue": [{"url": "https://hill-post.example/broken", "source": "hill-post", "entry_key": "k1",
-                         "stage": "extract", "state": "dead", "attempts": 1, "first_failed_at": now,
-                         "last_attempt_at": now, "last_error": "no article body"}],
+        "sources": [
+            {"name": s, "feed_url": f"https://{s}.example/rss", "enabled": True, "synced_at": now} for s in SOURCES
+        ],
+        "feed_state": [
+            {
+                "source": "hill-post",
+                "consecutive_failures": 2,
+                "next_poll_at": now,
+                "last_error": "HTTP 503 from the feed",
+            }
+        ],
+        "fetch_queue": [
+            {
+                "url": "https://hill-post.example/broken",
+                "source": "hill-post",
+                "entry_key": "k1",
+                "stage": "extract",
+                "state": "dead",
+                "attempts": 1,
+                "first_failed_at": now,
+                "last_attempt_at": now,
+                "last_error": "no article body",
+            }
+        ],
         "articles": articles,
         "runs": [_run(1, "ok", 12), _run(2, "partial", 6), _run(3, "ok", 0)],
     }
@@ -107,5 +149,5 @@ def test_headless_chromium_draws_every_chart(report_file, tmp_path, chromium):
     pixels = Counter(browser.png_pixels(shot))
     assert len(pixels) > 200, "the screenshot looks blank"
     for index in range(len(SOURCES)):  # every source's colour is painted over a good area
-        rgb = tuple(int(charts.colour(index)[i:i + 2], 16) for i in (1, 3, 5))
+        rgb = tuple(int(charts.colour(index)[i : i + 2], 16) for i in (1, 3, 5))
         assert pixels[rgb] > 500, f"series colour {charts.colour(index)} barely drawn"

@@ -39,10 +39,16 @@ def test_feed_hint_takes_the_longest_of_ttl_max_age_and_expires():
 
 
 def test_due_picks_new_and_expired_enabled_sources():
-    sources = [Source("new", "https://a.example/f"), Source("expired", "https://b.example/f"),
-               Source("waiting", "https://c.example/f"), Source("off", "https://d.example/f", enabled=False)]
-    states = {"expired": FeedState("expired", next_poll_at=NOW - timedelta(seconds=1)),
-              "waiting": FeedState("waiting", next_poll_at=NOW + timedelta(minutes=1))}
+    sources = [
+        Source("new", "https://a.example/f"),
+        Source("expired", "https://b.example/f"),
+        Source("waiting", "https://c.example/f"),
+        Source("off", "https://d.example/f", enabled=False),
+    ]
+    states = {
+        "expired": FeedState("expired", next_poll_at=NOW - timedelta(seconds=1)),
+        "waiting": FeedState("waiting", next_poll_at=NOW + timedelta(minutes=1)),
+    }
     assert [s.name for s in schedule.due(sources, states, NOW)] == ["new", "expired"]
 
 

@@ -1,6 +1,7 @@
 """The warehouse's one schema definition against what a new warehouse has, and the row
 builders, the loader and the state records against both: a column added in one place and
 not the others fails here, and so does a key stored twice."""
+
 from __future__ import annotations
 
 from dataclasses import fields
@@ -13,25 +14,45 @@ from flows import batches
 from flows.identity import dedup
 from flows.plan import pagejobs
 from flows.plan.feedstate import SourcePoll
-from flows.records import (EntryRef, FeedEntry, FeedPoll, HostHold, Outcome, Page, PageJob, PageResult, ParsedFeed,
-                           RunSummary, Source, SourceReport, Stage)
+from flows.records import (
+    EntryRef,
+    FeedEntry,
+    FeedPoll,
+    HostHold,
+    Outcome,
+    Page,
+    PageJob,
+    PageResult,
+    ParsedFeed,
+    RunSummary,
+    Source,
+    SourceReport,
+    Stage,
+)
 from tests.support.stories import article_record
 from warehouse import schema, store
 from warehouse.records import FeedState, QueuedPage
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
-FILLED_BY_THE_WAREHOUSE = {"articles": {"story_id"}}   # the story matcher assigns it while loading
+FILLED_BY_THE_WAREHOUSE = {"articles": {"story_id"}}  # the story matcher assigns it while loading
 
 
 @pytest.fixture(scope="module")
 def described(tmp_path_factory) -> dict[str, list[tuple[str, str, bool, bool]]]:
     """(name, type, nullable) of every column of every table a new warehouse has."""
     with warehouse.writing(tmp_path_factory.mktemp("schema") / "w") as con:
-        tables = [name for (name,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()]
-        return {table: [(name, type_, null == "YES")
-                        for name, type_, null, *_ in con.execute(f"DESCRIBE {table}").fetchall()]
-                for table in tables}
+        tables = [
+            name
+            for (name,) in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+            ).fetchall()
+        ]
+        return {
+            table: [
+                (name, type_, null == "YES") for name, type_, null, *_ in con.execute(f"DESCRIBE {table}").fetchall()
+            ]
+            for table in tables
+        }
 
 
 def test_every_table_is_declared_once_and_built_as_declared(described):
@@ -47,8 +68,7 @@ def test_loading_the_same_rows_twice_stores_every_key_once(tmp_path):
             store.load(con, written)
         for table in schema.LOADED:
             keys = ", ".join(table.key)
-            total, distinct = con.execute(
-                f"SELECT count(*), count(DISTINCT ({keys})) FROM {table.name}").fetchone()
+            total, distinct = con.execute(f"SELECT count(*), count(DISTINCT ({keys})) FROM {table.name}").fetchone()
             assert total == distinct, table.name
 
 
@@ -74,10 +94,14 @@ def _batch_tables() -> dict[str, list[dict]]:
     good = PageJob(entry.link, (EntryRef("a", keyed.key),), entry)
     bad = PageJob("https://a.example/2", (EntryRef("a", "a|guid|2"),))
     results = [
-        PageResult(good, Page(good.url, good.url, 200, {"content-type": "text/html"}, b"<p>x</p>", NOW),
-                   article_record(good.url, "a story about the harbour")),
-        PageResult(bad, Page(bad.url, None, 503, fetched_at=NOW, transient=True), failed_stage=Stage.FETCH,
-                   error="HTTP 503"),
+        PageResult(
+            good,
+            Page(good.url, good.url, 200, {"content-type": "text/html"}, b"<p>x</p>", NOW),
+            article_record(good.url, "a story about the harbour"),
+        ),
+        PageResult(
+            bad, Page(bad.url, None, 503, fetched_at=NOW, transient=True), failed_stage=Stage.FETCH, error="HTTP 503"
+        ),
     ]
     return batches.batch_tables("run-1", results, dedup.resolve(results, {}, {}), [keyed], NOW)
 
@@ -87,6 +111,15 @@ def _closing_tables() -> dict[str, list[dict]]:
     feed = ParsedFeed("rss20", "A", (FeedEntry("https://a.example/3"),))
     polls = [SourcePoll(source, FeedPoll("a", source.feed_url, 200, b"<rss/>"), feed)]
     plan = pagejobs.plan_pages(pagejobs.keyed_entries(polls), set(), {"https://a.example/3": "known"}, [])
-    summary = RunSummary("run-1", NOW, NOW, Outcome.OK, (SourceReport("a"),), 0, 1, "w.duckdb",
-                         host_holds=(HostHold("b.example", NOW, "429s from 3 URLs"),))
+    summary = RunSummary(
+        "run-1",
+        NOW,
+        NOW,
+        Outcome.OK,
+        (SourceReport("a"),),
+        0,
+        1,
+        "w.duckdb",
+        host_holds=(HostHold("b.example", NOW, "429s from 3 URLs"),),
+    )
     return batches.closing_tables(summary, None, [source], polls, {}, plan)

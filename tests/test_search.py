@@ -1,4 +1,5 @@
 """Full-text search: ranking, an index that follows every load, filters, the SQL macro."""
+
 from __future__ import annotations
 
 import json
@@ -11,17 +12,29 @@ import warehouse
 from tests.support.cli import newsdesk
 from warehouse import schema, search, store
 
-FILLER = ("The committee met on Tuesday evening and went through the agenda item by item. "
-          "Members asked for more detail on the figures before the next meeting. ")
+FILLER = (
+    "The committee met on Tuesday evening and went through the agenda item by item. "
+    "Members asked for more detail on the figures before the next meeting. "
+)
 
 
 def article(number: int, title: str, body: str, source: str = "herald", day: int = 26) -> dict:
     published = datetime(2026, 11, day, 9, 30, tzinfo=timezone.utc)
-    return {"article_id": f"art-{number}", "canonical_url": f"https://news.example/{number}",
-            "url": f"https://news.example/{number}", "source": source, "title": title, "authors": [],
-            "published_at": published, "fetched_at": published, "body": body,
-            "word_count": len(body.split()), "content_hash": f"hash-{number}",
-            "extractor_version": "test", "run_id": "run-1"}
+    return {
+        "article_id": f"art-{number}",
+        "canonical_url": f"https://news.example/{number}",
+        "url": f"https://news.example/{number}",
+        "source": source,
+        "title": title,
+        "authors": [],
+        "published_at": published,
+        "fetched_at": published,
+        "body": body,
+        "word_count": len(body.split()),
+        "content_hash": f"hash-{number}",
+        "extractor_version": "test",
+        "run_id": "run-1",
+    }
 
 
 def load(db: Path, *articles: dict) -> None:
@@ -38,11 +51,18 @@ def found(db: Path, terms: str, **filters) -> list[str]:
 @pytest.fixture
 def newsroom_db(tmp_path) -> Path:
     db = tmp_path / "w"
-    load(db,
-         article(1, "Lighthouse keepers return to Gull Point", FILLER * 3 + "The keepers start in spring."),
-         article(2, "Council sets next year's budget", FILLER * 2 + "A lighthouse tour was mentioned in passing. "
-                 + FILLER, source="courier", day=24),
-         article(3, "Ferry timetable changes", FILLER * 4 + "Passengers queued at the pontoon.", day=25))
+    load(
+        db,
+        article(1, "Lighthouse keepers return to Gull Point", FILLER * 3 + "The keepers start in spring."),
+        article(
+            2,
+            "Council sets next year's budget",
+            FILLER * 2 + "A lighthouse tour was mentioned in passing. " + FILLER,
+            source="courier",
+            day=24,
+        ),
+        article(3, "Ferry timetable changes", FILLER * 4 + "Passengers queued at the pontoon.", day=25),
+    )
     return db
 
 
@@ -103,8 +123,14 @@ def test_search_command_filters_by_day_and_source(newsroom_db):
 
 
 def test_the_sql_macro_works_in_newsdesk_query(newsroom_db):
-    result = newsdesk("query", "--db", str(newsroom_db), "--format", "csv",
-                      "SELECT article_id, source FROM search_articles('lighthouse keepers')")
+    result = newsdesk(
+        "query",
+        "--db",
+        str(newsroom_db),
+        "--format",
+        "csv",
+        "SELECT article_id, source FROM search_articles('lighthouse keepers')",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["article_id,source", "art-1,herald", "art-2,courier"]
 

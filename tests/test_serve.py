@@ -1,4 +1,5 @@
 """`newsdesk serve` for real: a local Prefect server, scheduled runs, a clean stop."""
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,9 @@ def running_processes() -> list[tuple[int, str]]:
     """(session id, command line) of every live process; zombies have exited and are skipped."""
     listing = subprocess.run(["ps", "-eo", "sid=,stat=,args="], capture_output=True, text=True).stdout
     rows = [line.split(None, 2) for line in listing.splitlines() if line.strip()]
-    return [(int(sid), args) for sid, stat, *rest in rows for args in [rest[0] if rest else ""]
-            if not stat.startswith("Z")]
+    return [
+        (int(sid), args) for sid, stat, *rest in rows for args in [rest[0] if rest else ""] if not stat.startswith("Z")
+    ]
 
 
 def processes_mentioning(text: str) -> list[str]:
@@ -50,24 +52,39 @@ def test_serve_runs_on_schedule_polls_only_due_sources_and_stops_cleanly(tmp_pat
     path = write_sources(tmp_path, sources)
     db = tmp_path / "news"
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NEWSDESK_STATE_DIR": str(tmp_path / "state"),
-           "PREFECT_RUNNER_POLL_FREQUENCY": "2"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "NEWSDESK_STATE_DIR": str(tmp_path / "state"),
+        "PREFECT_RUNNER_POLL_FREQUENCY": "2",
+    }
     for name in ("PREFECT_API_URL", "PREFECT_HOME"):
         env.pop(name, None)
-    serve = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--sources", str(path),
-                              "--interval", "5", "--port", str(port)],
-                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             start_new_session=True)
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "serve", "--sources", str(path), "--interval", "5", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
+
         def scheduled_runs() -> list[tuple[str, int]]:
             assert serve.poll() is None, serve.stdout.read()
             runs = runs_so_far(db)
             return runs if len(runs) >= RUNS_WANTED else []
-        runs = wait_for(scheduled_runs, timeout=DEADLINE_SECONDS, what=f"{RUNS_WANTED} scheduled runs",
-                        interval=0.5)
-        by_hand = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--source", sources[1]["name"],
-                                  "--sources", str(path)], cwd=ROOT, env=env, capture_output=True, text=True,
-                                 timeout=DEADLINE_SECONDS)
+
+        runs = wait_for(scheduled_runs, timeout=DEADLINE_SECONDS, what=f"{RUNS_WANTED} scheduled runs", interval=0.5)
+        by_hand = subprocess.run(
+            [sys.executable, "-m", "flows.cli", "run", "--source", sources[1]["name"], "--sources", str(path)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=DEADLINE_SECONDS,
+        )
         assert by_hand.returncode == 0, by_hand.stderr
         assert f"using the Prefect server of `newsdesk serve` at http://127.0.0.1:{port}/api" in by_hand.stderr
     finally:

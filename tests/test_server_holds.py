@@ -1,6 +1,7 @@
 """Retry-After is about the resource it was said about: a shared feed host with one
 rate-limited feed keeps serving the others, a forced run never skips a server's wait,
 and only a host that throttles several of its resources is held as a whole."""
+
 from __future__ import annotations
 
 import asyncio
@@ -81,8 +82,10 @@ def test_a_host_that_throttles_several_resources_is_held_across_runs(tmp_path):
             site.routes[f"/p/{n}"] = lambda headers: Reply(429, b"busy", {"Retry-After": "900"})
         site.routes["/feeds/pages"] = lambda headers: Reply(200, hostile.rss("Pages", links), hostile.RSS_TYPE)
         site.routes["/feeds/other"] = lambda headers: Reply(200, hostile.rss("Other", []), hostile.RSS_TYPE)
-        sources = [{"name": "pages", "url": site.url("/feeds/pages")},
-                   {"name": "other", "url": site.url("/feeds/other")}]
+        sources = [
+            {"name": "pages", "url": site.url("/feeds/pages")},
+            {"name": "other", "url": site.url("/feeds/other")},
+        ]
         sources_path = write_sources(tmp_path, sources, per_host_concurrency=1)
         started = datetime.now(timezone.utc)
         first = run_ingest(sources_path)
@@ -102,11 +105,11 @@ def test_a_host_that_throttles_several_resources_is_held_across_runs(tmp_path):
 def test_throttled_resources_hold_their_host_only_when_they_are_several_and_most():
     throttle = HostThrottle()
     assert throttle.answered("/a", True, 3600) is None
-    assert throttle.answered("/a", True, 3600) is None            # the same resource again
+    assert throttle.answered("/a", True, 3600) is None  # the same resource again
     for path in ("/ok-1", "/ok-2", "/ok-3"):
         assert throttle.answered(path, False, None) is None
     assert throttle.answered("/b", True, None) is None
-    assert throttle.answered("/c", True, None) == 3600            # 3 of 6: half is enough
+    assert throttle.answered("/c", True, None) == 3600  # 3 of 6: half is enough
     assert HostThrottle().answered("/x", True, None) is None
 
     many = HostThrottle()

@@ -1,4 +1,5 @@
 """Story ids in the warehouse: later batches find their story by band key, from a fresh connection."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,8 +9,7 @@ import pytest
 import warehouse
 from flows.identity.dedup import content_hash
 from flows.identity.neardup import Presketched
-from tests.support.stories import (BODY, BOILERPLATE, OTHER_STORY, RULES, START, STORY, THIRD_STORY,
-                                   article, load)
+from tests.support.stories import BODY, BOILERPLATE, OTHER_STORY, RULES, START, STORY, THIRD_STORY, article, load
 from warehouse import schema, store
 
 
@@ -24,20 +24,40 @@ def db(tmp_path):
 
 
 def test_copies_in_later_batches_join_the_stored_story(db):
-    load(db, article(1, "gazette", BODY, "Estuary ferry to stop for six weeks"),
-         article(2, "gazette", f"{BOILERPLATE}\n\n{OTHER_STORY}\n\n{BOILERPLATE}"))
-    load(db, article(3, "courier", "\n\n".join(STORY[:3]), "Ferry closure: six weeks of detours"),
-         article(4, "post", STORY[0]),
-         article(5, "gazette", f"{BOILERPLATE}\n\n{THIRD_STORY}\n\n{BOILERPLATE}"))
+    load(
+        db,
+        article(1, "gazette", BODY, "Estuary ferry to stop for six weeks"),
+        article(2, "gazette", f"{BOILERPLATE}\n\n{OTHER_STORY}\n\n{BOILERPLATE}"),
+    )
+    load(
+        db,
+        article(3, "courier", "\n\n".join(STORY[:3]), "Ferry closure: six weeks of detours"),
+        article(4, "post", STORY[0]),
+        article(5, "gazette", f"{BOILERPLATE}\n\n{THIRD_STORY}\n\n{BOILERPLATE}"),
+    )
     load(db, article(6, "herald", BODY.replace("Thursday", "Wednesday") + "\n\nMore to follow."))
-    assert story_ids(db) == {"art001": "art001", "art002": "art002", "art003": "art001",
-                             "art004": "art001", "art005": "art005", "art006": "art001"}
+    assert story_ids(db) == {
+        "art001": "art001",
+        "art002": "art002",
+        "art003": "art001",
+        "art004": "art001",
+        "art005": "art005",
+        "art006": "art001",
+    }
     with warehouse.reading(db) as con:
-        story = con.execute("SELECT articles, sources, source_names, headline, first_seen, last_seen "
-                            "FROM v_stories WHERE story_id = 'art001'").fetchone()
+        story = con.execute(
+            "SELECT articles, sources, source_names, headline, first_seen, last_seen "
+            "FROM v_stories WHERE story_id = 'art001'"
+        ).fetchone()
         assert con.execute("SELECT count(*) FROM v_stories").fetchone()[0] == 3
-    assert story == (4, 4, ["courier", "gazette", "herald", "post"], "Estuary ferry to stop for six weeks",
-                     START + timedelta(hours=1), START + timedelta(hours=6))
+    assert story == (
+        4,
+        4,
+        ["courier", "gazette", "herald", "post"],
+        "Estuary ferry to stop for six weeks",
+        START + timedelta(hours=1),
+        START + timedelta(hours=6),
+    )
 
 
 def test_copies_within_one_batch_share_the_first_ones_story(db):
@@ -64,9 +84,14 @@ def test_a_replayed_load_changes_no_story(db):
 
 def test_reextracted_bodies_get_new_band_keys(db):
     load(db, article(1, "gazette", BODY))
-    rewritten = {"article_id": "art001", **{name: None for name in schema.EXTRACTED},
-                 "body": THIRD_STORY, "word_count": 1, "content_hash": content_hash(THIRD_STORY),
-                 "extractor_version": "test"}
+    rewritten = {
+        "article_id": "art001",
+        **{name: None for name in schema.EXTRACTED},
+        "body": THIRD_STORY,
+        "word_count": 1,
+        "content_hash": content_hash(THIRD_STORY),
+        "extractor_version": "test",
+    }
     with warehouse.writing(db) as con:
         store.update_articles(con, [rewritten], matcher=RULES)
         stored = {row[0] for row in con.execute("SELECT band_key FROM story_bands").fetchall()}
@@ -78,11 +103,16 @@ def test_reextraction_gives_band_keys_to_unchanged_articles_that_had_none(db):
     load(db, article(1, "gazette", BODY), article(2, "courier", OTHER_STORY))
     with warehouse.writing(db) as con:
         con.execute("DELETE FROM story_bands WHERE article_id = 'art001'")
-        rows = [{"article_id": row[0], **dict(zip(schema.EXTRACTED, row[1:]))} for row in con.execute(
-            f"SELECT article_id, {', '.join(schema.EXTRACTED)} FROM articles ORDER BY article_id").fetchall()]
+        rows = [
+            {"article_id": row[0], **dict(zip(schema.EXTRACTED, row[1:]))}
+            for row in con.execute(
+                f"SELECT article_id, {', '.join(schema.EXTRACTED)} FROM articles ORDER BY article_id"
+            ).fetchall()
+        ]
         assert store.update_articles(con, rows, matcher=RULES) == 0
-        stored = {row[0] for row in con.execute(
-            "SELECT band_key FROM story_bands WHERE article_id = 'art001'").fetchall()}
+        stored = {
+            row[0] for row in con.execute("SELECT band_key FROM story_bands WHERE article_id = 'art001'").fetchall()
+        }
     assert stored == set(RULES.band_keys(BODY))
 
 
@@ -101,5 +131,8 @@ def test_keys_sketched_at_extraction_are_the_ones_stored(db):
         store.load(con, {"articles": rows}, matcher=Presketched(sketched))
     with warehouse.reading(db) as con:
         stored = con.execute("SELECT article_id, list_sort(list(band_key)) FROM story_bands GROUP BY ALL").fetchall()
-    assert dict(stored) == {"art001": [11, 12, 13], "art002": sorted(RULES.band_keys(OTHER_STORY)),
-                            "art003": sorted(RULES.band_keys(THIRD_STORY))}
+    assert dict(stored) == {
+        "art001": [11, 12, 13],
+        "art002": sorted(RULES.band_keys(OTHER_STORY)),
+        "art003": sorted(RULES.band_keys(THIRD_STORY)),
+    }

@@ -1,5 +1,6 @@
 """The throughput path at small N: pages streamed through the extractor processes and loaded
 in several transactions, staged Parquet batches, and the same run on a Dask cluster."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,17 +20,52 @@ NOW = datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc)
 
 
 def test_staged_batch_reads_back_equal(tmp_path):
-    entry = FeedEntry("https://n.example/a?utm_source=x", "g-1", "Ferry returns", NOW, None,
-                      ("A. Writer",), ("transport",), "The ferry is back.")
+    entry = FeedEntry(
+        "https://n.example/a?utm_source=x",
+        "g-1",
+        "Ferry returns",
+        NOW,
+        None,
+        ("A. Writer",),
+        ("transport",),
+        "The ferry is back.",
+    )
     job = PageJob("https://n.example/a", (EntryRef("herald", "k1"), EntryRef("courier", "k2")), entry, 2)
-    article = Article("https://n.example/a", "https://n.example/a", "Ferry returns", ("A. Writer",), NOW,
-                      "json-ld", None, "en", "Herald", "The ferry.", ("transport",), None,
-                      "The ferry is back on its winter timetable.", 8, "abc123", (-5, 2**62), "newsdesk-1")
-    page = Page("https://n.example/a", "https://n.example/a", 200, {"content-type": "text/html"},
-                b"<html>\xe2\x82\xac</html>", NOW)
-    failed = PageResult(PageJob("https://n.example/b", (EntryRef("herald", "k3"),)),
-                        Page("https://n.example/b", None, None, error="timeout", error_kind="timeout",
-                             transient=True, retry_after=30.0), failed_stage="fetch", error="timeout")
+    article = Article(
+        "https://n.example/a",
+        "https://n.example/a",
+        "Ferry returns",
+        ("A. Writer",),
+        NOW,
+        "json-ld",
+        None,
+        "en",
+        "Herald",
+        "The ferry.",
+        ("transport",),
+        None,
+        "The ferry is back on its winter timetable.",
+        8,
+        "abc123",
+        (-5, 2**62),
+        "newsdesk-1",
+    )
+    page = Page(
+        "https://n.example/a",
+        "https://n.example/a",
+        200,
+        {"content-type": "text/html"},
+        b"<html>\xe2\x82\xac</html>",
+        NOW,
+    )
+    failed = PageResult(
+        PageJob("https://n.example/b", (EntryRef("herald", "k3"),)),
+        Page(
+            "https://n.example/b", None, None, error="timeout", error_kind="timeout", transient=True, retry_after=30.0
+        ),
+        failed_stage="fetch",
+        error="timeout",
+    )
     results = [PageResult(job, page, article), failed]
     assert staging.read(staging.write(results, tmp_path / "batch.parquet")) == results
     assert not list(tmp_path.glob("*.partial"))
@@ -51,9 +87,15 @@ def test_many_batches_stream_into_several_loads_and_lose_nothing(tmp_path, newsr
     assert scalar(db, "SELECT count(*) FROM articles") == expected.distinct_articles
     # Several page transactions: their articles carry the run id, but load times differ.
     assert scalar(db, "SELECT count(DISTINCT first_seen_at) FROM article_urls") >= 6
-    assert scalar(db, "SELECT count(*) FROM feed_entries WHERE entry_key NOT IN "
-                      "(SELECT entry_key FROM entry_articles) AND entry_key NOT IN "
-                      "(SELECT entry_key FROM fetch_queue)") == 0
+    assert (
+        scalar(
+            db,
+            "SELECT count(*) FROM feed_entries WHERE entry_key NOT IN "
+            "(SELECT entry_key FROM entry_articles) AND entry_key NOT IN "
+            "(SELECT entry_key FROM fetch_queue)",
+        )
+        == 0
+    )
     assert scalar(db, "SELECT pages_fetched FROM runs") == summary.pages_fetched > 0
 
 
@@ -67,8 +109,11 @@ def test_the_final_load_holds_only_the_last_batches(tmp_path, newsroom, monkeypa
     monkeypatch.setattr(ingest, "PAGE_BATCH_SIZE", 4)
     monkeypatch.setattr(ingest, "LOAD_EVERY", 10_000)
     run_ingest(write_sources(tmp_path, newsroom.sources()))
-    loads = rows(tmp_path / "news", "SELECT first_seen_at, count(DISTINCT article_id) FROM article_urls "
-                                           "GROUP BY first_seen_at ORDER BY first_seen_at")
+    loads = rows(
+        tmp_path / "news",
+        "SELECT first_seen_at, count(DISTINCT article_id) FROM article_urls "
+        "GROUP BY first_seen_at ORDER BY first_seen_at",
+    )
     assert len(loads) == 2
     assert 0 < loads[-1][1] <= ingest.TAIL_BATCHES * 4 < loads[0][1]
 
@@ -97,8 +142,14 @@ def test_extractor_processes_start_only_when_there_are_pages(tmp_path, newsroom,
 def test_run_on_a_two_worker_dask_cluster(tmp_path, newsroom, prefect_env):
     """Batches run as Prefect tasks on a LocalCluster and come back as staged Parquet."""
     path = write_sources(tmp_path, newsroom.sources(), dask={"workers": 2})
-    run = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--all", "--sources", str(path)],
-                         cwd=ROOT, env=prefect_env, capture_output=True, text=True, timeout=240)
+    run = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "run", "--all", "--sources", str(path)],
+        cwd=ROOT,
+        env=prefect_env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     db = tmp_path / "news"
     assert scalar(db, "SELECT count(*) FROM articles") == newsroom.expected().distinct_articles
@@ -142,8 +193,14 @@ def test_an_unreachable_dask_cluster_fails_the_run_instead_of_hanging_it(tmp_pat
 def test_dask_without_a_prefect_server_is_refused(tmp_path, newsroom, prefect_env):
     env = {k: v for k, v in prefect_env.items() if k != "PREFECT_API_URL"}
     path = write_sources(tmp_path, newsroom.sources(), dask={"workers": 2})
-    run = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--all", "--sources", str(path)],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "run", "--all", "--sources", str(path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 2
     assert "settings.dask needs a Prefect server" in run.stderr
     assert newsroom.requests == []
@@ -157,4 +214,5 @@ def _task_names(flow_run_id: str) -> list[str]:
         async with get_client() as client:
             runs = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
             return [run.name.rsplit("-", 1)[0] for run in runs]
+
     return asyncio.run(names())

@@ -1,5 +1,6 @@
 """The user's own SQL (`newsdesk query`), run read-only, with search_articles() available
 when the full-text extension loads."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -10,6 +10,7 @@ is one folder (settings.warehouse a path):
 A shared warehouse (settings.warehouse: {catalog: "postgres:…", data_path: …}) keeps its
 catalog in PostgreSQL, so runs and readers on several machines use it at once.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -26,13 +27,13 @@ import duckdb
 from warehouse import ddl
 from warehouse.records import SharedWarehouse
 
-Location = Path | SharedWarehouse   # a folder (the embedded default) or a shared warehouse
+Location = Path | SharedWarehouse  # a folder (the embedded default) or a shared warehouse
 
 DEFAULT_LOCK_WAIT_SECONDS = 60.0  # how long to wait for another process's lock, unless told
 CATALOG, DATA, RUN_LOCK = "catalog.sqlite", "data", "run.lock"
-LAKE = "news"   # the name the warehouse is attached under: `news.articles`, `USE news`
-BUSY_TIMEOUT_MS = 10_000   # how long a catalog statement waits for SQLite's lock before failing
-_WRITE_LOCK_KEY = 0x6E657773   # the advisory lock a shared warehouse's writers take turns on
+LAKE = "news"  # the name the warehouse is attached under: `news.articles`, `USE news`
+BUSY_TIMEOUT_MS = 10_000  # how long a catalog statement waits for SQLite's lock before failing
+_WRITE_LOCK_KEY = 0x6E657773  # the advisory lock a shared warehouse's writers take turns on
 
 
 class WarehouseError(RuntimeError):
@@ -51,8 +52,13 @@ class QueryFailed(WarehouseError):
     """DuckDB refused or failed a statement (a user's SQL, a conflict, an I/O error)."""
 
 
-def connect(path: Location, read_only: bool = False, wait_seconds: float | None = None,
-            threads: int | None = None, as_of: datetime | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Location,
+    read_only: bool = False,
+    wait_seconds: float | None = None,
+    threads: int | None = None,
+    as_of: datetime | None = None,
+) -> duckdb.DuckDBPyConnection:
     """Open the warehouse in `path` (a folder, or a shared warehouse); a writable open creates
     it and brings its tables, views and macros up to date. `threads` caps DuckDB's worker
     threads; `as_of` opens it (read-only) as it was at that moment."""
@@ -84,13 +90,16 @@ def attach_sql(path: Location, read_only: bool = True, as_of: datetime | None = 
         options.append("READ_ONLY")
     if as_of:
         options.append(f"SNAPSHOT_TIME '{as_of.isoformat()}'")
-    return (f"SET extension_directory = '{_quoted(ddl.extension_directory())}';\n"
-            f"ATTACH 'ducklake:{catalog}' AS {LAKE} ({', '.join(options)});\nUSE {LAKE};")
+    return (
+        f"SET extension_directory = '{_quoted(ddl.extension_directory())}';\n"
+        f"ATTACH 'ducklake:{catalog}' AS {LAKE} ({', '.join(options)});\nUSE {LAKE};"
+    )
 
 
 @contextmanager
-def writing(path: Location, wait_seconds: float | None = None,
-            threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def writing(
+    path: Location, wait_seconds: float | None = None, threads: int | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A writable connection. A shared warehouse is written by one connection at a time,
     whichever machine it is on (the catalog's advisory lock): DuckLake keeps no keys, and
     two loads merging the same new key at once would both insert it."""
@@ -103,8 +112,9 @@ def writing(path: Location, wait_seconds: float | None = None,
 
 
 @contextmanager
-def reading(path: Location, wait_seconds: float | None = None,
-            as_of: datetime | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def reading(
+    path: Location, wait_seconds: float | None = None, as_of: datetime | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     with _one_line_errors():
         con = connect(path, read_only=True, wait_seconds=wait_seconds, as_of=as_of)
         try:
@@ -133,7 +143,8 @@ def run_lock(path: Location, wait_seconds: float | None = None) -> Iterator[None
                 if time.monotonic() >= deadline:
                     raise WarehouseBusy(
                         f"another run holds the warehouse {path} (waited {wait_seconds:g}s); "
-                        "try again when it has finished") from None
+                        "try again when it has finished"
+                    ) from None
                 time.sleep(0.2)
         try:
             yield
@@ -206,14 +217,17 @@ def _try_lock(catalog: Any) -> bool:
 
 def _refuse_single_file(path: Path) -> None:
     if is_single_file(path):
-        raise WarehouseError(f"{path} is a single-file warehouse from an earlier newsdesk; convert it with "
-                             f"`newsdesk warehouse import {path} --db NEW_FOLDER` and point settings.warehouse there")
+        raise WarehouseError(
+            f"{path} is a single-file warehouse from an earlier newsdesk; convert it with "
+            f"`newsdesk warehouse import {path} --db NEW_FOLDER` and point settings.warehouse there"
+        )
     if path.exists() and not path.is_dir():
         raise WarehouseError(f"{path} is a file, not a warehouse folder")
 
 
-def _attach(con: duckdb.DuckDBPyConnection, path: Location, read_only: bool, wait_seconds: float,
-            as_of: datetime | None) -> None:
+def _attach(
+    con: duckdb.DuckDBPyConnection, path: Location, read_only: bool, wait_seconds: float, as_of: datetime | None
+) -> None:
     ddl.install_extensions(con, shared=not isinstance(path, Path))
     deadline = time.monotonic() + wait_seconds
     delay = 0.05

@@ -5,6 +5,7 @@ warehouse and does nothing when they agree, so an ordinary run writes no catalog
 When they differ, missing tables and columns are created (DuckLake keeps no keys: the
 loader keeps identity itself) and the views and macros are replaced, in one transaction.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,7 +21,7 @@ from warehouse import schema, search
 # The extensions DuckLake needs, from the wheels pinned beside duckdb (INSTALL by name would
 # go to the network). Installed once per user, into a folder of newsdesk's own.
 _EXTENSION_WHEELS = {"ducklake": "duckdb_extension_ducklake", "sqlite_scanner": "duckdb_extension_sqlite"}
-_SHARED_WHEELS = {"postgres_scanner": "duckdb_extension_postgres"}   # the [postgres] extra
+_SHARED_WHEELS = {"postgres_scanner": "duckdb_extension_postgres"}  # the [postgres] extra
 
 
 def extension_directory() -> Path:
@@ -29,8 +30,9 @@ def extension_directory() -> Path:
 
 def install_extensions(con: duckdb.DuckDBPyConnection, shared: bool = False) -> None:
     con.execute(f"SET extension_directory = '{_quoted(extension_directory())}'")
-    installed = {name for (name,) in con.execute(
-        "SELECT extension_name FROM duckdb_extensions() WHERE installed").fetchall()}
+    installed = {
+        name for (name,) in con.execute("SELECT extension_name FROM duckdb_extensions() WHERE installed").fetchall()
+    }
     wheels = {**_EXTENSION_WHEELS, **(_SHARED_WHEELS if shared else {})}
     for name, module in wheels.items():
         if name not in installed:
@@ -58,9 +60,13 @@ def bring_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
 def _create_or_extend(con: duckdb.DuckDBPyConnection, table: schema.Table) -> None:
     columns = ", ".join(_column(column) for column in table.columns)
     con.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({columns})")
-    present = {name for (name,) in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND table_name = ?",
-        [table.name]).fetchall()}
+    present = {
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND table_name = ?",
+            [table.name],
+        ).fetchall()
+    }
     for column in table.columns:
         if column.name not in present:  # a column added since: older rows read it as NULL
             con.execute(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type}")
@@ -84,8 +90,10 @@ def _wheel_file(module: str) -> Path:
     folder = Path(str(resources.files(module))) / "extensions" / f"v{duckdb.__version__}"
     found = sorted(folder.glob("*.duckdb_extension"))
     if not found:
-        raise RuntimeError(f"{module} has no extension for duckdb {duckdb.__version__} in {folder}; "
-                           f"pip install '{module.replace('_', '-')}=={duckdb.__version__}'")
+        raise RuntimeError(
+            f"{module} has no extension for duckdb {duckdb.__version__} in {folder}; "
+            f"pip install '{module.replace('_', '-')}=={duckdb.__version__}'"
+        )
     return found[0]
 
 

@@ -1,4 +1,5 @@
 """Copy warehouse tables to files other tools read: Parquet (partitioned by day), JSON lines, CSV."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,9 +11,15 @@ from warehouse import reads
 
 FORMATS = ("parquet", "jsonl", "csv")
 # Tables (and views) worth exporting, with the timestamp --since filters on.
-TABLES = {"articles": "coalesce(published_at, fetched_at)", "feed_entries": "first_seen_at",
-          "polls": "polled_at", "runs": "started_at", "fetch_queue": "last_attempt_at",
-          "article_urls": "first_seen_at", "v_source_health": None}
+TABLES = {
+    "articles": "coalesce(published_at, fetched_at)",
+    "feed_entries": "first_seen_at",
+    "polls": "polled_at",
+    "runs": "started_at",
+    "fetch_queue": "last_attempt_at",
+    "article_urls": "first_seen_at",
+    "v_source_health": None,
+}
 
 
 def export(con: duckdb.DuckDBPyConnection, table: str, fmt: str, out: Path, since: datetime | None) -> int:
@@ -28,8 +35,11 @@ def export(con: duckdb.DuckDBPyConnection, table: str, fmt: str, out: Path, sinc
     where = f"WHERE {stamp} >= $since" if since is not None else ""
     day = f", CAST(timezone('UTC', {stamp}) AS DATE) AS published_date" if fmt == "parquet" and stamp else ""
     select = f"SELECT *{day} FROM {table} {where}"
-    options = {"parquet": "FORMAT PARQUET" + (", PARTITION_BY (published_date), OVERWRITE_OR_IGNORE" if day else ""),
-               "jsonl": "FORMAT JSON", "csv": "FORMAT CSV, HEADER"}[fmt]
+    options = {
+        "parquet": "FORMAT PARQUET" + (", PARTITION_BY (published_date), OVERWRITE_OR_IGNORE" if day else ""),
+        "jsonl": "FORMAT JSON",
+        "csv": "FORMAT CSV, HEADER",
+    }[fmt]
     params = {"since": since} if since is not None else {}
     out.parent.mkdir(parents=True, exist_ok=True)
     return int(reads.scalar(con, f"COPY ({select}) TO '{_quoted(out)}' ({options})", params))

@@ -2,6 +2,7 @@
 deleted until the snapshots that use it expire. Maintenance merges the small files, expires
 snapshots older than the retention window (queries `--as-of` a moment inside the window keep
 working) and deletes the files nothing refers to any more."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ import duckdb
 
 from warehouse.db import LAKE
 
-LAST_RUN = "maintained_at"   # warehouse_meta: when maintenance last ran
+LAST_RUN = "maintained_at"  # warehouse_meta: when maintenance last ran
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,14 @@ def maintain(con: duckdb.DuckDBPyConnection, keep_days: float) -> Maintained:
 def _expire(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> int:
     """Expire the snapshots taken before `cutoff`, never the latest. They are named one by one:
     with a SQLite catalog, `older_than` compares calendar days (every snapshot of the day goes)."""
-    versions = [int(snapshot) for (snapshot,) in con.execute(
-        f"SELECT snapshot_id FROM ducklake_snapshots('{LAKE}') WHERE snapshot_time < ? "
-        f"AND snapshot_id < (SELECT max(snapshot_id) FROM ducklake_snapshots('{LAKE}'))", [cutoff]).fetchall()]
+    versions = [
+        int(snapshot)
+        for (snapshot,) in con.execute(
+            f"SELECT snapshot_id FROM ducklake_snapshots('{LAKE}') WHERE snapshot_time < ? "
+            f"AND snapshot_id < (SELECT max(snapshot_id) FROM ducklake_snapshots('{LAKE}'))",
+            [cutoff],
+        ).fetchall()
+    ]
     if versions:
         con.execute(f"CALL ducklake_expire_snapshots('{LAKE}', versions => [{', '.join(map(str, versions))}])")
     return len(versions)
@@ -54,6 +60,7 @@ def due(con: duckdb.DuckDBPyConnection, every: timedelta) -> bool:
 
 def _data_files(con: duckdb.DuckDBPyConnection) -> int:
     """Parquet files the catalog still refers to (merged-away ones are deleted by the cleanup)."""
-    row = con.execute(f"SELECT count(*) FROM __ducklake_metadata_{LAKE}.ducklake_data_file "
-                      "WHERE end_snapshot IS NULL").fetchone()
+    row = con.execute(
+        f"SELECT count(*) FROM __ducklake_metadata_{LAKE}.ducklake_data_file WHERE end_snapshot IS NULL"
+    ).fetchone()
     return int(row[0]) if row else 0

@@ -1,4 +1,5 @@
 """What the HTML report shows, read from the analyst views and the run ledger."""
+
 from __future__ import annotations
 
 from datetime import datetime, time, timezone
@@ -19,18 +20,26 @@ def gather(con: duckdb.DuckDBPyConnection, days: int, stories: int = 10, runs: i
     since = datetime.combine(first_day, time(), timezone.utc) if first_day else None
     names, biggest = reads.biggest_stories(con, since, stories)
     return {
-        "daily": _dicts(con, "SELECT day, source, articles FROM v_daily_counts WHERE day >= ? ORDER BY day, source",
-                        [first_day]),
+        "daily": _dicts(
+            con, "SELECT day, source, articles FROM v_daily_counts WHERE day >= ? ORDER BY day, source", [first_day]
+        ),
         "stories": [dict(zip(names, row)) for row in biggest],
-        "health": _dicts(con, """
+        "health": _dicts(
+            con,
+            """
             SELECT source, enabled, retired, consecutive_failures, last_success_at, next_poll_at,
                    last_error, articles_total, extraction_failure_rate, no_date_share, no_author_share,
                    median_words
-            FROM v_source_health ORDER BY source"""),
-        "runs": _dicts(con, """
+            FROM v_source_health ORDER BY source""",
+        ),
+        "runs": _dicts(
+            con,
+            """
             SELECT run_id, started_at, finished_at, outcome, sources_polled, sources_failed,
                    articles_new, pages_fetched, fetch_failures, extraction_failures, message
-            FROM runs ORDER BY started_at DESC LIMIT ?""", [runs]),
+            FROM runs ORDER BY started_at DESC LIMIT ?""",
+            [runs],
+        ),
     }
 
 

@@ -1,4 +1,5 @@
 """Lookups the pipeline makes against its own memory (read-only SQL)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -28,8 +29,7 @@ def articles_by_url(con: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> dict
 
 
 def articles_by_hash(con: duckdb.DuckDBPyConnection, hashes: Iterable[str]) -> dict[str, str]:
-    return _mapping(con, "SELECT k, min(article_id) FROM lookup JOIN articles ON content_hash = k "
-                         "GROUP BY k", hashes)
+    return _mapping(con, "SELECT k, min(article_id) FROM lookup JOIN articles ON content_hash = k GROUP BY k", hashes)
 
 
 def due_retries(con: duckdb.DuckDBPyConnection, now: datetime) -> list[RetryJob]:
@@ -37,9 +37,12 @@ def due_retries(con: duckdb.DuckDBPyConnection, now: datetime) -> list[RetryJob]
     cursor = con.execute(
         f"SELECT q.url, q.source, q.entry_key, q.attempts, {_ENTRY_COLUMNS} FROM fetch_queue q "
         "LEFT JOIN feed_entries e USING (entry_key) "
-        "WHERE q.state = 'retry' AND q.next_attempt_at <= ? ORDER BY q.next_attempt_at", [now])
-    return [RetryJob(url, source, key, attempts, _entry(rest)) for url, source, key, attempts, *rest
-            in cursor.fetchall()]
+        "WHERE q.state = 'retry' AND q.next_attempt_at <= ? ORDER BY q.next_attempt_at",
+        [now],
+    )
+    return [
+        RetryJob(url, source, key, attempts, _entry(rest)) for url, source, key, attempts, *rest in cursor.fetchall()
+    ]
 
 
 def robots_since(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[str, str | None]:
@@ -52,12 +55,14 @@ def host_holds(con: duckdb.DuckDBPyConnection, now: datetime) -> dict[str, datet
     return dict(con.execute("SELECT host, held_until FROM host_holds WHERE held_until > ?", [now]).fetchall())
 
 
-def stored_pages(con: duckdb.DuckDBPyConnection, source: str | None, since: datetime | None,
-                 limit: int, after: str = "") -> list[StoredPage]:
+def stored_pages(
+    con: duckdb.DuckDBPyConnection, source: str | None, since: datetime | None, limit: int, after: str = ""
+) -> list[StoredPage]:
     """Stored raw pages with what re-extraction needs: URL, content type, and the feed
     entry's date, title and authors (the first entry that led to the article). A page of
     `limit` rows in article_id order, starting after the article id `after`."""
-    cursor = con.execute("""
+    cursor = con.execute(
+        """
         WITH first_entry AS (
             SELECT ea.article_id, e.guid, e.title, e.published_at, e.updated_at, e.authors, e.tags,
                    e.summary, row_number() OVER (PARTITION BY ea.article_id
@@ -70,20 +75,28 @@ def stored_pages(con: duckdb.DuckDBPyConnection, source: str | None, since: date
         WHERE (CAST(? AS VARCHAR) IS NULL OR a.source = ?)
           AND (CAST(? AS TIMESTAMPTZ) IS NULL OR coalesce(a.published_at, a.fetched_at) >= ?)
           AND p.article_id > ?
-        ORDER BY p.article_id LIMIT ?""", [source, source, since, since, after, limit])
-    return [StoredPage(article_id, url, content_type, html, _entry(rest))
-            for article_id, url, content_type, html, *rest in cursor.fetchall()]
+        ORDER BY p.article_id LIMIT ?""",
+        [source, source, since, since, after, limit],
+    )
+    return [
+        StoredPage(article_id, url, content_type, html, _entry(rest))
+        for article_id, url, content_type, html, *rest in cursor.fetchall()
+    ]
 
 
-def biggest_stories(con: duckdb.DuckDBPyConnection, since: datetime | None,
-                    limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+def biggest_stories(
+    con: duckdb.DuckDBPyConnection, since: datetime | None, limit: int
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Stories seen since `since` (any copy), most outlets first, then most copies, then latest."""
-    cursor = con.execute("""
+    cursor = con.execute(
+        """
         SELECT sources, articles, first_seen, last_seen, headline, source_names, story_id
         FROM v_stories
         WHERE CAST(? AS TIMESTAMPTZ) IS NULL OR last_seen >= ?
         ORDER BY sources DESC, articles DESC, last_seen DESC, story_id
-        LIMIT ?""", [since, since, limit])
+        LIMIT ?""",
+        [since, since, limit],
+    )
     return [column[0] for column in cursor.description], cursor.fetchall()
 
 

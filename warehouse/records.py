@@ -3,6 +3,7 @@
 A record whose fields are a table's columns (FeedState, QueuedPage) is written as it is;
 tests/test_schema.py holds them to the schema.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,8 +12,8 @@ from enum import StrEnum
 
 
 class QueueState(StrEnum):
-    RETRY = "retry"   # asked again when next_attempt_at comes
-    DEAD = "dead"     # kept, with its error, for a person to look at
+    RETRY = "retry"  # asked again when next_attempt_at comes
+    DEAD = "dead"  # kept, with its error, for a person to look at
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,9 @@ class FeedState:
     next_poll_at: datetime | None = None
     last_status: int | None = None
     last_error: str | None = None
-    retired_at: datetime | None = None       # 410 Gone: asked once a day until it answers again
-    hint_seconds: int | None = None          # the feed's own refresh hint (ttl, max-age, Expires)
-    held_until: datetime | None = None       # the server's Retry-After, which no forced run skips
+    retired_at: datetime | None = None  # 410 Gone: asked once a day until it answers again
+    hint_seconds: int | None = None  # the feed's own refresh hint (ttl, max-age, Expires)
+    held_until: datetime | None = None  # the server's Retry-After, which no forced run skips
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class SharedWarehouse:
     """A warehouse several machines use at once: its catalog in PostgreSQL, its Parquet files
     in a place every machine reaches under the same name (a shared folder, or s3://…)."""
 
-    catalog: str      # a libpq connection string: "dbname=news host=db.internal user=newsdesk"
+    catalog: str  # a libpq connection string: "dbname=news host=db.internal user=newsdesk"
     data_path: str
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@
 The warehouse never imports flows: it reads the pipeline's records through the small
 protocols below (only the attributes a row needs), and mypy holds the records to them.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -186,12 +187,22 @@ class SummaryLike(Protocol):
     def total(self, field_name: str) -> int: ...
 
 
-NewArticle = tuple[str, ArticleLike, FetchedLike]   # (article_id, the article, the page it came from)
+NewArticle = tuple[str, ArticleLike, FetchedLike]  # (article_id, the article, the page it came from)
 
 
 def sources(items: Iterable[SourceLike], now: datetime) -> list[Row]:
-    return [{"name": s.name, "feed_url": s.feed_url, "site": s.site, "category": s.category,
-             "language": s.language, "enabled": s.enabled, "synced_at": now} for s in items]
+    return [
+        {
+            "name": s.name,
+            "feed_url": s.feed_url,
+            "site": s.site,
+            "category": s.category,
+            "language": s.language,
+            "enabled": s.enabled,
+            "synced_at": now,
+        }
+        for s in items
+    ]
 
 
 def feed_states(states: Iterable[FeedState]) -> list[Row]:
@@ -204,39 +215,66 @@ def queued_pages(queued: Iterable[QueuedPage]) -> list[Row]:
 
 def polls(run_id: str, polled: Iterable[tuple[SourcePollLike, int]], now: datetime) -> list[Row]:
     """One row per feed request, with how many of its entries were new."""
-    return [{
-        "run_id": run_id, "source": sp.source.name, "polled_at": now, "url": sp.poll.url,
-        "status": sp.poll.status, "not_modified": sp.poll.not_modified,
-        "feed_format": sp.feed.format if sp.feed else None,
-        "entries_seen": len(sp.entries), "entries_new": entries_new,
-        "entries_skipped": sp.feed.skipped_without_link if sp.feed else 0,
-        "duration_ms": sp.poll.duration_ms, "error": sp.error,
-        "warning": sp.feed.warning if sp.feed else None,
-    } for sp, entries_new in polled]
+    return [
+        {
+            "run_id": run_id,
+            "source": sp.source.name,
+            "polled_at": now,
+            "url": sp.poll.url,
+            "status": sp.poll.status,
+            "not_modified": sp.poll.not_modified,
+            "feed_format": sp.feed.format if sp.feed else None,
+            "entries_seen": len(sp.entries),
+            "entries_new": entries_new,
+            "entries_skipped": sp.feed.skipped_without_link if sp.feed else 0,
+            "duration_ms": sp.poll.duration_ms,
+            "error": sp.error,
+            "warning": sp.feed.warning if sp.feed else None,
+        }
+        for sp, entries_new in polled
+    ]
 
 
 def run(summary: SummaryLike, flow_run_id: str | None) -> Row:
     return {
-        "run_id": summary.run_id, "flow_run_id": flow_run_id,
-        "started_at": summary.started_at, "finished_at": summary.finished_at,
+        "run_id": summary.run_id,
+        "flow_run_id": flow_run_id,
+        "started_at": summary.started_at,
+        "finished_at": summary.finished_at,
         "outcome": summary.outcome,
         "sources_polled": sum(r.held_until is None for r in summary.sources),
         "sources_failed": sum(r.failed for r in summary.sources),
-        "not_modified": summary.total("not_modified"), "entries_seen": summary.total("entries"),
-        "entries_new": summary.total("entries_new"), "pages_fetched": summary.pages_fetched,
-        "articles_new": summary.total("articles_new"), "duplicates": summary.total("duplicates"),
+        "not_modified": summary.total("not_modified"),
+        "entries_seen": summary.total("entries"),
+        "entries_new": summary.total("entries_new"),
+        "pages_fetched": summary.pages_fetched,
+        "articles_new": summary.total("articles_new"),
+        "duplicates": summary.total("duplicates"),
         "fetch_failures": summary.total("fetch_failures"),
-        "extraction_failures": summary.total("extraction_failures"), "message": summary.message,
+        "extraction_failures": summary.total("extraction_failures"),
+        "message": summary.message,
     }
 
 
 def entries(run_id: str, keyed: Iterable[KeyedEntryLike], now: datetime) -> list[Row]:
-    return [{
-        "entry_key": k.key, "source": k.source, "guid": k.entry.guid, "link": k.entry.link,
-        "canonical_link": k.canonical_link, "title": k.entry.title, "published_at": k.entry.published,
-        "updated_at": k.entry.updated, "authors": list(k.entry.authors), "tags": list(k.entry.tags),
-        "summary": k.entry.summary, "first_seen_at": now, "run_id": run_id,
-    } for k in keyed]
+    return [
+        {
+            "entry_key": k.key,
+            "source": k.source,
+            "guid": k.entry.guid,
+            "link": k.entry.link,
+            "canonical_link": k.canonical_link,
+            "title": k.entry.title,
+            "published_at": k.entry.published,
+            "updated_at": k.entry.updated,
+            "authors": list(k.entry.authors),
+            "tags": list(k.entry.tags),
+            "summary": k.entry.summary,
+            "first_seen_at": now,
+            "run_id": run_id,
+        }
+        for k in keyed
+    ]
 
 
 def extracted(article: ArticleLike) -> Row:
@@ -246,25 +284,42 @@ def extracted(article: ArticleLike) -> Row:
 
 
 def articles(run_id: str, new: Iterable[NewArticle]) -> list[Row]:
-    return [{**extracted(article), "article_id": article_id, "canonical_url": article.canonical_url,
-             "url": article.url, "source": fetched.job.source, "run_id": run_id,
-             "fetched_at": fetched.page.fetched_at} for article_id, article, fetched in new]
+    return [
+        {
+            **extracted(article),
+            "article_id": article_id,
+            "canonical_url": article.canonical_url,
+            "url": article.url,
+            "source": fetched.job.source,
+            "run_id": run_id,
+            "fetched_at": fetched.page.fetched_at,
+        }
+        for article_id, article, fetched in new
+    ]
 
 
 def pages(new: Iterable[NewArticle]) -> list[Row]:
     """The raw HTML of each new article, zstd-compressed, for later re-extraction."""
     compressor = zstandard.ZstdCompressor(level=1)
-    return [{
-        "article_id": article_id, "url": fetched.page.final_url or fetched.job.url,
-        "fetched_at": fetched.page.fetched_at, "content_type": fetched.page.headers.get("content-type"),
-        "html_zstd": compressor.compress(fetched.page.body), "html_bytes": len(fetched.page.body),
-        "extractor_version": article.extractor_version,
-    } for article_id, article, fetched in new]
+    return [
+        {
+            "article_id": article_id,
+            "url": fetched.page.final_url or fetched.job.url,
+            "fetched_at": fetched.page.fetched_at,
+            "content_type": fetched.page.headers.get("content-type"),
+            "html_zstd": compressor.compress(fetched.page.body),
+            "html_bytes": len(fetched.page.body),
+            "extractor_version": article.extractor_version,
+        }
+        for article_id, article, fetched in new
+    ]
 
 
 def article_urls(aliases: Iterable[AliasLike], now: datetime) -> list[Row]:
-    return [{"url": a.url, "article_id": a.article_id, "source": a.source, "kind": a.kind,
-             "first_seen_at": now} for a in aliases]
+    return [
+        {"url": a.url, "article_id": a.article_id, "source": a.source, "kind": a.kind, "first_seen_at": now}
+        for a in aliases
+    ]
 
 
 def entry_articles(links: Iterable[tuple[str, str]]) -> list[Row]:
@@ -272,8 +327,10 @@ def entry_articles(links: Iterable[tuple[str, str]]) -> list[Row]:
 
 
 def host_holds(holds: Iterable[HoldLike], since: datetime, run_id: str) -> list[Row]:
-    return [{"host": h.host, "held_until": h.held_until, "since": since, "run_id": run_id,
-             "reason": h.reason} for h in holds]
+    return [
+        {"host": h.host, "held_until": h.held_until, "since": since, "run_id": run_id, "reason": h.reason}
+        for h in holds
+    ]
 
 
 def _record_row(record: FeedState | QueuedPage) -> Row:

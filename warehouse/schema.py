@@ -5,6 +5,7 @@ ddl.py creates the tables from here (and adds columns added here later); DuckLak
 keys, so the loader (store.py) keeps them, and the row builders (rows.py) and the readers
 derive their column lists from here. tests/test_schema.py compares all of them with DESCRIBE.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,110 +30,285 @@ class Table:
     name: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]
-    updates: tuple[str, ...] = ()   # replaced when a load meets an existing key; empty: keep the first
+    updates: tuple[str, ...] = ()  # replaced when a load meets an existing key; empty: keep the first
 
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns)
 
 
-SOURCES = Table("sources", (
-    required("name", TEXT), required("feed_url", TEXT), Column("site", TEXT), Column("category", TEXT),
-    Column("language", TEXT), required("enabled", BOOL), required("synced_at", TIME),
-), key=("name",), updates=("feed_url", "site", "category", "language", "enabled", "synced_at"))
+SOURCES = Table(
+    "sources",
+    (
+        required("name", TEXT),
+        required("feed_url", TEXT),
+        Column("site", TEXT),
+        Column("category", TEXT),
+        Column("language", TEXT),
+        required("enabled", BOOL),
+        required("synced_at", TIME),
+    ),
+    key=("name",),
+    updates=("feed_url", "site", "category", "language", "enabled", "synced_at"),
+)
 
-FEED_STATE = Table("feed_state", (
-    required("source", TEXT), Column("etag", TEXT), Column("last_modified", TEXT),
-    Column("last_polled_at", TIME), Column("last_success_at", TIME), required("consecutive_failures", INT),
-    Column("next_poll_at", TIME), Column("last_status", INT), Column("last_error", TEXT),
-    Column("retired_at", TIME), Column("hint_seconds", INT), Column("held_until", TIME),
-), key=("source",), updates=("etag", "last_modified", "last_polled_at", "last_success_at",
-                             "consecutive_failures", "next_poll_at", "last_status", "last_error",
-                             "retired_at", "hint_seconds", "held_until"))
+FEED_STATE = Table(
+    "feed_state",
+    (
+        required("source", TEXT),
+        Column("etag", TEXT),
+        Column("last_modified", TEXT),
+        Column("last_polled_at", TIME),
+        Column("last_success_at", TIME),
+        required("consecutive_failures", INT),
+        Column("next_poll_at", TIME),
+        Column("last_status", INT),
+        Column("last_error", TEXT),
+        Column("retired_at", TIME),
+        Column("hint_seconds", INT),
+        Column("held_until", TIME),
+    ),
+    key=("source",),
+    updates=(
+        "etag",
+        "last_modified",
+        "last_polled_at",
+        "last_success_at",
+        "consecutive_failures",
+        "next_poll_at",
+        "last_status",
+        "last_error",
+        "retired_at",
+        "hint_seconds",
+        "held_until",
+    ),
+)
 
-POLLS = Table("polls", (
-    required("run_id", TEXT), required("source", TEXT), required("polled_at", TIME), required("url", TEXT),
-    Column("status", INT), required("not_modified", BOOL), Column("feed_format", TEXT),
-    required("entries_seen", INT), required("entries_new", INT), required("entries_skipped", INT),
-    required("duration_ms", INT), Column("error", TEXT), Column("warning", TEXT),
-), key=("run_id", "source"))
+POLLS = Table(
+    "polls",
+    (
+        required("run_id", TEXT),
+        required("source", TEXT),
+        required("polled_at", TIME),
+        required("url", TEXT),
+        Column("status", INT),
+        required("not_modified", BOOL),
+        Column("feed_format", TEXT),
+        required("entries_seen", INT),
+        required("entries_new", INT),
+        required("entries_skipped", INT),
+        required("duration_ms", INT),
+        Column("error", TEXT),
+        Column("warning", TEXT),
+    ),
+    key=("run_id", "source"),
+)
 
-FEED_ENTRIES = Table("feed_entries", (
-    required("entry_key", TEXT), required("source", TEXT), Column("guid", TEXT), required("link", TEXT),
-    required("canonical_link", TEXT), Column("title", TEXT), Column("published_at", TIME),
-    Column("updated_at", TIME), Column("authors", TEXTS), Column("tags", TEXTS), Column("summary", TEXT),
-    required("first_seen_at", TIME), required("run_id", TEXT),
-), key=("entry_key",))
+FEED_ENTRIES = Table(
+    "feed_entries",
+    (
+        required("entry_key", TEXT),
+        required("source", TEXT),
+        Column("guid", TEXT),
+        required("link", TEXT),
+        required("canonical_link", TEXT),
+        Column("title", TEXT),
+        Column("published_at", TIME),
+        Column("updated_at", TIME),
+        Column("authors", TEXTS),
+        Column("tags", TEXTS),
+        Column("summary", TEXT),
+        required("first_seen_at", TIME),
+        required("run_id", TEXT),
+    ),
+    key=("entry_key",),
+)
 
-ARTICLES = Table("articles", (
-    required("article_id", TEXT), required("canonical_url", TEXT), required("url", TEXT),
-    required("source", TEXT), Column("title", TEXT), Column("authors", TEXTS), Column("published_at", TIME),
-    Column("published_source", TEXT), Column("updated_at", TIME), required("fetched_at", TIME),
-    Column("language", TEXT), Column("sitename", TEXT), Column("description", TEXT), Column("tags", TEXTS),
-    Column("image_url", TEXT), required("body", TEXT), required("word_count", INT),
-    required("content_hash", TEXT), Column("story_id", TEXT), required("extractor_version", TEXT),
-    required("run_id", TEXT),
-), key=("article_id",))
+ARTICLES = Table(
+    "articles",
+    (
+        required("article_id", TEXT),
+        required("canonical_url", TEXT),
+        required("url", TEXT),
+        required("source", TEXT),
+        Column("title", TEXT),
+        Column("authors", TEXTS),
+        Column("published_at", TIME),
+        Column("published_source", TEXT),
+        Column("updated_at", TIME),
+        required("fetched_at", TIME),
+        Column("language", TEXT),
+        Column("sitename", TEXT),
+        Column("description", TEXT),
+        Column("tags", TEXTS),
+        Column("image_url", TEXT),
+        required("body", TEXT),
+        required("word_count", INT),
+        required("content_hash", TEXT),
+        Column("story_id", TEXT),
+        required("extractor_version", TEXT),
+        required("run_id", TEXT),
+    ),
+    key=("article_id",),
+)
 
-PAGES = Table("pages", (
-    required("article_id", TEXT), required("url", TEXT), required("fetched_at", TIME),
-    Column("content_type", TEXT), required("html_zstd", BLOB), required("html_bytes", INT),
-    required("extractor_version", TEXT),
-), key=("article_id",))
+PAGES = Table(
+    "pages",
+    (
+        required("article_id", TEXT),
+        required("url", TEXT),
+        required("fetched_at", TIME),
+        Column("content_type", TEXT),
+        required("html_zstd", BLOB),
+        required("html_bytes", INT),
+        required("extractor_version", TEXT),
+    ),
+    key=("article_id",),
+)
 
-ARTICLE_URLS = Table("article_urls", (
-    required("url", TEXT), required("article_id", TEXT), required("source", TEXT), required("kind", TEXT),
-    required("first_seen_at", TIME),
-), key=("url",))
+ARTICLE_URLS = Table(
+    "article_urls",
+    (
+        required("url", TEXT),
+        required("article_id", TEXT),
+        required("source", TEXT),
+        required("kind", TEXT),
+        required("first_seen_at", TIME),
+    ),
+    key=("url",),
+)
 
-ENTRY_ARTICLES = Table("entry_articles", (required("entry_key", TEXT), required("article_id", TEXT)),
-                       key=("entry_key",))
+ENTRY_ARTICLES = Table(
+    "entry_articles", (required("entry_key", TEXT), required("article_id", TEXT)), key=("entry_key",)
+)
 
-FETCH_QUEUE = Table("fetch_queue", (
-    required("url", TEXT), required("source", TEXT), required("entry_key", TEXT), required("stage", TEXT),
-    required("state", TEXT), required("attempts", INT), required("first_failed_at", TIME),
-    required("last_attempt_at", TIME), Column("next_attempt_at", TIME), Column("last_status", INT),
-    required("last_error", TEXT),
-), key=("url",), updates=("stage", "state", "attempts", "last_attempt_at", "next_attempt_at",
-                          "last_status", "last_error"))
+FETCH_QUEUE = Table(
+    "fetch_queue",
+    (
+        required("url", TEXT),
+        required("source", TEXT),
+        required("entry_key", TEXT),
+        required("stage", TEXT),
+        required("state", TEXT),
+        required("attempts", INT),
+        required("first_failed_at", TIME),
+        required("last_attempt_at", TIME),
+        Column("next_attempt_at", TIME),
+        Column("last_status", INT),
+        required("last_error", TEXT),
+    ),
+    key=("url",),
+    updates=("stage", "state", "attempts", "last_attempt_at", "next_attempt_at", "last_status", "last_error"),
+)
 
-ROBOTS_TXT = Table("robots_txt", (
-    required("host", TEXT), required("fetched_at", TIME), Column("status", INT), Column("body", TEXT),
-), key=("host",), updates=("fetched_at", "status", "body"))
+ROBOTS_TXT = Table(
+    "robots_txt",
+    (
+        required("host", TEXT),
+        required("fetched_at", TIME),
+        Column("status", INT),
+        Column("body", TEXT),
+    ),
+    key=("host",),
+    updates=("fetched_at", "status", "body"),
+)
 
-HOST_HOLDS = Table("host_holds", (
-    required("host", TEXT), required("held_until", TIME), required("since", TIME), required("run_id", TEXT),
-    required("reason", TEXT),
-), key=("host",), updates=("held_until", "since", "run_id", "reason"))
+HOST_HOLDS = Table(
+    "host_holds",
+    (
+        required("host", TEXT),
+        required("held_until", TIME),
+        required("since", TIME),
+        required("run_id", TEXT),
+        required("reason", TEXT),
+    ),
+    key=("host",),
+    updates=("held_until", "since", "run_id", "reason"),
+)
 
-RUNS = Table("runs", (
-    required("run_id", TEXT), Column("flow_run_id", TEXT), required("started_at", TIME),
-    required("finished_at", TIME), required("outcome", TEXT), required("sources_polled", INT),
-    required("sources_failed", INT), required("not_modified", INT), required("entries_seen", INT),
-    required("entries_new", INT), required("pages_fetched", INT), required("articles_new", INT),
-    required("duplicates", INT), required("fetch_failures", INT), required("extraction_failures", INT),
-    Column("message", TEXT),
-), key=("run_id",))
+RUNS = Table(
+    "runs",
+    (
+        required("run_id", TEXT),
+        Column("flow_run_id", TEXT),
+        required("started_at", TIME),
+        required("finished_at", TIME),
+        required("outcome", TEXT),
+        required("sources_polled", INT),
+        required("sources_failed", INT),
+        required("not_modified", INT),
+        required("entries_seen", INT),
+        required("entries_new", INT),
+        required("pages_fetched", INT),
+        required("articles_new", INT),
+        required("duplicates", INT),
+        required("fetch_failures", INT),
+        required("extraction_failures", INT),
+        Column("message", TEXT),
+    ),
+    key=("run_id",),
+)
 
 # Written by the story matcher, the search index and ddl.py, not by a run's load.
-STORY_BANDS = Table("story_bands", (required("band_key", BIGINT), required("article_id", TEXT)),
-                    key=("band_key", "article_id"))
-SEARCH_DOCS = Table("search_docs", (
-    required("docid", INT), required("article_id", TEXT), required("title_len", INT), required("body_len", INT),
-), key=("docid",))
+STORY_BANDS = Table(
+    "story_bands", (required("band_key", BIGINT), required("article_id", TEXT)), key=("band_key", "article_id")
+)
+SEARCH_DOCS = Table(
+    "search_docs",
+    (
+        required("docid", INT),
+        required("article_id", TEXT),
+        required("title_len", INT),
+        required("body_len", INT),
+    ),
+    key=("docid",),
+)
 SEARCH_TERMS = Table("search_terms", (required("termid", INT), required("term", TEXT)), key=("termid",))
-SEARCH_POSTINGS = Table("search_postings", (
-    required("termid", INT), required("docid", INT), required("field", TINYINT), required("tf", INT),
-), key=("termid", "docid", "field"))
+SEARCH_POSTINGS = Table(
+    "search_postings",
+    (
+        required("termid", INT),
+        required("docid", INT),
+        required("field", TINYINT),
+        required("tf", INT),
+    ),
+    key=("termid", "docid", "field"),
+)
 WAREHOUSE_META = Table("warehouse_meta", (required("name", TEXT), required("value", TEXT)), key=("name",))
 
 # What one run loads, in the order it is written (there are no foreign keys; the order
 # only keeps the ledger readable).
-LOADED = (SOURCES, FEED_STATE, POLLS, FEED_ENTRIES, ARTICLES, PAGES, ARTICLE_URLS, ENTRY_ARTICLES,
-          FETCH_QUEUE, ROBOTS_TXT, HOST_HOLDS, RUNS)
+LOADED = (
+    SOURCES,
+    FEED_STATE,
+    POLLS,
+    FEED_ENTRIES,
+    ARTICLES,
+    PAGES,
+    ARTICLE_URLS,
+    ENTRY_ARTICLES,
+    FETCH_QUEUE,
+    ROBOTS_TXT,
+    HOST_HOLDS,
+    RUNS,
+)
 ALL = (WAREHOUSE_META,) + LOADED + (STORY_BANDS, SEARCH_DOCS, SEARCH_TERMS, SEARCH_POSTINGS)
 BY_NAME = {table.name: table for table in ALL}
 
 # The columns extraction fills, which a re-extraction may replace.
-EXTRACTED = ("title", "authors", "published_at", "published_source", "updated_at", "language", "sitename",
-             "description", "tags", "image_url", "body", "word_count", "content_hash", "extractor_version")
+EXTRACTED = (
+    "title",
+    "authors",
+    "published_at",
+    "published_source",
+    "updated_at",
+    "language",
+    "sitename",
+    "description",
+    "tags",
+    "image_url",
+    "body",
+    "word_count",
+    "content_hash",
+    "extractor_version",
+)

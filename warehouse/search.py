@@ -6,6 +6,7 @@ index here is our own tables (migrations/007_search.sql): every load tokenizes
 only the articles that are not indexed yet, with the fts extension's Porter `stem()`,
 and `search_articles()` (search.sql) scores the postings with BM25 at query time.
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,7 +23,8 @@ from warehouse import reads
 log = logging.getLogger(__name__)
 
 # Left out of the index: words so common they say nothing about an article.
-STOPWORDS = tuple("""
+STOPWORDS = tuple(
+    """
 a about above after again against all also am an and any are as at be because been before
 being below between both but by can could did do does doing down during each few for from
 further had has have having he her here hers herself him himself his how i if in into is it
@@ -30,7 +32,8 @@ its itself just me more most my myself no nor not now of off on once only or oth
 ourselves out over own same she should so some such than that the their theirs them
 themselves then there these they this those through to too under until up very was we were
 what when where which while who whom why will with would you your yours yourself yourselves
-""".split())
+""".split()
+)
 
 
 class SearchUnavailable(RuntimeError):
@@ -51,7 +54,7 @@ class Hit:
 @dataclass(frozen=True)
 class Results:
     hits: tuple[Hit, ...]
-    unindexed: int   # articles the index does not cover yet (loaded while fts was unavailable)
+    unindexed: int  # articles the index does not cover yet (loaded while fts was unavailable)
 
 
 def extension_path() -> Path:
@@ -69,7 +72,8 @@ def extension_path() -> Path:
         raise SearchUnavailable(
             f"full-text search needs the fts extension built for duckdb {duckdb.__version__}, "
             f"but {folder} has {', '.join(builds) or 'none'}; "
-            f"pip install 'duckdb-extension-fts=={duckdb.__version__}'")
+            f"pip install 'duckdb-extension-fts=={duckdb.__version__}'"
+        )
     return path
 
 
@@ -104,11 +108,14 @@ def index_new_articles(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _number_new_articles(con: duckdb.DuckDBPyConnection, start: int) -> int:
-    con.execute("""
+    con.execute(
+        """
         INSERT INTO search_docs (docid, article_id, title_len, body_len)
         SELECT $start + row_number() OVER (ORDER BY article_id), article_id, 0, 0
         FROM articles a WHERE NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.article_id = a.article_id)
-        """, {"start": start})
+        """,
+        {"start": start},
+    )
     return int(reads.scalar(con, "SELECT count(*) FROM search_docs WHERE docid > $start", {"start": start}))
 
 
@@ -116,7 +123,8 @@ def _tokenize(con: duckdb.DuckDBPyConnection, start: int) -> None:
     """fresh_terms: (docid, field, stemmed term, count) for the articles numbered after `start`."""
     con.register("search_stopwords", pa.table({"word": list(STOPWORDS)}))
     try:
-        con.execute("""
+        con.execute(
+            """
             CREATE OR REPLACE TEMP TABLE fresh_terms AS
             WITH words AS (
                 SELECT d.docid, 0 AS field, unnest(search_words(a.title)) AS word
@@ -134,7 +142,9 @@ def _tokenize(con: duckdb.DuckDBPyConnection, start: int) -> None:
             )
             SELECT docid, field, term, sum(tf) AS tf
             FROM counted JOIN stems USING (word)
-            GROUP BY ALL""", {"start": start})
+            GROUP BY ALL""",
+            {"start": start},
+        )
     finally:
         con.unregister("search_stopwords")
 
@@ -145,8 +155,10 @@ def _store_terms(con: duckdb.DuckDBPyConnection) -> None:
         INSERT INTO search_terms (termid, term)
         SELECT (SELECT coalesce(max(termid), 0) FROM search_terms) + row_number() OVER (ORDER BY term), term
         FROM (SELECT DISTINCT term FROM fresh_terms) ANTI JOIN search_terms USING (term)""")
-    con.execute("INSERT INTO search_postings SELECT t.termid, f.docid, f.field, f.tf "
-                "FROM fresh_terms f JOIN search_terms t USING (term)")
+    con.execute(
+        "INSERT INTO search_postings SELECT t.termid, f.docid, f.field, f.tf "
+        "FROM fresh_terms f JOIN search_terms t USING (term)"
+    )
     con.execute("""
         UPDATE search_docs SET title_len = coalesce(l.title_len, 0), body_len = coalesce(l.body_len, 0)
         FROM (SELECT docid, sum(tf) FILTER (WHERE field = 0) AS title_len,
@@ -180,18 +192,31 @@ def forget(con: duckdb.DuckDBPyConnection, article_ids: Sequence[str]) -> None:
         con.unregister("forgotten")
 
 
-def search(con: duckdb.DuckDBPyConnection, terms: str, since: datetime | None = None,
-           source: str | None = None, limit: int = 20) -> Results:
+def search(
+    con: duckdb.DuckDBPyConnection,
+    terms: str,
+    since: datetime | None = None,
+    source: str | None = None,
+    limit: int = 20,
+) -> Results:
     """Ranked articles for `terms`; the extension must be loaded (load_extension)."""
-    rows = con.execute("""
+    rows = con.execute(
+        """
         SELECT score, published_at, source, title, url, article_id
         FROM search_articles($terms)
         WHERE (CAST($since AS TIMESTAMPTZ) IS NULL OR published_at >= $since)
           AND (CAST($source AS VARCHAR) IS NULL OR source = $source)
         ORDER BY score DESC, published_at DESC NULLS LAST, article_id
-        LIMIT $limit""", {"terms": terms, "since": since, "source": source, "limit": limit}).fetchall()
-    unindexed = int(reads.scalar(con, "SELECT count(*) FROM articles a WHERE NOT EXISTS "
-                                   "(SELECT 1 FROM search_docs d WHERE d.article_id = a.article_id)"))
+        LIMIT $limit""",
+        {"terms": terms, "since": since, "source": source, "limit": limit},
+    ).fetchall()
+    unindexed = int(
+        reads.scalar(
+            con,
+            "SELECT count(*) FROM articles a WHERE NOT EXISTS "
+            "(SELECT 1 FROM search_docs d WHERE d.article_id = a.article_id)",
+        )
+    )
     return Results(tuple(Hit(rank, *row) for rank, row in enumerate(rows, start=1)), unindexed)
 
 

@@ -5,6 +5,7 @@ Rows arrive as plain dicts keyed by column name and go in through Arrow tables
 keys: every write is a MERGE on the table's key (schema.py), so replaying a batch changes
 nothing and a key is never stored twice. Runs write one at a time (db.run_lock).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -21,8 +22,12 @@ Rows = Sequence[Mapping[str, Any]]
 _LOADED = {table.name: table for table in schema.LOADED}
 
 
-def load(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Rows],
-         resolved_retries: Sequence[str] = (), matcher: stories.StoryMatcher | None = None) -> dict[str, int]:
+def load(
+    con: duckdb.DuckDBPyConnection,
+    tables: Mapping[str, Rows],
+    resolved_retries: Sequence[str] = (),
+    matcher: stories.StoryMatcher | None = None,
+) -> dict[str, int]:
     """Write one run's rows in a single transaction; returns rows written per table.
 
     `resolved_retries` are fetch_queue URLs that produced an article this run. New articles
@@ -52,8 +57,7 @@ def load(con: duckdb.DuckDBPyConnection, tables: Mapping[str, Rows],
     return written
 
 
-def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows,
-                    matcher: stories.StoryMatcher | None = None) -> int:
+def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows, matcher: stories.StoryMatcher | None = None) -> int:
     """Replace the extracted fields of existing articles where they differ (and record the
     pages' extractor version) in one transaction; returns how many articles changed.
     Rows carry article_id plus schema.EXTRACTED. With `matcher`, band keys are recomputed for
@@ -65,20 +69,33 @@ def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows,
     con.execute("BEGIN TRANSACTION")
     try:
         assignments = ", ".join(f"{field} = r.{field}" for field in schema.EXTRACTED)
-        differs = " OR ".join(f"articles.{field} IS DISTINCT FROM r.{field}"
-                              for field in schema.EXTRACTED if field != "extractor_version")
-        changed = [article_id for (article_id,) in con.execute(
-            f"SELECT articles.article_id FROM articles JOIN reextracted r USING (article_id) WHERE {differs}"
-        ).fetchall()]
-        con.execute(f"UPDATE articles SET {assignments} FROM reextracted r "
-                    f"WHERE articles.article_id = r.article_id AND ({differs})")
-        con.execute("UPDATE pages SET extractor_version = r.extractor_version FROM reextracted r "
-                    "WHERE pages.article_id = r.article_id")
+        differs = " OR ".join(
+            f"articles.{field} IS DISTINCT FROM r.{field}" for field in schema.EXTRACTED if field != "extractor_version"
+        )
+        changed = [
+            article_id
+            for (article_id,) in con.execute(
+                f"SELECT articles.article_id FROM articles JOIN reextracted r USING (article_id) WHERE {differs}"
+            ).fetchall()
+        ]
+        con.execute(
+            f"UPDATE articles SET {assignments} FROM reextracted r "
+            f"WHERE articles.article_id = r.article_id AND ({differs})"
+        )
+        con.execute(
+            "UPDATE pages SET extractor_version = r.extractor_version FROM reextracted r "
+            "WHERE pages.article_id = r.article_id"
+        )
         if matcher is not None:  # changed bodies, and articles loaded before they had band keys
-            resketch = set(changed) | {article_id for (article_id,) in con.execute(
-                "SELECT article_id FROM reextracted ANTI JOIN story_bands USING (article_id)").fetchall()}
-            stories.replace_bands(con, {row["article_id"]: row["body"] for row in rows
-                                          if row["article_id"] in resketch}, matcher)
+            resketch = set(changed) | {
+                article_id
+                for (article_id,) in con.execute(
+                    "SELECT article_id FROM reextracted ANTI JOIN story_bands USING (article_id)"
+                ).fetchall()
+            }
+            stories.replace_bands(
+                con, {row["article_id"]: row["body"] for row in rows if row["article_id"] in resketch}, matcher
+            )
         search.forget(con, changed)  # only changed articles are indexed again
         search.keep_current(con)
         con.execute("COMMIT")
@@ -103,8 +120,10 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: schema.Table, rows: Rows) -> 
     values = ", ".join(f"s.{col}" for col in batch.column_names)
     con.register(view, batch)
     try:
-        con.execute(f"MERGE INTO {table.name} USING {view} AS s ON {on} {matched} "
-                    f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({values})")
+        con.execute(
+            f"MERGE INTO {table.name} USING {view} AS s ON {on} {matched} "
+            f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({values})"
+        )
     finally:
         con.unregister(view)
     return int(batch.num_rows)

@@ -5,6 +5,7 @@ article it is verified against, among its candidates in the warehouse or earlier
 same batch; with none, it starts a story of its own (story_id = article_id). Stories that
 exist are never merged or rewritten, so a load touches only its own articles.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -30,13 +31,14 @@ class StoryMatcher(Protocol):
 @dataclass(frozen=True)
 class Candidate:
     article_id: str
-    story_id: str | None        # None: loaded in this batch, story not chosen yet
+    story_id: str | None  # None: loaded in this batch, story not chosen yet
     body: str
     fetched_at: datetime
 
 
-def assign(con: duckdb.DuckDBPyConnection, articles: Sequence[Mapping[str, Any]],
-           matcher: StoryMatcher | None) -> dict[str, str]:
+def assign(
+    con: duckdb.DuckDBPyConnection, articles: Sequence[Mapping[str, Any]], matcher: StoryMatcher | None
+) -> dict[str, str]:
     """Set story_id on the given article rows (article_id, body; in load order) that have none
     yet; without a matcher each is its own story. Returns article_id -> story_id."""
     new = _without_story(con, articles) if articles else {}
@@ -48,30 +50,45 @@ def assign(con: duckdb.DuckDBPyConnection, articles: Sequence[Mapping[str, Any]]
         _with_table(con, "new_bands", bands, "INSERT INTO story_bands SELECT band_key, article_id FROM new_bands")
         candidates = _candidates(con, bands)
     stories = _choose_stories(new, candidates, matcher)
-    _with_table(con, "assigned", pa.table({"article_id": list(stories), "story_id": list(stories.values())}),
-                "UPDATE articles SET story_id = s.story_id FROM assigned s WHERE articles.article_id = s.article_id")
+    _with_table(
+        con,
+        "assigned",
+        pa.table({"article_id": list(stories), "story_id": list(stories.values())}),
+        "UPDATE articles SET story_id = s.story_id FROM assigned s WHERE articles.article_id = s.article_id",
+    )
     return stories
 
 
 def replace_bands(con: duckdb.DuckDBPyConnection, bodies: Mapping[str, str], matcher: StoryMatcher) -> None:
     """Recompute the band keys of these articles from their (changed) bodies."""
-    _with_table(con, "new_bands", _band_table(bodies, matcher),
-                "DELETE FROM story_bands WHERE article_id IN (SELECT article_id FROM new_bands)",
-                "INSERT INTO story_bands SELECT band_key, article_id FROM new_bands")
+    _with_table(
+        con,
+        "new_bands",
+        _band_table(bodies, matcher),
+        "DELETE FROM story_bands WHERE article_id IN (SELECT article_id FROM new_bands)",
+        "INSERT INTO story_bands SELECT band_key, article_id FROM new_bands",
+    )
 
 
-def _choose_stories(new: Mapping[str, str], candidates: Mapping[str, Sequence[Candidate]],
-                   matcher: StoryMatcher | None) -> dict[str, str]:
+def _choose_stories(
+    new: Mapping[str, str], candidates: Mapping[str, Sequence[Candidate]], matcher: StoryMatcher | None
+) -> dict[str, str]:
     """For each new article in order: the story of its earliest verified candidate, else its own id."""
     position = {article_id: index for index, article_id in enumerate(new)}
     stories: dict[str, str] = {}
     for article_id, body in new.items():
-        ordered = sorted(candidates.get(article_id, ()), key=lambda c: (
-            c.story_id is None, position.get(c.article_id, 0), c.fetched_at, c.article_id))
+        ordered = sorted(
+            candidates.get(article_id, ()),
+            key=lambda c: (c.story_id is None, position.get(c.article_id, 0), c.fetched_at, c.article_id),
+        )
         stories[article_id] = next(
-            (c.story_id or stories[c.article_id] for c in ordered
-             if (c.story_id or c.article_id in stories) and matcher and matcher.same_story(body, c.body)),
-            article_id)
+            (
+                c.story_id or stories[c.article_id]
+                for c in ordered
+                if (c.story_id or c.article_id in stories) and matcher and matcher.same_story(body, c.body)
+            ),
+            article_id,
+        )
     return stories
 
 
@@ -79,8 +96,12 @@ def _without_story(con: duckdb.DuckDBPyConnection, articles: Sequence[Mapping[st
     """The rows' article ids whose warehouse row has no story yet (a replayed batch has), with bodies."""
     con.register("loaded", pa.table({"article_id": pa.array([row["article_id"] for row in articles], pa.string())}))
     try:
-        pending = {row[0] for row in con.execute(
-            "SELECT article_id FROM loaded JOIN articles USING (article_id) WHERE story_id IS NULL").fetchall()}
+        pending = {
+            row[0]
+            for row in con.execute(
+                "SELECT article_id FROM loaded JOIN articles USING (article_id) WHERE story_id IS NULL"
+            ).fetchall()
+        }
     finally:
         con.unregister("loaded")
     return {row["article_id"]: row["body"] for row in articles if row["article_id"] in pending}
@@ -90,7 +111,8 @@ def _candidates(con: duckdb.DuckDBPyConnection, bands: pa.Table) -> dict[str, li
     """Other articles sharing a band key with each new article (the best MAX_CANDIDATES)."""
     con.register("new_bands", bands)
     try:
-        hits = con.execute("""
+        hits = con.execute(
+            """
             SELECT n.article_id AS new_id, b.article_id AS old_id, count(*) AS shared_bands
             FROM new_bands n JOIN story_bands b USING (band_key)
             LEFT JOIN (SELECT DISTINCT article_id, position FROM new_bands) batch
@@ -100,7 +122,8 @@ def _candidates(con: duckdb.DuckDBPyConnection, bands: pa.Table) -> dict[str, li
             WHERE batch.position IS NULL OR batch.position < n.position
             GROUP BY new_id, old_id
             QUALIFY row_number() OVER (PARTITION BY new_id ORDER BY shared_bands DESC, old_id) <= ?""",
-                           [MAX_CANDIDATES]).fetchall()
+            [MAX_CANDIDATES],
+        ).fetchall()
     finally:
         con.unregister("new_bands")
     stored = _articles(con, sorted({old_id for _, old_id, _ in hits}))
@@ -115,9 +138,12 @@ def _articles(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> dict[st
     for have their body read; a join would read every body in the table."""
     found: dict[str, Candidate] = {}
     for start in range(0, len(article_ids), _ID_CHUNK):
-        chunk = article_ids[start:start + _ID_CHUNK]
-        rows = con.execute("SELECT article_id, story_id, body, fetched_at FROM articles "
-                           f"WHERE article_id IN ({', '.join('?' * len(chunk))})", chunk).fetchall()
+        chunk = article_ids[start : start + _ID_CHUNK]
+        rows = con.execute(
+            "SELECT article_id, story_id, body, fetched_at FROM articles "
+            f"WHERE article_id IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        ).fetchall()
         found.update((row[0], Candidate(*row)) for row in rows)
     return found
 
@@ -130,8 +156,13 @@ def _band_table(bodies: Mapping[str, str], matcher: StoryMatcher) -> pa.Table:
         ids += [article_id] * len(found)
         keys += found
         positions += [position] * len(found)
-    return pa.table({"band_key": pa.array(keys, pa.int64()), "article_id": pa.array(ids, pa.string()),
-                     "position": pa.array(positions, pa.int32())})
+    return pa.table(
+        {
+            "band_key": pa.array(keys, pa.int64()),
+            "article_id": pa.array(ids, pa.string()),
+            "position": pa.array(positions, pa.int32()),
+        }
+    )
 
 
 def _with_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table, *statements: str) -> None:

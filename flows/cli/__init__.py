@@ -1,4 +1,5 @@
 """The `newsdesk` command: parsing arguments, calling the flows and the warehouse, printing."""
+
 from flows.cli.commands import app
 from flows.cli.warehouse_commands import shell, warehouse_app
 

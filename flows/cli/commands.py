@@ -3,6 +3,7 @@
 Each command imports what it needs inside its own body: `newsdesk --help`, `query` and
 `stats` must not pay for importing Prefect, trafilatura or the warehouse's Arrow code.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -32,9 +33,13 @@ progress = logging.getLogger("newsdesk.progress")
 
 app = typer.Typer(
     help="newsdesk: poll news feeds, extract the articles, and keep them in a DuckDB warehouse.",
-    no_args_is_help=True, add_completion=False, rich_markup_mode="rich")
-sources_app = typer.Typer(help="List the feeds in sources.yaml, add one, or move them to and from OPML.",
-                          no_args_is_help=True)
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+sources_app = typer.Typer(
+    help="List the feeds in sources.yaml, add one, or move them to and from OPML.", no_args_is_help=True
+)
 app.add_typer(sources_app, name="sources")
 
 
@@ -42,13 +47,26 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
 T = TypeVar("T")
 DEMO_PORT = 8642
 
-SourcesOpt = Annotated[Path | None, typer.Option(
-    "--sources", "-s", metavar="PATH", show_default=False,
-    help="Sources file (default: $NEWSDESK_SOURCES, else ./sources.yaml).")]
+SourcesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--sources",
+        "-s",
+        metavar="PATH",
+        show_default=False,
+        help="Sources file (default: $NEWSDESK_SOURCES, else ./sources.yaml).",
+    ),
+]
 FormatOpt = Annotated[printing.Format, typer.Option("--format", "-f", help="Output format.")]
-DbOpt = Annotated[Path | None, typer.Option(
-    "--db", metavar="PATH", show_default=False,
-    help="Warehouse file (default: $NEWSDESK_DB, else settings.warehouse in the sources file).")]
+DbOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        metavar="PATH",
+        show_default=False,
+        help="Warehouse file (default: $NEWSDESK_DB, else settings.warehouse in the sources file).",
+    ),
+]
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
@@ -64,11 +82,14 @@ def _config(sources: Path | None, db: Path | None) -> configuration.Config:
 
 
 @app.command()
-def run(sources: SourcesOpt = None, db: DbOpt = None,
-        source: Annotated[list[str] | None, typer.Option(
-            "--source", metavar="NAME", help="Poll only this source (repeatable).")] = None,
-        everything: Annotated[bool, typer.Option(
-            "--all", help="Poll every enabled source, due or not.")] = False) -> None:
+def run(
+    sources: SourcesOpt = None,
+    db: DbOpt = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", metavar="NAME", help="Poll only this source (repeatable).")
+    ] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Poll every enabled source, due or not.")] = False,
+) -> None:
     """Run one ingest pass over the sources that are due: poll, fetch new articles, load them.
 
     A source is due when its interval has passed (longer if the feed asks, longer
@@ -85,54 +106,71 @@ def run(sources: SourcesOpt = None, db: DbOpt = None,
 
 
 @app.command()
-def demo(db: Annotated[Path, typer.Option("--db", help="Warehouse file for the demo.")]
-         = Path("warehouse/demo"),
-         port: Annotated[int, typer.Option(help="Port for the offline newsroom on 127.0.0.1.")] = DEMO_PORT) -> None:
+def demo(
+    db: Annotated[Path, typer.Option("--db", help="Warehouse file for the demo.")] = Path("warehouse/demo"),
+    port: Annotated[int, typer.Option(help="Port for the offline newsroom on 127.0.0.1.")] = DEMO_PORT,
+) -> None:
     """Ingest the bundled offline newsroom (served on 127.0.0.1) into a demo warehouse."""
     from flows.demo.site import Newsroom
 
     try:
         room = Newsroom(port=port).start()
     except OSError as exc:
-        raise _fail(f"cannot serve the demo newsroom on 127.0.0.1:{port}: {exc.strerror} "
-                    "(choose another --port)") from None
+        raise _fail(
+            f"cannot serve the demo newsroom on 127.0.0.1:{port}: {exc.strerror} (choose another --port)"
+        ) from None
     try:
         sources_path = _write_demo_sources(room, db)
-        out.print(f"Serving the demo newsroom at [bold]{room.base_url}[/] "
-                  f"({len(room.sources())} feeds); ingesting into [bold]{db}[/]")
+        out.print(
+            f"Serving the demo newsroom at [bold]{room.base_url}[/] "
+            f"({len(room.sources())} feeds); ingesting into [bold]{db}[/]"
+        )
         code = _ingest(_config(sources_path, db), db, None, everything=True)
     finally:
         room.stop()
     if code in (EXIT_OK, EXIT_PARTIAL):
-        sample = ("SELECT source, count(*) AS articles, max(published_at) AS latest "
-                  "FROM articles GROUP BY source ORDER BY articles DESC")
+        sample = (
+            "SELECT source, count(*) AS articles, max(published_at) AS latest "
+            "FROM articles GROUP BY source ORDER BY articles DESC"
+        )
         out.print(f"\n[bold]Sample query[/]: {sample}")
         _print_query(db, sample, printing.Format.table)
         command = sys.argv[0] if Path(sys.argv[0]).name == "newsdesk" else "newsdesk"
-        out.print(f"\nQuery further with:  {command} query --db {db} \"SELECT title, source FROM v_articles LIMIT 10\"")
+        out.print(f'\nQuery further with:  {command} query --db {db} "SELECT title, source FROM v_articles LIMIT 10"')
         out.print(f"            or with:  {command} shell --db {db}")
     raise typer.Exit(code)
 
 
 @app.command()
-def query(sql: Annotated[str, typer.Argument(help="SQL to run (read-only).")],
-          sources: SourcesOpt = None, db: DbOpt = None,
-          format: FormatOpt = printing.Format.table,
-          as_of: Annotated[datetime | None, typer.Option(
-              "--as-of", formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
-              help="Read the warehouse as it was at this moment (UTC), within settings.keep_snapshots_days."
-          )] = None) -> None:
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL to run (read-only).")],
+    sources: SourcesOpt = None,
+    db: DbOpt = None,
+    format: FormatOpt = printing.Format.table,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
+            help="Read the warehouse as it was at this moment (UTC), within settings.keep_snapshots_days.",
+        ),
+    ] = None,
+) -> None:
     """Run read-only SQL against the warehouse (it answers at once, even while a run loads)."""
     moment = as_of.replace(tzinfo=timezone.utc) if as_of else None
     _print_query(_warehouse_path(sources, db), sql, format, moment)
 
 
 @app.command("serve")
-def serve_command(sources: SourcesOpt = None, db: DbOpt = None,
-          cron: Annotated[str | None, typer.Option(help="Run on this cron schedule, e.g. '*/5 * * * *'.")] = None,
-          interval: Annotated[int | None, typer.Option(
-              help="Run every this many seconds (default: settings.schedule).", min=1)] = None,
-          port: Annotated[int, typer.Option(help="Port for the local Prefect server.")] = 4200) -> None:
+def serve_command(
+    sources: SourcesOpt = None,
+    db: DbOpt = None,
+    cron: Annotated[str | None, typer.Option(help="Run on this cron schedule, e.g. '*/5 * * * *'.")] = None,
+    interval: Annotated[
+        int | None, typer.Option(help="Run every this many seconds (default: settings.schedule).", min=1)
+    ] = None,
+    port: Annotated[int, typer.Option(help="Port for the local Prefect server.")] = 4200,
+) -> None:
     """Run the ingest flow on a schedule until stopped (Ctrl-C or SIGTERM).
 
     Each run polls only the sources that are due. With PREFECT_API_URL set, the
@@ -157,8 +195,7 @@ def serve_command(sources: SourcesOpt = None, db: DbOpt = None,
         out.print(f"Starting a local Prefect server on 127.0.0.1:{port} ...")
         with serve.local_prefect_server(port) as api:
             os.environ["PREFECT_API_URL"] = api
-            out.print(f"Serving {serve.DEPLOYMENT_NAME} ({every}). Prefect UI: {serve.ui_url(api)}  "
-                      "(Ctrl-C to stop)")
+            out.print(f"Serving {serve.DEPLOYMENT_NAME} ({every}). Prefect UI: {serve.ui_url(api)}  (Ctrl-C to stop)")
             serve.serve_ingest(config.path, db, interval, cron)
     except serve.ServerFailed as exc:
         raise _fail(str(exc)) from None
@@ -172,10 +209,14 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 @app.command("reextract")
-def reextract_command(sources: SourcesOpt = None, db: DbOpt = None,
-              source: Annotated[str | None, typer.Option(metavar="NAME", help="Only this source's articles.")] = None,
-              since: Annotated[datetime | None, typer.Option(
-                  formats=["%Y-%m-%d"], help="Only articles published on or after this day (UTC).")] = None) -> None:
+def reextract_command(
+    sources: SourcesOpt = None,
+    db: DbOpt = None,
+    source: Annotated[str | None, typer.Option(metavar="NAME", help="Only this source's articles.")] = None,
+    since: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Only articles published on or after this day (UTC).")
+    ] = None,
+) -> None:
     """Re-run extraction over the stored raw pages and update the articles in place.
 
     Run it after upgrading newsdesk: articles get the new extractor's body and
@@ -188,24 +229,35 @@ def reextract_command(sources: SourcesOpt = None, db: DbOpt = None,
     since_utc = since.replace(tzinfo=timezone.utc) if since else None
     err.print("re-extracting stored pages ...")
     try:
-        report = reextract.reextract(config.settings.warehouse, source, since_utc, config.settings.min_body_chars,
-                                config.settings.lock_wait_seconds)
+        report = reextract.reextract(
+            config.settings.warehouse,
+            source,
+            since_utc,
+            config.settings.min_body_chars,
+            config.settings.lock_wait_seconds,
+        )
     except (WarehouseError, OSError) as exc:
         raise _fail(f"re-extraction failed: {exc}") from None
-    out.print(f"{report.pages} pages re-extracted, {report.changed} articles changed, "
-              f"{len(report.failed)} failed (kept as they were)")
+    out.print(
+        f"{report.pages} pages re-extracted, {report.changed} articles changed, "
+        f"{len(report.failed)} failed (kept as they were)"
+    )
     for article_id, error in report.failed[:10]:
         out.print(f"  {article_id}: {error}", highlight=False)
 
 
 @app.command("export")
-def export_command(out_path: Annotated[Path, typer.Option(
-                       "--out", help="File (jsonl, csv) or folder (parquet) to write.")],
-           format: Annotated[str, typer.Option("--format", "-f", help="parquet, jsonl or csv.")] = "parquet",
-           table: Annotated[str, typer.Option(help="Table or view to export.")] = "articles",
-           since: Annotated[datetime | None, typer.Option(
-               formats=["%Y-%m-%d"], help="Only rows from this day on (UTC; articles: by publication).")] = None,
-           sources: SourcesOpt = None, db: DbOpt = None) -> None:
+def export_command(
+    out_path: Annotated[Path, typer.Option("--out", help="File (jsonl, csv) or folder (parquet) to write.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="parquet, jsonl or csv.")] = "parquet",
+    table: Annotated[str, typer.Option(help="Table or view to export.")] = "articles",
+    since: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Only rows from this day on (UTC; articles: by publication)."),
+    ] = None,
+    sources: SourcesOpt = None,
+    db: DbOpt = None,
+) -> None:
     """Export a table for other tools: Parquet partitioned by publication day, JSON lines, or CSV."""
     import warehouse
     from warehouse import export
@@ -222,13 +274,17 @@ def export_command(out_path: Annotated[Path, typer.Option(
 
 
 @app.command("search")
-def search_command(terms: Annotated[str, typer.Argument(help="Words to look for in titles and bodies.")],
-                   since: Annotated[datetime | None, typer.Option(
-                       formats=["%Y-%m-%d"], help="Only articles published on or after this day (UTC).")] = None,
-                   source: Annotated[str | None, typer.Option(metavar="NAME", help="Only this source.")] = None,
-                   limit: Annotated[int, typer.Option(min=1, help="At most this many articles.")] = 20,
-                   format: FormatOpt = printing.Format.table,
-                   sources: SourcesOpt = None, db: DbOpt = None) -> None:
+def search_command(
+    terms: Annotated[str, typer.Argument(help="Words to look for in titles and bodies.")],
+    since: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Only articles published on or after this day (UTC).")
+    ] = None,
+    source: Annotated[str | None, typer.Option(metavar="NAME", help="Only this source.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many articles.")] = 20,
+    format: FormatOpt = printing.Format.table,
+    sources: SourcesOpt = None,
+    db: DbOpt = None,
+) -> None:
     """Full-text search over titles and bodies, best match first (BM25; a title match counts double)."""
     from warehouse import search
 
@@ -244,14 +300,19 @@ def search_command(terms: Annotated[str, typer.Argument(help="Words to look for 
         raise _fail(str(exc), EXIT_USAGE) from None
     printing.show_hits(results.hits, format)
     if results.unindexed:
-        err.print(f"[yellow]{results.unindexed} articles are not indexed yet (the fts extension was missing "
-                  "when they were loaded); the next run indexes them[/]")
+        err.print(
+            f"[yellow]{results.unindexed} articles are not indexed yet (the fts extension was missing "
+            "when they were loaded); the next run indexes them[/]"
+        )
 
 
 @app.command("report")
-def report_command(out_path: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
-           days: Annotated[int, typer.Option(min=1, help="Days of articles to chart, up to the latest one.")] = 14,
-           sources: SourcesOpt = None, db: DbOpt = None) -> None:
+def report_command(
+    out_path: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
+    days: Annotated[int, typer.Option(min=1, help="Days of articles to chart, up to the latest one.")] = 14,
+    sources: SourcesOpt = None,
+    db: DbOpt = None,
+) -> None:
     """Write one self-contained HTML page (inline SVG charts, no network needed to open it):
     articles per day and source, the biggest stories, source and extraction health, the last runs."""
     from flows import report
@@ -259,16 +320,19 @@ def report_command(out_path: Annotated[Path, typer.Option("--out", help="HTML fi
 
     path = _warehouse_path(sources, db)
     rows = _read(path, lambda con: overview.gather(con, days), "report failed")
-    data = report.ReportData(warehouse=str(path), generated_at=datetime.now(timezone.utc), days=days,
-                                **{name: tuple(value) for name, value in rows.items()})
+    data = report.ReportData(
+        warehouse=str(path),
+        generated_at=datetime.now(timezone.utc),
+        days=days,
+        **{name: tuple(value) for name, value in rows.items()},
+    )
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(report.render(data), encoding="utf-8")
     out.print(f"Report written to {out_path.resolve()}")
 
 
 @app.command()
-def stats(sources: SourcesOpt = None, db: DbOpt = None,
-          format: FormatOpt = printing.Format.table) -> None:
+def stats(sources: SourcesOpt = None, db: DbOpt = None, format: FormatOpt = printing.Format.table) -> None:
     """Source health: last poll and success, failures, next poll, articles, extraction failures."""
     from warehouse import adhoc
 
@@ -280,11 +344,16 @@ def stats(sources: SourcesOpt = None, db: DbOpt = None,
 
 
 @app.command()
-def stories(since: Annotated[datetime | None, typer.Option(
-                formats=["%Y-%m-%d"], help="Only stories with a copy seen on or after this day (UTC).")] = None,
-            limit: Annotated[int, typer.Option(min=1, help="How many stories to show.")] = 20,
-            sources: SourcesOpt = None, db: DbOpt = None,
-            format: FormatOpt = printing.Format.table) -> None:
+def stories(
+    since: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Only stories with a copy seen on or after this day (UTC)."),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many stories to show.")] = 20,
+    sources: SourcesOpt = None,
+    db: DbOpt = None,
+    format: FormatOpt = printing.Format.table,
+) -> None:
     """The biggest stories: each article grouped with its copies at other outlets.
 
     A copy is an exact duplicate (the same article under another URL) or a near-duplicate:
@@ -312,12 +381,13 @@ def sources_list(sources: SourcesOpt = None) -> None:
 
 
 @sources_app.command("add")
-def sources_add(url: Annotated[str, typer.Argument(help="A feed URL, or a web page that links to its feed.")],
-                name: Annotated[str | None, typer.Option(
-                    help="Source name (default: made from the feed title).")] = None,
-                category: Annotated[str | None, typer.Option(help="Category label.")] = None,
-                language: Annotated[str | None, typer.Option(help="ISO 639-1 language code.")] = None,
-                sources: SourcesOpt = None) -> None:
+def sources_add(
+    url: Annotated[str, typer.Argument(help="A feed URL, or a web page that links to its feed.")],
+    name: Annotated[str | None, typer.Option(help="Source name (default: made from the feed title).")] = None,
+    category: Annotated[str | None, typer.Option(help="Category label.")] = None,
+    language: Annotated[str | None, typer.Option(help="ISO 639-1 language code.")] = None,
+    sources: SourcesOpt = None,
+) -> None:
     """Add a feed to sources.yaml (keeps the file's comments and order; refuses duplicates)."""
     from flows import discover
     from flows.sources import sourcefile
@@ -327,8 +397,12 @@ def sources_add(url: Annotated[str, typer.Argument(help="A feed URL, or a web pa
         found = asyncio.run(discover.find_feed(url, _probe_settings(sources)))
     except discover.NoFeed as exc:
         raise _fail(str(exc)) from None
-    entry = {"name": name or sourcefile.suggest_name(found.title, found.url), "url": found.url,
-             "category": category, "language": language}
+    entry = {
+        "name": name or sourcefile.suggest_name(found.title, found.url),
+        "url": found.url,
+        "category": category,
+        "language": language,
+    }
     try:
         sourcefile.add(path, entry)
     except (sourcefile.DuplicateSource, configuration.ConfigError) as exc:
@@ -337,10 +411,11 @@ def sources_add(url: Annotated[str, typer.Argument(help="A feed URL, or a web pa
 
 
 @sources_app.command("import")
-def sources_import(opml_file: Annotated[Path, typer.Argument(
-                       metavar="FILE.opml", help="An OPML export from a feed reader.")],
-                   dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be added.")] = False,
-                   sources: SourcesOpt = None) -> None:
+def sources_import(
+    opml_file: Annotated[Path, typer.Argument(metavar="FILE.opml", help="An OPML export from a feed reader.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be added.")] = False,
+    sources: SourcesOpt = None,
+) -> None:
     """Add the feeds of an OPML file to sources.yaml (keeps comments and order; skips feeds already listed)."""
     from flows.sources import opml
     from flows.sources import sourcefile
@@ -360,9 +435,12 @@ def sources_import(opml_file: Annotated[Path, typer.Argument(
 
 
 @sources_app.command("export")
-def sources_export(out_path: Annotated[Path | None, typer.Option(
-                       "--out", metavar="FILE", help="Write here instead of standard output.")] = None,
-                   sources: SourcesOpt = None) -> None:
+def sources_export(
+    out_path: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE", help="Write here instead of standard output.")
+    ] = None,
+    sources: SourcesOpt = None,
+) -> None:
     """Write the sources as OPML 2.0 for feed readers; categories become folders."""
     from flows.sources import opml
 
@@ -377,11 +455,14 @@ def sources_export(out_path: Annotated[Path | None, typer.Option(
 
 
 @app.command("extract")
-def extract_command(inputs: Annotated[list[str], typer.Argument(help="Saved HTML files or http(s) URLs.")],
-                    url: Annotated[str | None, typer.Option(
-                        "--url", help="The address a saved file came from (for links and canonical URL).")] = None,
-                    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per input.")] = False,
-                    sources: SourcesOpt = None) -> None:
+def extract_command(
+    inputs: Annotated[list[str], typer.Argument(help="Saved HTML files or http(s) URLs.")],
+    url: Annotated[
+        str | None, typer.Option("--url", help="The address a saved file came from (for links and canonical URL).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per input.")] = False,
+    sources: SourcesOpt = None,
+) -> None:
     """Run the article extractor on saved pages or URLs."""
     from flows import discover, extract
 
@@ -520,14 +601,18 @@ def _write_demo_sources(room: Any, db: Path) -> Path:
         raise _fail(str(exc), EXIT_USAGE) from None
     path = folder / "sources.yaml"
     document = {
-        "settings": {"warehouse": str(db.resolve()),
-                     "user_agent": "newsdesk-demo/0.1 (+offline demo; contact: demo@newsdesk.invalid)",
-                     # The newsroom is on 127.0.0.1 and is ours: no need to space requests out.
-                     "allow_private_networks": True, "min_delay_seconds": 0},
+        "settings": {
+            "warehouse": str(db.resolve()),
+            "user_agent": "newsdesk-demo/0.1 (+offline demo; contact: demo@newsdesk.invalid)",
+            # The newsroom is on 127.0.0.1 and is ours: no need to space requests out.
+            "allow_private_networks": True,
+            "min_delay_seconds": 0,
+        },
         "sources": room.sources(),
     }
-    path.write_text("# Written by `newsdesk demo` for the offline newsroom; rewritten on every demo run.\n"
-                    + yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    path.write_text(
+        "# Written by `newsdesk demo` for the offline newsroom; rewritten on every demo run.\n"
+        + yaml.safe_dump(document, sort_keys=False),
+        encoding="utf-8",
+    )
     return path
-
-

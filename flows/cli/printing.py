@@ -1,4 +1,5 @@
 """What the command line prints: summary and health tables, query results, articles."""
+
 from __future__ import annotations
 
 import csv
@@ -25,26 +26,48 @@ class Format(StrEnum):
     csv = "csv"
     json = "json"
 
+
 def print_summary(summary: Any) -> None:
     table = Table(title=f"run {summary.run_id}: {summary.outcome}", show_footer=True)
-    columns = [("source", "source"), ("status", "status"), ("304", "not_modified"),
-               ("entries", "entries"), ("new", "entries_new"), ("articles", "articles_new"),
-               ("dups", "duplicates"), ("fetch fail", "fetch_failures"),
-               ("extract fail", "extraction_failures")]
+    columns = [
+        ("source", "source"),
+        ("status", "status"),
+        ("304", "not_modified"),
+        ("entries", "entries"),
+        ("new", "entries_new"),
+        ("articles", "articles_new"),
+        ("dups", "duplicates"),
+        ("fetch fail", "fetch_failures"),
+        ("extract fail", "extraction_failures"),
+    ]
     for header, field in columns:
         footer = "total" if field == "source" else "" if field == "status" else str(summary.total(field))
         table.add_column(header, footer=footer, justify="left" if field == "source" else "right")
     table.add_column("error", style="red")
     for r in summary.sources:
-        table.add_row(r.source, "held" if r.held_until else str(r.status or "-"), "yes" if r.not_modified else "",
-                      str(r.entries), str(r.entries_new), str(r.articles_new), str(r.duplicates),
-                      str(r.fetch_failures), str(r.extraction_failures), _source_note(r))
+        table.add_row(
+            r.source,
+            "held" if r.held_until else str(r.status or "-"),
+            "yes" if r.not_modified else "",
+            str(r.entries),
+            str(r.entries_new),
+            str(r.articles_new),
+            str(r.duplicates),
+            str(r.fetch_failures),
+            str(r.extraction_failures),
+            _source_note(r),
+        )
     out.print(table)
     for hold in summary.host_holds:
-        out.print(f"[yellow]holding every request to {hold.host} until {_utc(hold.held_until)}: "
-                  f"{hold.reason}[/]", highlight=False)
-    out.print(f"{summary.pages_fetched} pages fetched, {summary.requests_made} requests, "
-              f"{(summary.finished_at - summary.started_at).total_seconds():.1f}s -> {summary.warehouse}")
+        out.print(
+            f"[yellow]holding every request to {hold.host} until {_utc(hold.held_until)}: {hold.reason}[/]",
+            highlight=False,
+        )
+    out.print(
+        f"{summary.pages_fetched} pages fetched, {summary.requests_made} requests, "
+        f"{(summary.finished_at - summary.started_at).total_seconds():.1f}s -> {summary.warehouse}"
+    )
+
 
 def _source_note(report: Any) -> str:
     """The error column: the source's error, or why it was not asked."""
@@ -58,12 +81,21 @@ def _utc(moment: datetime) -> str:
 
 
 _HEALTH_HEADERS = {
-    "last_polled_at": "last poll", "last_success_at": "last success", "consecutive_failures": "fails",
-    "next_poll_at": "next poll", "articles_total": "articles", "articles_24h": "24 h",
-    "extraction_failure_rate": "no body", "no_date_share": "no date", "no_author_share": "no author",
-    "median_words": "words", "pages_retrying": "retrying", "pages_dead": "dead",
+    "last_polled_at": "last poll",
+    "last_success_at": "last success",
+    "consecutive_failures": "fails",
+    "next_poll_at": "next poll",
+    "articles_total": "articles",
+    "articles_24h": "24 h",
+    "extraction_failure_rate": "no body",
+    "no_date_share": "no date",
+    "no_author_share": "no author",
+    "median_words": "words",
+    "pages_retrying": "retrying",
+    "pages_dead": "dead",
     "last_error": "last error",
 }
+
 
 def _table_cell(name: str, value: Any) -> str:
     """A value as the health and story tables show it (lists in full: they wrap)."""
@@ -78,6 +110,7 @@ def _table_cell(name: str, value: Any) -> str:
     if isinstance(value, bool):
         return ("retired" if value else "") if name == "retired" else ("yes" if value else "no")
     return _cell(value)
+
 
 def render(names: list[str], rows: list[tuple[Any, ...]], format: Format) -> None:
     if format is Format.json:
@@ -94,11 +127,13 @@ def render(names: list[str], rows: list[tuple[Any, ...]], format: Format) -> Non
         out.print(table)
         out.print(f"[dim]{len(rows)} row{'s' if len(rows) != 1 else ''}[/]")
 
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
     return text if len(text) <= 120 else text[:117] + "..."
+
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
@@ -113,9 +148,11 @@ def show_article(extracted: Article, as_json: bool) -> None:
         sys.stdout.write(json.dumps(article, default=_jsonable, ensure_ascii=False) + "\n")
         return
     out.print(f"[bold]{article['title'] or '(no title)'}[/]  {article['canonical_url']}")
-    out.print(f"{', '.join(article['authors']) or 'no author'} | {article['published_at'] or 'no date'} "
-              f"({article['published_source'] or '-'}) | {article['language'] or '?'} | "
-              f"{article['word_count']} words")
+    out.print(
+        f"{', '.join(article['authors']) or 'no author'} | {article['published_at'] or 'no date'} "
+        f"({article['published_source'] or '-'}) | {article['language'] or '?'} | "
+        f"{article['word_count']} words"
+    )
     out.print(article["body"][:600] + ("..." if len(article["body"]) > 600 else ""), highlight=False)
     out.print()
 
@@ -126,8 +163,12 @@ def health_table(names: list[str], rows: list[tuple[Any, ...]]) -> Table:
     table = Table(title="source health (times in UTC)", show_footer=True)
     for index, name in enumerate(names):
         footer = "total" if index == 0 else str(sum(r[index] for r in rows)) if name in summed else ""
-        table.add_column(_HEALTH_HEADERS.get(name, name), footer=footer, no_wrap=name != "last_error",
-                         style="red" if name == "last_error" else None)
+        table.add_column(
+            _HEALTH_HEADERS.get(name, name),
+            footer=footer,
+            no_wrap=name != "last_error",
+            style="red" if name == "last_error" else None,
+        )
     for row in rows:
         table.add_row(*(_table_cell(name, value) for name, value in zip(names, row)))
     return table
@@ -135,12 +176,21 @@ def health_table(names: list[str], rows: list[tuple[Any, ...]]) -> Table:
 
 def stories_table(names: list[str], rows: list[tuple[Any, ...]]) -> Table:
     """The biggest stories: outlets and copies, first and last seen, headline, who ran it."""
-    headers = {"sources": "outlets", "articles": "copies", "first_seen": "first seen",
-               "last_seen": "last seen", "source_names": "run by", "story_id": "story"}
+    headers = {
+        "sources": "outlets",
+        "articles": "copies",
+        "first_seen": "first seen",
+        "last_seen": "last seen",
+        "source_names": "run by",
+        "story_id": "story",
+    }
     table = Table(title="biggest stories (times in UTC)")
     for name in names:
-        table.add_column(headers.get(name, name), justify="right" if name in ("sources", "articles") else "left",
-                         no_wrap=name not in ("headline", "source_names"))
+        table.add_column(
+            headers.get(name, name),
+            justify="right" if name in ("sources", "articles") else "left",
+            no_wrap=name not in ("headline", "source_names"),
+        )
     for row in rows:
         table.add_row(*(_table_cell(name, value) for name, value in zip(names, row)))
     return table
@@ -167,8 +217,9 @@ def show_import(plan: Any, path: Any, dry_run: bool) -> None:
     """What an OPML import added (or would add), found already listed, or skipped."""
     verb = "would add" if dry_run else "added"
     _count_line(f"{len(plan.added)} {verb} to {path}", [entry["name"] for entry in plan.added])
-    _count_line(f"{len(plan.present)} already present",
-                [f"{feed.title or feed.url} (as {name})" for feed, name in plan.present])
+    _count_line(
+        f"{len(plan.present)} already present", [f"{feed.title or feed.url} (as {name})" for feed, name in plan.present]
+    )
     if plan.repeated:
         _count_line(f"{len(plan.repeated)} listed twice in the file", [f.title or f.url for f in plan.repeated])
     if plan.skipped:

@@ -1,5 +1,6 @@
 """`newsdesk shell` and `newsdesk warehouse …`: reaching the warehouse from other tools,
 keeping it compact, and converting a single-file warehouse from an earlier newsdesk."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,9 @@ import typer
 from flows.cli.commands import EXIT_USAGE, DbOpt, SourcesOpt, _config, _fail, _warehouse_path
 from flows.cli.printing import err, out
 
-warehouse_app = typer.Typer(help="Attach the warehouse from other tools, keep it compact, or convert an old one.",
-                            no_args_is_help=True)
+warehouse_app = typer.Typer(
+    help="Attach the warehouse from other tools, keep it compact, or convert an old one.", no_args_is_help=True
+)
 
 
 def shell(sources: SourcesOpt = None, db: DbOpt = None) -> None:
@@ -36,9 +38,11 @@ def shell(sources: SourcesOpt = None, db: DbOpt = None) -> None:
 
 
 @warehouse_app.command("attach-sql")
-def attach_sql(sources: SourcesOpt = None, db: DbOpt = None,
-               write: Annotated[bool, typer.Option(
-                   "--write", help="Attach it writable (only while no run is writing).")] = False) -> None:
+def attach_sql(
+    sources: SourcesOpt = None,
+    db: DbOpt = None,
+    write: Annotated[bool, typer.Option("--write", help="Attach it writable (only while no run is writing).")] = False,
+) -> None:
     """Print the SQL that attaches the warehouse (read-only) as `news` in any DuckDB client."""
     import warehouse
 
@@ -58,18 +62,25 @@ def maintain(sources: SourcesOpt = None, db: DbOpt = None) -> None:
 
     config = _config(sources, db)
     try:
-        with warehouse.run_lock(config.settings.warehouse, config.settings.lock_wait_seconds), \
-                warehouse.writing(config.settings.warehouse, config.settings.lock_wait_seconds) as con:
+        with (
+            warehouse.run_lock(config.settings.warehouse, config.settings.lock_wait_seconds),
+            warehouse.writing(config.settings.warehouse, config.settings.lock_wait_seconds) as con,
+        ):
             report = maintenance.maintain(con, config.settings.keep_snapshots_days)
     except warehouse.WarehouseError as exc:
         raise _fail(f"maintenance failed: {exc}") from None
-    out.print(f"{report.files_before} data files -> {report.files_after}; "
-              f"{report.snapshots_expired} snapshots expired (kept {config.settings.keep_snapshots_days:g} days)")
+    out.print(
+        f"{report.files_before} data files -> {report.files_after}; "
+        f"{report.snapshots_expired} snapshots expired (kept {config.settings.keep_snapshots_days:g} days)"
+    )
 
 
 @warehouse_app.command("import")
-def import_command(old: Annotated[Path, typer.Argument(help="A single-file warehouse of an earlier newsdesk.")],
-                   sources: SourcesOpt = None, db: DbOpt = None) -> None:
+def import_command(
+    old: Annotated[Path, typer.Argument(help="A single-file warehouse of an earlier newsdesk.")],
+    sources: SourcesOpt = None,
+    db: DbOpt = None,
+) -> None:
     """Copy a single-file warehouse into the lake, table by table, and check the row counts."""
     import warehouse
     from warehouse import legacy

@@ -5,6 +5,7 @@ stories that several publishers run word for word, and ``<publisher>.yaml`` each
 publisher's articles plus the link-less notices in its feeds. Everything here is pure:
 URLs are paths until a base URL is given, and dates are fixed in the content.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -211,9 +212,8 @@ def _article(publisher: Publisher, raw: dict[str, Any], wire: dict[str, dict[str
         publisher=publisher.slug,
         slug=str(fields["slug"]),
         section=section,
-        path=f"/{publisher.slug}/" + publisher.article_path.format(
-            section=section, slug=fields["slug"], date=published
-        ),
+        path=f"/{publisher.slug}/"
+        + publisher.article_path.format(section=section, slug=fields["slug"], date=published),
         headline=fields["headline"],
         summary=fields["summary"],
         authors=tuple(fields["authors"]),

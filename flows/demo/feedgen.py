@@ -1,4 +1,5 @@
 """Render a publisher's feed as RSS 2.0, Atom 1.0, RSS 1.0 (RDF) or JSON Feed 1.1."""
+
 from __future__ import annotations
 
 import json
@@ -64,8 +65,9 @@ class FeedDoc:
 def feed_doc(catalog: Catalog, feed: Feed, base_url: str) -> FeedDoc:
     """Everything one feed document shows, with absolute URLs on ``base_url``."""
     publisher = catalog.publisher(feed.publisher)
-    return FeedDoc(feed, publisher, base_url + feed.path, base_url + publisher.home_path,
-                   _feed_items(catalog, feed, base_url))
+    return FeedDoc(
+        feed, publisher, base_url + feed.path, base_url + publisher.home_path, _feed_items(catalog, feed, base_url)
+    )
 
 
 def render(doc: FeedDoc) -> bytes:
@@ -134,8 +136,7 @@ def _rss2(doc: FeedDoc) -> bytes:
             _sub(entry, "link", item.link)
         _sub(entry, "description", item.summary)
         _sub(entry, "pubDate", format_datetime(item.published))
-        _sub(entry, "guid", item.guid,
-             isPermaLink="true" if item.permalink else "false")
+        _sub(entry, "guid", item.guid, isPermaLink="true" if item.permalink else "false")
         for author in item.authors:
             _sub(entry, f"{{{DC}}}creator", author)
         for tag in item.tags:

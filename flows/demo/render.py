@@ -6,6 +6,7 @@ article block: headline, byline, date, body, tags, related links). Both are
 ``string.Template`` files; the ``<head>`` metadata (canonical, OpenGraph, JSON-LD,
 feed autodiscovery) is the same markup for every publisher and is built here.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -68,8 +69,9 @@ def _template(publisher: str, kind: str) -> Template:
     return Template(resources.files(__package__).joinpath("content", name).read_text(encoding="utf-8"))
 
 
-def _layout(catalog: Catalog, publisher: Publisher, head: str, block: str, base_url: str,
-            exclude: Article | None) -> str:
+def _layout(
+    catalog: Catalog, publisher: Publisher, head: str, block: str, base_url: str, exclude: Article | None
+) -> str:
     most_read = sorted(
         (a for a in catalog.articles_of(publisher.slug) if a is not exclude),
         key=lambda a: hashlib.sha1(a.path.encode()).hexdigest(),
@@ -93,8 +95,7 @@ def _layout(catalog: Catalog, publisher: Publisher, head: str, block: str, base_
 
 def _related(catalog: Catalog, article: Article) -> list[Article]:
     same_section = (
-        a for a in catalog.articles_of(article.publisher)
-        if a.section == article.section and a is not article
+        a for a in catalog.articles_of(article.publisher) if a.section == article.section and a is not article
     )
     return list(same_section)[:RELATED]
 

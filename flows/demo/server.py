@@ -15,6 +15,7 @@ keep the connection open, is the handler's business (it writes through the stdli
         httpx.get(server.url("/"))
         server.log[0].path  # "/"
 """
+
 from __future__ import annotations
 
 import threading
@@ -30,10 +31,10 @@ class Logged:
     """One request as the server saw it; ``headers`` keep the client's spelling of the names."""
 
     method: str
-    path: str                  # the request target as sent (path and query)
+    path: str  # the request target as sent (path and query)
     headers: dict[str, str]
-    connection: int            # the client's port: one per TCP connection
-    arrived: float             # time.monotonic() when the request had been read
+    connection: int  # the client's port: one per TCP connection
+    arrived: float  # time.monotonic() when the request had been read
     status: int | None = None  # what the handler said it answers, if it said
     finished: float | None = None  # time.monotonic() when the server was done with it
 
@@ -46,13 +47,19 @@ class Exchange:
     logged: Logged
     stopping: threading.Event = field(repr=False)  # set when the server stops: long waits should end
 
-    def send(self, status: int, body: bytes = b"", headers: dict[str, str] | Iterable[tuple[str, str]] = (),
-             send_body: bool = True, close: bool = False) -> None:
+    def send(
+        self,
+        status: int,
+        body: bytes = b"",
+        headers: dict[str, str] | Iterable[tuple[str, str]] = (),
+        send_body: bool = True,
+        close: bool = False,
+    ) -> None:
         """Answer with a Content-Length; ``close`` asks the client not to send another request."""
         self.logged.status = status
         request = self.request
         request.send_response(status)
-        for name, value in (headers.items() if isinstance(headers, dict) else headers):
+        for name, value in headers.items() if isinstance(headers, dict) else headers:
             request.send_header(name, value)
         request.send_header("Content-Length", str(len(body)))
         if close:
@@ -73,9 +80,17 @@ class LoopbackServer:
     when the object is made, so :attr:`port` and :attr:`base_url` are known before start.
     """
 
-    def __init__(self, handler: Handler, host: str = "127.0.0.1", port: int = 0, *,
-                 methods: tuple[str, ...] = ("GET",), server_version: str | None = None,
-                 timeout: float | None = None, name: str = "loopback") -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        methods: tuple[str, ...] = ("GET",),
+        server_version: str | None = None,
+        timeout: float | None = None,
+        name: str = "loopback",
+    ) -> None:
         self.host = host
         self.log: list[Logged] = []
         self.stopping = threading.Event()
@@ -92,8 +107,9 @@ class LoopbackServer:
         return self.base_url + path
 
     def start(self) -> LoopbackServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=self._name, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=self._name, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -108,8 +124,9 @@ class LoopbackServer:
     def __enter__(self) -> LoopbackServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def logged(self) -> list[Logged]:
@@ -118,8 +135,9 @@ class LoopbackServer:
             return list(self.log)
 
     def _dispatch(self, request: BaseHTTPRequestHandler) -> None:
-        logged = Logged(request.command, request.path, dict(request.headers.items()),
-                        request.client_address[1], time.monotonic())
+        logged = Logged(
+            request.command, request.path, dict(request.headers.items()), request.client_address[1], time.monotonic()
+        )
         with self._lock:
             self.log.append(logged)
         try:
@@ -129,8 +147,9 @@ class LoopbackServer:
         finally:
             logged.finished = time.monotonic()
 
-    def _request_class(self, methods: tuple[str, ...], version: str | None,
-                       timeout: float | None) -> type[BaseHTTPRequestHandler]:
+    def _request_class(
+        self, methods: tuple[str, ...], version: str | None, timeout: float | None
+    ) -> type[BaseHTTPRequestHandler]:
         server = self
 
         def answer(request: BaseHTTPRequestHandler) -> None:

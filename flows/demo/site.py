@@ -8,6 +8,7 @@ with :meth:`Newsroom.route` and read every request back from :attr:`Newsroom.req
 
 Run ``python -m flows.demo.site --port 8800`` to browse it by hand.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,7 +46,7 @@ class Expectation:
     distinct_articles: int
     articles_per_source: dict[str, int]
     missing_urls: tuple[str, ...]
-    syndicated_urls: tuple[str, ...]                  # word-for-word copies of wire stories
+    syndicated_urls: tuple[str, ...]  # word-for-word copies of wire stories
     wire_stories: dict[str, tuple[int, tuple[str, ...]]]  # wire id -> (articles, feeds), cut copies too
 
 
@@ -76,8 +77,15 @@ class Newsroom:
 
     def start(self) -> Newsroom:
         """Bind, render the site for the bound address and serve it from a daemon thread."""
-        server = LoopbackServer(self._answer, self.host, self.port, methods=("GET", "HEAD"),
-                                server_version="NewsroomDemo/1.0", timeout=10, name="newsroom")
+        server = LoopbackServer(
+            self._answer,
+            self.host,
+            self.port,
+            methods=("GET", "HEAD"),
+            server_version="NewsroomDemo/1.0",
+            timeout=10,
+            name="newsroom",
+        )
         self.port = server.port
         self.base_url = server.base_url
         self._routes = build_routes(self._catalog, self.base_url)
@@ -95,14 +103,19 @@ class Newsroom:
     @property
     def requests(self) -> list[SeenRequest]:
         """Every request answered so far, in arrival order; each is logged before its answer is sent."""
-        return [SeenRequest(seen.method, seen.path, seen.status, _title_cased(seen.headers))
-                for server in self._served for seen in server.logged() if seen.status is not None]
+        return [
+            SeenRequest(seen.method, seen.path, seen.status, _title_cased(seen.headers))
+            for server in self._served
+            for seen in server.logged()
+            if seen.status is not None
+        ]
 
     def __enter__(self) -> Newsroom:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def sources(self) -> list[dict[str, str]]:
@@ -118,8 +131,9 @@ class Newsroom:
             for feed in self._catalog.feeds
         ]
 
-    def route(self, path: str, status: int = 200, body: bytes | str = b"",
-              headers: dict[str, str] | None = None) -> None:
+    def route(
+        self, path: str, status: int = 200, body: bytes | str = b"", headers: dict[str, str] | None = None
+    ) -> None:
         """Add or replace the response for ``path`` (a path, optionally with its query).
 
         Unless ``headers`` says otherwise, the Content-Type is the feed's own for a feed
@@ -151,8 +165,7 @@ class Newsroom:
                 found = self._overrides.get(key) or self._routes.get(key)
                 if found:
                     return found
-        return Response(404, b"<!DOCTYPE html><title>Not found</title><h1>404 Not Found</h1>",
-                        {"Content-Type": HTML})
+        return Response(404, b"<!DOCTYPE html><title>Not found</title><h1>404 Not Found</h1>", {"Content-Type": HTML})
 
     def _answer(self, exchange: Exchange) -> None:
         """Serve :meth:`respond` with conditional GET, closing the connection after each answer
@@ -161,16 +174,20 @@ class Newsroom:
         response = self.respond(request.path)
         status = 304 if _not_modified(response, request.headers) else response.status
         body = b"" if status == 304 else response.body
-        headers = [(name, value) for name, value in response.headers.items()
-                   if status != 304 or name in ("ETag", "Last-Modified")]
+        headers = [
+            (name, value)
+            for name, value in response.headers.items()
+            if status != 304 or name in ("ETag", "Last-Modified")
+        ]
         exchange.send(status, body, headers, send_body=request.command != "HEAD", close=True)
 
 
 def build_routes(catalog: Catalog, base_url: str) -> dict[str, Response]:
     """Every built-in response of the newsroom, keyed by path (plus query where it matters)."""
-    routes = {"/": Response(200, _directory(catalog, base_url).encode(), {"Content-Type": HTML}),
-              "/robots.txt": Response(200, b"User-agent: *\nAllow: /\n",
-                                      {"Content-Type": "text/plain; charset=utf-8"})}
+    routes = {
+        "/": Response(200, _directory(catalog, base_url).encode(), {"Content-Type": HTML}),
+        "/robots.txt": Response(200, b"User-agent: *\nAllow: /\n", {"Content-Type": "text/plain; charset=utf-8"}),
+    }
     for publisher in catalog.publishers:
         routes[publisher.home_path] = _page(render.index_page(catalog, publisher, None, base_url))
         for section in publisher.sections:
@@ -197,13 +214,11 @@ def expectation(catalog: Catalog, base_url: str) -> Expectation:
     """Count what the feeds lead to, the way the pipeline's dedup rules should."""
     live = [a for a in catalog.articles if not a.removed]
     per_source = {
-        feed.name: sum(1 for a in live if any(item.feed == feed.name for item in a.listings))
-        for feed in catalog.feeds
+        feed.name: sum(1 for a in live if any(item.feed == feed.name for item in a.listings)) for feed in catalog.feeds
     }
     feeds = {feed.name: feed for feed in catalog.feeds}
     missing = tuple(
-        listing_url(a, item, feeds[item.feed], base_url)
-        for a in catalog.articles if a.removed for item in a.listings
+        listing_url(a, item, feeds[item.feed], base_url) for a in catalog.articles if a.removed for item in a.listings
     )
     return Expectation(
         distinct_articles=len({a.story for a in live}),
@@ -220,8 +235,10 @@ def _wire_stories(live: list[Article]) -> dict[str, tuple[int, tuple[str, ...]]]
     for article in live:
         if article.wire:
             copies.setdefault(article.wire, []).append(article)
-    return {wire: (len({a.story for a in found}), tuple(sorted({item.feed for a in found for item in a.listings})))
-            for wire, found in copies.items()}
+    return {
+        wire: (len({a.story for a in found}), tuple(sorted({item.feed for a in found for item in a.listings})))
+        for wire, found in copies.items()
+    }
 
 
 def _not_modified(response: Response, request_headers: Message) -> bool:
@@ -245,8 +262,7 @@ def _not_modified(response: Response, request_headers: Message) -> bool:
 def _lookup_keys(target: str) -> list[str]:
     """The request target as sent, without tracking parameters, and without any query."""
     parts = urlsplit(target)
-    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-            if not k.startswith(TRACKING_PARAMS)]
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith(TRACKING_PARAMS)]
     stripped = parts.path + (f"?{urlencode(kept)}" if kept else "")
     return [target, stripped, parts.path]
 
@@ -272,8 +288,9 @@ def _directory(catalog: Catalog, base_url: str) -> str:
         + "</li>"
         for p in catalog.publishers
     )
-    return ('<!DOCTYPE html><html lang="en"><title>Demo newsroom</title><h1>Demo newsroom</h1>'
-            f"<ul>\n{rows}\n</ul></html>")
+    return (
+        f'<!DOCTYPE html><html lang="en"><title>Demo newsroom</title><h1>Demo newsroom</h1><ul>\n{rows}\n</ul></html>'
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,6 +3,7 @@
 Pure text in, text out. Each rule was kept because it raised body F1 on real pages
 (bench/extraction.py); none is keyed to one site.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,12 +15,14 @@ _PROMO_LINE = re.compile(
     r"^\s*(also read|read more|read also|see also|more on this( story)?|more|related( stories| articles?)?|"
     r"recommended( for you)?|don'?t miss|must read|lesen sie auch|mehr zum thema|lire aussi|"
     r"(à )?lire aussi|lee también|leer también|leggi anche|see more|also on [\w.]+)\s*([:|–—-]\s*\S.{0,200}|[:.…]*)$",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 # A byline or dateline-stamp line at the edge of the body: "By Ann Lee | Published: Tue 24 Nov".
 _BYLINE = re.compile(
     r"^\s*((by|von|par|por)\s+\w[\w.'’-]*(\s+(and|und|et|y|\w[\w.'’-]*)){0,5}\s*([|·•]\s*.*)?"
     r"|(published|updated|last updated|veröffentlicht|aktualisiert)\s*:?.{0,60})$",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 # Furniture after the last paragraph: credits, contact and follow prompts, newsletters, copyright.
 _TRAILER = re.compile(
     r"contributed (to )?(this )?report|^\(?(additional |with )?(reporting|writing|editing) by\b|^contributing:"
@@ -28,11 +31,12 @@ _TRAILER = re.compile(
     r"|^\d*\s*comments?$|^filed under\b|\bshare (it|this)( story| article)? with (a |your )?friends?\b"
     r"|^share this\b|\ball rights reserved\b|\bpersonal,? non-commercial use\b"
     r"|^you (may|might) also like",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 # A date-and-time stamp standing alone: "Monday, 22 January 2018 at 0:13", "5:45 AM PST 11/19/2019".
 _STAMP = re.compile(r"^(?=.*\b\d{1,2}:\d{2}\b)(?=.*\b(19|20)\d{2}\b).{0,80}$")
 
-_SENTENCE_END = ('.', '!', '?', '…', '"', '”', '»', ')', '。', '！', '？')
+_SENTENCE_END = (".", "!", "?", "…", '"', "”", "»", ")", "。", "！", "？")
 
 
 def clean(text: str, title: str | None, description: str | None = None) -> str:
@@ -43,8 +47,9 @@ def clean(text: str, title: str | None, description: str | None = None) -> str:
         lines = lines[1:]
     while lines and (len(lines[0]) < 160 and _BYLINE.match(lines[0]) or _is_stamp(lines[0])):
         lines = lines[1:]
-    while lines and (len(lines[-1]) < 160 and _BYLINE.match(lines[-1])
-                     or len(lines[-1]) < 300 and _TRAILER.search(lines[-1])):
+    while lines and (
+        len(lines[-1]) < 160 and _BYLINE.match(lines[-1]) or len(lines[-1]) < 300 and _TRAILER.search(lines[-1])
+    ):
         lines = lines[:-1]
     return "\n".join(lines)
 

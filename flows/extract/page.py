@@ -3,6 +3,7 @@
 Pure: no network, no warehouse. A page that yields no real body raises
 ExtractionFailed, so the caller records it instead of loading a menu as news.
 """
+
 from __future__ import annotations
 
 import threading
@@ -57,8 +58,13 @@ class ExtractionFailed(ValueError):
     """The page has no article body we are willing to load."""
 
 
-def article(body: bytes, url: str, headers: Mapping[str, str] | None = None,
-            entry: FeedEntry | None = None, min_body_chars: int = DEFAULT_MIN_BODY_CHARS) -> Article:
+def article(
+    body: bytes,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    entry: FeedEntry | None = None,
+    min_body_chars: int = DEFAULT_MIN_BODY_CHARS,
+) -> Article:
     """Extract one article from page bytes fetched from `url` (the final URL)."""
     _refuse_non_html(body, headers or {})
     text = decode_html(body, headers)
@@ -81,8 +87,9 @@ def article(body: bytes, url: str, headers: Mapping[str, str] | None = None,
         url=url,
         canonical_url=_canonical_url(url, meta.canonical),
         title=title,
-        authors=bylines.people(meta.authors or ((doc.author,) if doc.author else ())
-                               or (entry.authors if entry else ()), sites),
+        authors=bylines.people(
+            meta.authors or ((doc.author,) if doc.author else ()) or (entry.authors if entry else ()), sites
+        ),
         published_at=published,
         published_source=published_source,
         updated_at=meta.modified or (entry.updated if entry else None),
@@ -107,8 +114,9 @@ def _parse(text: str) -> lxml_html.HtmlElement:
 
 def _trafilatura(tree: lxml_html.HtmlElement, url: str) -> Document | None:
     """Trafilatura in precision mode, unless that leaves only a stub of what the default mode finds."""
-    doc = _document(trafilatura.bare_extraction(tree, url=url, with_metadata=True, include_comments=False,
-                                                favor_precision=True))
+    doc = _document(
+        trafilatura.bare_extraction(tree, url=url, with_metadata=True, include_comments=False, favor_precision=True)
+    )
     found = len(doc.text or "") if doc else 0
     if found < _SHORT_BODY_CHARS:
         fuller = _document(trafilatura.bare_extraction(tree, url=url, with_metadata=True, include_comments=False))
@@ -139,11 +147,16 @@ def _canonical_url(final_url: str, declared: str | None) -> str:
     return urls.canonical(final_url)
 
 
-def _published(meta: pagemeta.PageMeta, page_day: str | None, url: str,
-               entry: FeedEntry | None) -> tuple[datetime | None, str | None]:
+def _published(
+    meta: pagemeta.PageMeta, page_day: str | None, url: str, entry: FeedEntry | None
+) -> tuple[datetime | None, str | None]:
     feed_date = (entry.published or entry.updated) if entry else None
-    return dates.choose(meta.published, feed_date, [(dates.from_url(url), "url"), (dates.parse(page_day), "page")],
-                        datetime.now(timezone.utc))
+    return dates.choose(
+        meta.published,
+        feed_date,
+        [(dates.from_url(url), "url"), (dates.parse(page_day), "page")],
+        datetime.now(timezone.utc),
+    )
 
 
 def _language(declared: str | None, text: str) -> str | None:

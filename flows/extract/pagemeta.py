@@ -3,6 +3,7 @@
 Read before trafilatura cleans the tree, because we want what trafilatura drops:
 the time of day and time zone of the publication date.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,19 +19,34 @@ from flows.text import dates
 
 log = logging.getLogger(__name__)
 
-_ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "blogposting",
-                  "analysisnewsarticle", "opinionnewsarticle", "report", "webpage"}
-_PUBLISHED_META = ("article:published_time", "og:published_time", "datepublished",
-                   "pubdate", "publishdate", "dc.date.issued", "dcterms.created")
+_ARTICLE_TYPES = {
+    "newsarticle",
+    "article",
+    "reportagenewsarticle",
+    "blogposting",
+    "analysisnewsarticle",
+    "opinionnewsarticle",
+    "report",
+    "webpage",
+}
+_PUBLISHED_META = (
+    "article:published_time",
+    "og:published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "dc.date.issued",
+    "dcterms.created",
+)
 _MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified")
 
 
 @dataclass(frozen=True)
 class PageMeta:
-    published: tuple[tuple[datetime | None, str], ...] = ()   # candidates, most trusted first
+    published: tuple[tuple[datetime | None, str], ...] = ()  # candidates, most trusted first
     modified: datetime | None = None
     authors: tuple[str, ...] = ()
-    headlines: tuple[str | None, ...] = ()   # JSON-LD headline, H1, og:title, <title>
+    headlines: tuple[str | None, ...] = ()  # JSON-LD headline, H1, og:title, <title>
     site_names: tuple[str | None, ...] = ()  # og:site_name, JSON-LD publisher
     canonical: str | None = None
     language: str | None = None
@@ -42,14 +58,19 @@ def read(tree: lxml_html.HtmlElement) -> PageMeta:
     ld_published = dates.timestamp(_text(ld.get("datePublished")))
     meta_published = next((dates.timestamp(meta[k]) for k in _PUBLISHED_META if k in meta), None)
     modified = dates.timestamp(_text(ld.get("dateModified"))) or next(
-        (dates.timestamp(meta[k]) for k in _MODIFIED_META if k in meta), None)
+        (dates.timestamp(meta[k]) for k in _MODIFIED_META if k in meta), None
+    )
     publisher = ld.get("publisher")
     return PageMeta(
         published=((ld_published, "jsonld"), (meta_published, "meta")),
         modified=modified,
         authors=tuple(_ld_authors(ld.get("author"))),
-        headlines=(_text(ld.get("headline")), _first_text(tree, "//h1"), meta.get("og:title"),
-                   _first_text(tree, "//title")),
+        headlines=(
+            _text(ld.get("headline")),
+            _first_text(tree, "//h1"),
+            meta.get("og:title"),
+            _first_text(tree, "//title"),
+        ),
         site_names=(meta.get("og:site_name"), _text(publisher.get("name")) if isinstance(publisher, dict) else None),
         canonical=_canonical(tree, meta),
         language=_language(tree, meta),
@@ -83,7 +104,8 @@ def _first_article_object(tree: lxml_html.HtmlElement) -> dict[str, Any]:
         kinds = item.get("@type", [])
         kinds = kinds if isinstance(kinds, list) else [kinds]
         if any(str(kind).lower() in _ARTICLE_TYPES for kind in kinds) and (
-                item.get("headline") or item.get("datePublished")):
+            item.get("headline") or item.get("datePublished")
+        ):
             return item
     return {}
 

@@ -1,4 +1,5 @@
 """The article's own headline, from the candidates a page offers."""
+
 from __future__ import annotations
 
 import re
@@ -19,16 +20,18 @@ def choose(candidates: Iterable[str | None], site_names: Iterable[str | None] = 
         return None
     forms = [normalise_body(title) for title in titles]
     # A short section label ("World") inside every title is not the headline.
-    support = [sum(1 for j, other in enumerate(forms)
-                   if j != i and form and form in other and len(form) >= 0.4 * len(other))
-               for i, form in enumerate(forms)]
+    support = [
+        sum(1 for j, other in enumerate(forms) if j != i and form and form in other and len(form) >= 0.4 * len(other))
+        for i, form in enumerate(forms)
+    ]
     best = max(range(len(titles)), key=lambda i: (support[i], -i))
     return titles[best]
 
 
 def _without_site(title: str, sites: list[str]) -> str:
     match = _SUFFIX.search(title)
-    if match and any(site and (site in normalise_body(match.group(1)) or normalise_body(match.group(1)) in site)
-                     for site in sites):
+    if match and any(
+        site and (site in normalise_body(match.group(1)) or normalise_body(match.group(1)) in site) for site in sites
+    ):
         return title[: match.start()].strip()
     return title

@@ -2,6 +2,7 @@
 
 No network, files, Prefect or DuckDB: the caller hands in the bytes and headers it fetched.
 """
+
 from flows.feeds.fields import FeedError
 from flows.feeds.rss import discover, parse
 

@@ -1,6 +1,7 @@
 """What the RSS/Atom and JSON Feed readers share: their error, links and field text.
 Pure: no network, no feedparser.
 """
+
 from __future__ import annotations
 
 import html
@@ -74,8 +75,31 @@ class _TextExtractor(HTMLParser):
     """Text of an HTML fragment; script/style dropped, block boundaries become spaces."""
 
     _SKIP = frozenset({"script", "style", "template"})
-    _BLOCKS = frozenset({"br", "p", "div", "li", "ul", "ol", "tr", "td", "th", "h1", "h2", "h3",
-                         "h4", "h5", "h6", "blockquote", "pre", "figure", "figcaption", "hr", "img"})
+    _BLOCKS = frozenset(
+        {
+            "br",
+            "p",
+            "div",
+            "li",
+            "ul",
+            "ol",
+            "tr",
+            "td",
+            "th",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "blockquote",
+            "pre",
+            "figure",
+            "figcaption",
+            "hr",
+            "img",
+        }
+    )
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

@@ -3,6 +3,7 @@
 Items are resolved against the feed's ``home_page_url`` (else ``feed_url``, else the
 response URL); items without an http(s) ``url`` or ``external_url`` are skipped.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,7 @@ def parse(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     for key in ("feed_url", "home_page_url"):  # later wins: items are relative to the site
         base = http_url(document.get(key), base) or base
     feed_authors = _authors(document)
-    entries = tuple(
-        entry for item in items if isinstance(item, dict) and (entry := _entry(item, base, feed_authors))
-    )
+    entries = tuple(entry for item in items if isinstance(item, dict) and (entry := _entry(item, base, feed_authors)))
     return ParsedFeed(
         format=fmt,
         title=collapse(document.get("title")) or None,
@@ -145,7 +144,7 @@ def _authors(obj: Mapping[str, Any]) -> tuple[str, ...]:
     if not isinstance(raw, list):
         raw = [obj.get("author")]
     return distinct(
-        bylines.name(author["name"]) for author in raw
+        bylines.name(author["name"])
+        for author in raw
         if isinstance(author, dict) and isinstance(author.get("name"), str)
     )
-

@@ -34,6 +34,7 @@ Choices worth knowing (see also the tests):
   with no entries and no recognised RSS/Atom version raises FeedError saying why; so does
   any exception feedparser itself raises on corrupted bytes.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -132,9 +133,7 @@ def _parse_xml_feed(body: bytes, headers: dict[str, str], url: str) -> ParsedFee
     is_rss = version.startswith("rss")
     feed = result.get("feed") or {}
     feed_authors = () if is_rss else _authors_from_dicts(_dict_get(feed, "authors"), None)
-    entries = tuple(
-        entry for raw in raw_entries if (entry := _entry_from_feedparser(raw, url, is_rss, feed_authors))
-    )
+    entries = tuple(entry for raw in raw_entries if (entry := _entry_from_feedparser(raw, url, is_rss, feed_authors)))
     skipped = len(raw_entries) - len(entries)
     if skipped:
         log.debug("%s: skipped %d entries without a usable link", url, skipped)
@@ -287,7 +286,7 @@ def _choose_xml_encoding(body: bytes, headers: Mapping[str, str]) -> tuple[str |
 def _strip_leading_space(body: bytes) -> bytes:
     """Whitespace before ``<?xml`` (a common server-side slip) makes the XML ill-formed."""
     if body.startswith(codecs.BOM_UTF8):
-        return codecs.BOM_UTF8 + body[len(codecs.BOM_UTF8):].lstrip()
+        return codecs.BOM_UTF8 + body[len(codecs.BOM_UTF8) :].lstrip()
     return body.lstrip() if body[:1].isspace() else body
 
 
@@ -301,7 +300,7 @@ def _first_char(body: bytes) -> str:
 
 def _strip_bom_and_space(body: bytes) -> bytes:
     if body.startswith(codecs.BOM_UTF8):
-        body = body[len(codecs.BOM_UTF8):]
+        body = body[len(codecs.BOM_UTF8) :]
     return body.lstrip()
 
 

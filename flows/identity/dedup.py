@@ -8,6 +8,7 @@ Three rules, applied by the flow with the warehouse's memory:
 - an article is known by the hash of its normalised body, so an exact copy under
   another URL becomes an alias of the first.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from flows.identity import urls
 from flows.records import Article, FeedEntry, PageResult
 from flows.text.normalise import normalise_body
+
 
 def entry_keys(source: str, entries: Sequence[FeedEntry]) -> list[str]:
     """One key per entry: source + GUID, else the canonical link.
@@ -67,8 +69,9 @@ class Resolution:
     aliases: tuple[Alias, ...]
 
 
-def resolve(results: Iterable[PageResult], known_urls: Mapping[str, str],
-            known_hashes: Mapping[str, str]) -> Resolution:
+def resolve(
+    results: Iterable[PageResult], known_urls: Mapping[str, str], known_hashes: Mapping[str, str]
+) -> Resolution:
     """Assign every extracted article an article id: an existing one when any of its
     URLs or its body hash is already known (in the warehouse or earlier in the batch),
     else a new one."""

@@ -8,6 +8,7 @@ bands whose hashes are the band keys kept in the warehouse. A candidate is then 
 exactly on the two bodies' shingles: most of the shorter body's shingles must be in the
 longer one (containment), which covers rewrites, trimmed copies and lead-only copies alike.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,7 +34,7 @@ class StoryRules:
     band_rows: int = 4
     lead_words: int = 30
     min_containment: float = 0.7
-    min_shared: int = 15          # shingles shared, so that short bodies need real overlap
+    min_shared: int = 15  # shingles shared, so that short bodies need real overlap
 
     def band_keys(self, body: str) -> list[int]:
         """The LSH band keys of the body's sketch and of its lead's."""
@@ -68,7 +69,7 @@ class Presketched:
     """RULES, with the band keys of some bodies already computed (at extraction, in the
     worker processes, from the body they normalised for its content hash anyway)."""
 
-    keys: Mapping[str, Sequence[int]]            # body -> its band keys under RULES
+    keys: Mapping[str, Sequence[int]]  # body -> its band keys under RULES
 
     def band_keys(self, body: str) -> list[int]:
         known = self.keys.get(body)
@@ -103,7 +104,7 @@ def _shingle_hashes(words: Sequence[str], size: int) -> np.ndarray:
     combined = np.zeros(count, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for offset in range(min(size, len(tokens))):
-            combined = combined * np.uint64(1_000_003) + tokens[offset:offset + count]
+            combined = combined * np.uint64(1_000_003) + tokens[offset : offset + count]
     return np.unique(combined)
 
 
@@ -116,6 +117,7 @@ def _word_hash(word: str) -> int:
 def _permutations(count: int) -> tuple[np.ndarray, np.ndarray]:
     """(a, b) pairs for (a*x + b) mod 2^61-1, derived from hashlib rather than a random
     generator, so they stay the same across processes and library versions (keys are stored)."""
+
     def draw(name: str, low: int) -> np.ndarray:
         values = [low + _word_hash(f"{name}{index}") % (int(_MERSENNE) - low) for index in range(count)]
         return np.array(values, dtype=np.uint64)
@@ -147,7 +149,7 @@ def _bands(sketch: np.ndarray, rows: int, kind: str) -> list[int]:
     """One signed 64-bit key per band of `rows` values, tagged with the band's place and kind."""
     keys = []
     for index in range(len(sketch) // rows):
-        band = sketch[index * rows:(index + 1) * rows].astype("<u4").tobytes()
+        band = sketch[index * rows : (index + 1) * rows].astype("<u4").tobytes()
         digest = hashlib.blake2b(band, digest_size=8, person=f"{kind}{index}".encode()).digest()
         keys.append(int.from_bytes(digest, "little", signed=True))
     return keys

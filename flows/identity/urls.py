@@ -1,4 +1,5 @@
 """Canonical URLs: one spelling per article, whatever feed or campaign linked it."""
+
 from __future__ import annotations
 
 import re
@@ -6,11 +7,36 @@ from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 _TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "itm_", "_hs", "hsa_", "mc_", "oly_", "vero_")
-_TRACKING_NAMES = frozenset({
-    "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
-    "igshid", "mkt_tok", "_ga", "_gl", "ocid", "cmpid", "cmp", "ncid", "sr_share", "smid",
-    "at_medium", "at_campaign", "xtor", "ref_src", "spm", "share", "ito",
-})
+_TRACKING_NAMES = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mkt_tok",
+        "_ga",
+        "_gl",
+        "ocid",
+        "cmpid",
+        "cmp",
+        "ncid",
+        "sr_share",
+        "smid",
+        "at_medium",
+        "at_campaign",
+        "xtor",
+        "ref_src",
+        "spm",
+        "share",
+        "ito",
+    }
+)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -34,8 +60,7 @@ def canonical(url: str) -> str:
     if parts.username:
         host = f"{parts.username}@{host}"
     path = re.sub(r"/{2,}", "/", parts.path) or "/"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not is_tracking_param(k)]
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)]
     return urlunsplit((scheme, host, path, urlencode(query, doseq=True), ""))
 
 

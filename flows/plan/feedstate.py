@@ -4,6 +4,7 @@ Success resets the failure count; failure keeps the validators and backs off (sc
 unless the whole network looked down, which is not the source's fault. A server's
 Retry-After is kept as `held_until`, which no forced run skips.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -65,13 +66,15 @@ def next_state(sp: SourcePoll, previous: FeedState | None, now: datetime, networ
         last_error=sp.error,
         retired_at=_retired_at(sp.poll.status == 410, ok, previous, now),
         hint_seconds=int(hint.total_seconds()) if hint else previous.hint_seconds,
-        held_until=(now + timedelta(seconds=sp.poll.retry_after)
-                    if sp.poll.retry_after is not None and not ok else None),
+        held_until=(
+            now + timedelta(seconds=sp.poll.retry_after) if sp.poll.retry_after is not None and not ok else None
+        ),
     )
 
 
-def _next_poll(sp: SourcePoll, previous: FeedState, now: datetime, failures: int, hint: timedelta | None,
-               network_down: bool) -> datetime:
+def _next_poll(
+    sp: SourcePoll, previous: FeedState, now: datetime, failures: int, hint: timedelta | None, network_down: bool
+) -> datetime:
     ok = sp.error is None
     next_poll = schedule.next_poll(now, 0 if ok else failures, timedelta(minutes=sp.source.interval_minutes), hint)
     if sp.poll.status == 410:

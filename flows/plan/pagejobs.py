@@ -1,5 +1,6 @@
 """Which pages a run fetches: unseen entries become page jobs, one per canonical link,
 and queued retries join them."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,16 +28,20 @@ class Plan:
 
     new_entries: tuple[KeyedEntry, ...]
     jobs: tuple[PageJob, ...]
-    known_links: tuple[tuple[str, str], ...]               # (entry_key, article_id)
+    known_links: tuple[tuple[str, str], ...]  # (entry_key, article_id)
 
 
 def keyed_entries(polls: Iterable[SourcePoll]) -> list[KeyedEntry]:
-    return [KeyedEntry(sp.source.name, key, entry, urls.canonical(entry.link)) for sp in polls
-            for key, entry in zip(dedup.entry_keys(sp.source.name, sp.entries), sp.entries)]
+    return [
+        KeyedEntry(sp.source.name, key, entry, urls.canonical(entry.link))
+        for sp in polls
+        for key, entry in zip(dedup.entry_keys(sp.source.name, sp.entries), sp.entries)
+    ]
 
 
-def plan_pages(keyed: Iterable[KeyedEntry], known_keys: set[str], known_urls: Mapping[str, str],
-               retries: Iterable[RetryJob]) -> Plan:
+def plan_pages(
+    keyed: Iterable[KeyedEntry], known_keys: set[str], known_urls: Mapping[str, str], retries: Iterable[RetryJob]
+) -> Plan:
     """Unseen entries become page jobs (one per canonical link); queued retries join them."""
     new_entries: list[KeyedEntry] = []
     jobs: dict[str, PageJob] = {}
@@ -57,16 +62,27 @@ def plan_pages(keyed: Iterable[KeyedEntry], known_keys: set[str], known_urls: Ma
     for retry in retries:
         link = urls.canonical(retry.url)
         if link not in jobs:
-            jobs[link] = PageJob(retry.url, (EntryRef(retry.source, retry.entry_key),),
-                                 remembered_entry(retry.url, retry.entry), attempts=retry.attempts)
+            jobs[link] = PageJob(
+                retry.url,
+                (EntryRef(retry.source, retry.entry_key),),
+                remembered_entry(retry.url, retry.entry),
+                attempts=retry.attempts,
+            )
     return Plan(tuple(new_entries), tuple(jobs.values()), tuple(known_links))
 
 
 def remembered_entry(url: str, remembered: RememberedEntry) -> FeedEntry:
     """The feed entry behind a page (a queued retry, a stored page), as the warehouse remembers it."""
-    return FeedEntry(link=url, guid=remembered.guid, title=remembered.title, published=remembered.published_at,
-                     updated=remembered.updated_at, authors=remembered.authors, tags=remembered.tags,
-                     summary=remembered.summary)
+    return FeedEntry(
+        link=url,
+        guid=remembered.guid,
+        title=remembered.title,
+        published=remembered.published_at,
+        updated=remembered.updated_at,
+        authors=remembered.authors,
+        tags=remembered.tags,
+        summary=remembered.summary,
+    )
 
 
 def entries_of(results: Iterable[PageResult], plan: Plan) -> list[KeyedEntry]:

@@ -7,6 +7,7 @@ never dropped. A page whose fetch failed for a passing reason is asked again aft
 10 minutes, doubling, up to MAX_FETCH_ATTEMPTS attempts; a server's Retry-After is
 always waited out.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,9 @@ FIRST_RETRY_DELAY = timedelta(minutes=10)
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*\"?(\d+)", re.IGNORECASE)
 
 
-def next_poll(now: datetime, consecutive_failures: int, interval: timedelta = timedelta(0),
-              hint: timedelta | None = None) -> datetime:
+def next_poll(
+    now: datetime, consecutive_failures: int, interval: timedelta = timedelta(0), hint: timedelta | None = None
+) -> datetime:
     """After a success: the interval, or the feed's hint when that is longer.
     After failures: 5 min doubling up to one day."""
     if consecutive_failures > 0:
@@ -71,9 +73,9 @@ def due(sources: Iterable[Source], states: Mapping[str, FeedState], now: datetim
     return picked
 
 
-
-def server_hold(source: Source, state: FeedState | None, host_holds: Mapping[str, datetime],
-                now: datetime) -> datetime | None:
+def server_hold(
+    source: Source, state: FeedState | None, host_holds: Mapping[str, datetime], now: datetime
+) -> datetime | None:
     """Until when the server asked us to leave this source alone (its own Retry-After, or a
     hold on its whole host); None when it may be asked. No forced run skips this."""
     waits = [state.held_until if state else None, host_holds.get(urls.host_of(source.feed_url))]

@@ -1,5 +1,6 @@
 """The warehouse as one self-contained HTML page: charts as inline SVG, no scripts, no
 network. Rows come in as plain dicts (warehouse.overview.gather); nothing here queries."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -12,8 +13,11 @@ from flows.report import charts
 
 Row = Mapping[str, Any]
 OUTCOME_COLOURS = {"ok": "#59a14f", "partial": "#edc948", "failed": "#e15759"}
-HEALTH_SERIES = (("extraction_failure_rate", "no usable body"), ("no_date_share", "no date"),
-                 ("no_author_share", "no author"))
+HEALTH_SERIES = (
+    ("extraction_failure_rate", "no usable body"),
+    ("no_date_share", "no date"),
+    ("no_author_share", "no author"),
+)
 
 
 @dataclass(frozen=True)
@@ -21,10 +25,10 @@ class ReportData:
     warehouse: str
     generated_at: datetime
     days: int
-    daily: tuple[Row, ...]     # day, source, articles
-    stories: tuple[Row, ...]   # v_stories: headline, articles, sources, source_names
-    health: tuple[Row, ...]    # v_source_health
-    runs: tuple[Row, ...]      # runs, newest first
+    daily: tuple[Row, ...]  # day, source, articles
+    stories: tuple[Row, ...]  # v_stories: headline, articles, sources, source_names
+    health: tuple[Row, ...]  # v_source_health
+    runs: tuple[Row, ...]  # runs, newest first
 
 
 def render(data: ReportData) -> str:
@@ -38,12 +42,14 @@ def render(data: ReportData) -> str:
     nav = " · ".join(f'<a href="#{key}">{escape(title)}</a>' for key, title, _ in sections)
     body = "".join(f'<section id="{key}"><h2>{escape(title)}</h2>{html}</section>' for key, title, html in sections)
     stamp = f"{data.generated_at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>newsdesk report</title><style>{_CSS}</style></head><body><header>'
-            f'<h1>newsdesk report</h1><p class="meta">{escape(data.warehouse)} · generated {stamp} · '
-            f'the {data.days} days up to the latest article</p><nav>{nav}</nav></header>'
-            f'<main>{body}</main></body></html>\n')
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>newsdesk report</title><style>{_CSS}</style></head><body><header>"
+        f'<h1>newsdesk report</h1><p class="meta">{escape(data.warehouse)} · generated {stamp} · '
+        f"the {data.days} days up to the latest article</p><nav>{nav}</nav></header>"
+        f"<main>{body}</main></body></html>\n"
+    )
 
 
 def _daily_section(data: ReportData) -> str:
@@ -54,33 +60,49 @@ def _daily_section(data: ReportData) -> str:
     counts = {(row["day"], row["source"]): row["articles"] for row in data.daily}
     series = [(source, [counts.get((day, source), 0) for day in days]) for source in sources]
     total = sum(row["articles"] for row in data.daily)
-    chart = charts.stacked_columns([_day(d) for d in days], series, title="Articles per day, by source",
-                                   x_label="publication day (UTC)", y_label="articles")
-    return f'<p>{total} articles from {len(sources)} sources over {len(days)} days.</p>{chart}'
+    chart = charts.stacked_columns(
+        [_day(d) for d in days],
+        series,
+        title="Articles per day, by source",
+        x_label="publication day (UTC)",
+        y_label="articles",
+    )
+    return f"<p>{total} articles from {len(sources)} sources over {len(days)} days.</p>{chart}"
 
 
 def _stories_section(stories: Sequence[Row]) -> str:
     if not stories:
         return _empty("No stories yet.")
-    rows = [(story["headline"] or "(no headline)", story["sources"],
-             f'{story["sources"]} outlet{"s" if story["sources"] != 1 else ""} · '
-             f'{story["articles"]} article{"s" if story["articles"] != 1 else ""}') for story in stories]
+    rows = [
+        (
+            story["headline"] or "(no headline)",
+            story["sources"],
+            f"{story['sources']} outlet{'s' if story['sources'] != 1 else ''} · "
+            f"{story['articles']} article{'s' if story['articles'] != 1 else ''}",
+        )
+        for story in stories
+    ]
     chart = charts.horizontal_bars(rows, title="Biggest stories by number of outlets", x_label="outlets")
-    outlets = "".join(f'<li><b>{escape(s["headline"] or "(no headline)")}</b>: '
-                      f'{escape(", ".join(s["source_names"] or []))}</li>' for s in stories)
-    return f'{chart}<details><summary>Who ran them</summary><ol>{outlets}</ol></details>'
+    outlets = "".join(
+        f"<li><b>{escape(s['headline'] or '(no headline)')}</b>: {escape(', '.join(s['source_names'] or []))}</li>"
+        for s in stories
+    )
+    return f"{chart}<details><summary>Who ran them</summary><ol>{outlets}</ol></details>"
 
 
 def _health_section(health: Sequence[Row]) -> str:
     if not health:
         return _empty("No sources synced yet.")
-    head = "".join(f"<th>{h}</th>" for h in ("source", "status", "failures", "last success", "next poll",
-                                              "articles", "last error"))
+    head = "".join(
+        f"<th>{h}</th>" for h in ("source", "status", "failures", "last success", "next poll", "articles", "last error")
+    )
     rows = "".join(
         f'<tr class="{_status(h)[0]}"><td>{escape(h["source"])}</td><td><span class="badge">{_status(h)[1]}'
         f'</span></td><td class="num">{h["consecutive_failures"]}</td><td>{_when(h["last_success_at"])}</td>'
         f'<td>{_when(h["next_poll_at"])}</td><td class="num">{h["articles_total"]}</td>'
-        f'<td class="error">{escape(h["last_error"] or "")}</td></tr>' for h in health)
+        f'<td class="error">{escape(h["last_error"] or "")}</td></tr>'
+        for h in health
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
@@ -90,7 +112,7 @@ def _status(health: Row) -> tuple[str, str]:
     if not health["enabled"]:
         return "idle", "disabled"
     if health["consecutive_failures"]:
-        return "bad", f'failing ×{health["consecutive_failures"]}'
+        return "bad", f"failing ×{health['consecutive_failures']}"
     return "good", "ok"
 
 
@@ -99,11 +121,18 @@ def _extraction_section(health: Sequence[Row]) -> str:
     if not measured:
         return _empty("No pages extracted yet.")
     rows = [(h["source"], [h[key] or 0 for key, _ in HEALTH_SERIES], "") for h in measured]
-    chart = charts.grouped_bars(rows, [name for _, name in HEALTH_SERIES], title="Extraction health by source",
-                                x_label="share of pages or articles (lower is better)", top_value=1,
-                                percent=True, colours=[charts.PALETTE[3], charts.PALETTE[1], charts.PALETTE[5]])
-    words = ", ".join(f'{escape(h["source"])} {h["median_words"]:.0f}' for h in measured
-                      if h["median_words"] is not None)
+    chart = charts.grouped_bars(
+        rows,
+        [name for _, name in HEALTH_SERIES],
+        title="Extraction health by source",
+        x_label="share of pages or articles (lower is better)",
+        top_value=1,
+        percent=True,
+        colours=[charts.PALETTE[3], charts.PALETTE[1], charts.PALETTE[5]],
+    )
+    words = ", ".join(
+        f"{escape(h['source'])} {h['median_words']:.0f}" for h in measured if h["median_words"] is not None
+    )
     return f"{chart}<p>Median words per article: {words}.</p>"
 
 
@@ -112,24 +141,44 @@ def _runs_section(runs: Sequence[Row]) -> str:
         return _empty("No runs yet.")
     oldest_first = list(reversed(runs))
     labels = [_when(run["started_at"]) for run in oldest_first]
-    series = [(outcome, [run["articles_new"] if run["outcome"] == outcome else 0 for run in oldest_first])
-              for outcome in OUTCOME_COLOURS]
-    chart = charts.stacked_columns(labels, series, title="New articles per run, by outcome",
-                                   x_label="run start (UTC)", y_label="new articles",
-                                   colours=list(OUTCOME_COLOURS.values()))
-    head = "".join(f"<th>{h}</th>" for h in ("started", "took", "outcome", "sources", "failed",
-                                              "pages", "new articles", "fetch / extract failures"))
+    series = [
+        (outcome, [run["articles_new"] if run["outcome"] == outcome else 0 for run in oldest_first])
+        for outcome in OUTCOME_COLOURS
+    ]
+    chart = charts.stacked_columns(
+        labels,
+        series,
+        title="New articles per run, by outcome",
+        x_label="run start (UTC)",
+        y_label="new articles",
+        colours=list(OUTCOME_COLOURS.values()),
+    )
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in (
+            "started",
+            "took",
+            "outcome",
+            "sources",
+            "failed",
+            "pages",
+            "new articles",
+            "fetch / extract failures",
+        )
+    )
     rows = "".join(
         f'<tr><td>{_when(r["started_at"])}</td><td class="num">{_took(r)}</td>'
         f'<td><span class="badge {escape(r["outcome"])}">{escape(r["outcome"])}</span></td>'
         f'<td class="num">{r["sources_polled"]}</td><td class="num">{r["sources_failed"]}</td>'
         f'<td class="num">{r["pages_fetched"]}</td><td class="num">{r["articles_new"]}</td>'
-        f'<td class="num">{r["fetch_failures"]} / {r["extraction_failures"]}</td></tr>' for r in runs)
+        f'<td class="num">{r["fetch_failures"]} / {r["extraction_failures"]}</td></tr>'
+        for r in runs
+    )
     return f"{chart}<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
 def _took(run: Row) -> str:
-    return f'{(run["finished_at"] - run["started_at"]).total_seconds():.1f} s'
+    return f"{(run['finished_at'] - run['started_at']).total_seconds():.1f} s"
 
 
 def _when(value: datetime | None) -> str:

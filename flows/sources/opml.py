@@ -3,6 +3,7 @@
 Parsing uses expat directly and refuses any DOCTYPE or entity declaration, so no
 entity is ever expanded (billion laughs, external entities) whatever the file says.
 """
+
 from __future__ import annotations
 
 import re
@@ -39,15 +40,15 @@ class Feed:
 @dataclass(frozen=True)
 class Outlines:
     feeds: tuple[Feed, ...]
-    skipped: tuple[str, ...]   # outlines that are neither a feed nor a folder of feeds
+    skipped: tuple[str, ...]  # outlines that are neither a feed nor a folder of feeds
 
 
 @dataclass(frozen=True)
 class ImportPlan:
-    added: tuple[dict[str, Any], ...]                    # new sources.yaml entries, in file order
-    present: tuple[tuple[Feed, str], ...]      # (feed, name of the source that has its URL)
-    repeated: tuple[Feed, ...]                 # listed again further down the same file
-    skipped: tuple[str, ...]                   # no xmlUrl, or not an http(s) one
+    added: tuple[dict[str, Any], ...]  # new sources.yaml entries, in file order
+    present: tuple[tuple[Feed, str], ...]  # (feed, name of the source that has its URL)
+    repeated: tuple[Feed, ...]  # listed again further down the same file
+    skipped: tuple[str, ...]  # no xmlUrl, or not an http(s) one
 
 
 def parse(data: bytes) -> Outlines:
@@ -152,8 +153,7 @@ def write(sources: Iterable[Source], title: str, now: datetime | None = None) ->
         parent = body
         if source.category:
             if source.category not in folders:
-                folders[source.category] = ET.SubElement(body, "outline", text=source.category,
-                                                         title=source.category)
+                folders[source.category] = ET.SubElement(body, "outline", text=source.category, title=source.category)
             parent = folders[source.category]
         attrs = {"type": "rss", "text": source.name, "title": source.name, "xmlUrl": source.feed_url}
         if source.site:

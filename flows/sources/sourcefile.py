@@ -1,4 +1,5 @@
 """Edit sources.yaml in place, keeping the user's comments, order and layout."""
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,5 @@
 """Bylines: author strings as feeds and pages write them -> person names."""
+
 from __future__ import annotations
 
 import html
@@ -13,9 +14,29 @@ _BARE_EMAIL = re.compile(_EMAIL)
 _SEPARATORS = re.compile(r"\s*(?:;|,|&|\band\b|\bund\b|\bet\b|\by\b|\|)\s*", re.IGNORECASE)
 _NOT_PEOPLE = re.compile(
     r"^(staff|staff writers?|staff reporters?|reporters?|editors?|editorial( board| staff)?|newsroom|"
-    r"news desk|digital desk|web desk|agencies|agency|wire services?|redaktion|admin|guest)$", re.IGNORECASE)
-_AGENCIES = frozenset({"reuters", "ap", "associated press", "the associated press", "afp", "agence france-presse",
-                       "dpa", "pti", "ians", "ani", "bloomberg", "upi", "efe", "ansa", "xinhua", "kyodo"})
+    r"news desk|digital desk|web desk|agencies|agency|wire services?|redaktion|admin|guest)$",
+    re.IGNORECASE,
+)
+_AGENCIES = frozenset(
+    {
+        "reuters",
+        "ap",
+        "associated press",
+        "the associated press",
+        "afp",
+        "agence france-presse",
+        "dpa",
+        "pti",
+        "ians",
+        "ani",
+        "bloomberg",
+        "upi",
+        "efe",
+        "ansa",
+        "xinhua",
+        "kyodo",
+    }
+)
 
 
 def name(text: str | None) -> str | None:

@@ -8,6 +8,7 @@ head; windows-1252 as the web's de-facto default.
 The small helpers after ``decode_html`` are shared with the feed readers, which apply
 their own rules (see flows.feeds) but sniff and look up encodings the same way.
 """
+
 from __future__ import annotations
 
 import codecs

@@ -1,5 +1,6 @@
 """Dates: one parser for the formats feeds, pages and HTTP headers write, and the choice of a
 publication date with provenance (the most trustworthy plausible candidate wins)."""
+
 from __future__ import annotations
 
 import email.utils
@@ -15,14 +16,17 @@ SAME_DAY = timedelta(hours=36)  # a date-only candidate and a timestamp this clo
 _URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|[-_]|\.html?|$)")
 # The shapes of an HTTP date (RFC 822/1123, RFC 850, asctime), zone optional. email.utils takes
 # more but skips words it does not know: "November 19, 2019, 07:47 PM EST" would be 07:47 UTC.
-_RFC822 = re.compile(r"""
+_RFC822 = re.compile(
+    r"""
     (?:[a-z]+,?\s+)?                                           # day name
     (?:\d{1,2}[\s-]+[a-z]+[\s-]+\d{2,4} | [a-z]+\s+\d{1,2})     # 24 Nov 2026, 06-Nov-94; Nov 6
     \s+\d{1,2}:\d{2}(?::\d{2})?                                  # time
     (?:\s+\d{4})?                                               # asctime's year
     (?:\s*(?:[a-z]+|[+-]\d{4}))?                                 # zone
     (?:\s*\(.*\))?                                              # comment
-""", re.IGNORECASE | re.VERBOSE)
+""",
+    re.IGNORECASE | re.VERBOSE,
+)
 
 
 def parse(value: object) -> datetime | None:
@@ -80,8 +84,12 @@ def from_url(url: str) -> datetime | None:
         return None
 
 
-def choose(page_stamps: Iterable[tuple[datetime | None, str]], feed_stamp: datetime | None,
-           days: Iterable[tuple[datetime | None, str]], now: datetime) -> tuple[datetime | None, str | None]:
+def choose(
+    page_stamps: Iterable[tuple[datetime | None, str]],
+    feed_stamp: datetime | None,
+    days: Iterable[tuple[datetime | None, str]],
+    now: datetime,
+) -> tuple[datetime | None, str | None]:
     """The page's own timestamp (JSON-LD, meta) when plausible; else a day from the URL or the
     page, taking its time of day from the feed when the feed's date falls within a day of it;
     else the feed's date."""

@@ -1,4 +1,5 @@
 """Content-Type values (an HTTP header, a <link type=...>) -> (media type, charset)."""
+
 from __future__ import annotations
 
 import re

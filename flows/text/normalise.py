@@ -1,4 +1,5 @@
 """Text reduced to what a reader sees: the key bodies, titles and site names are compared by."""
+
 from __future__ import annotations
 
 import re

@@ -7,6 +7,7 @@ Nothing here installs a browser: `make chromium` does (and CI runs it), so a tes
 Chromium runs with no sandbox, no GPU, no background networking or component updates,
 a throwaway profile, and a deadline after which its whole process group is killed.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,9 +21,19 @@ import zlib
 from pathlib import Path
 
 NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-default-apps", "--no-first-run",
-         "--disable-extensions", "--hide-scrollbars", "--mute-audio")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--no-first-run",
+    "--disable-extensions",
+    "--hide-scrollbars",
+    "--mute-audio",
+)
 
 
 class NoBrowser(RuntimeError):
@@ -40,8 +51,9 @@ def find_chromium() -> str:
 def run_headless(chromium: str, url: str, *extra: str, timeout: float = 60) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory(prefix="newsdesk-chromium-") as profile:
         command = [chromium, *FLAGS, f"--user-data-dir={profile}", *extra, url]
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
         try:
             stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -57,8 +69,7 @@ def dump_dom(chromium: str, page: Path) -> str:
 
 def screenshot(chromium: str, page: Path, png: Path, width: int = 1100, height: int = 2600) -> Path:
     png.parent.mkdir(parents=True, exist_ok=True)
-    run_headless(chromium, page.resolve().as_uri(), f"--screenshot={png.resolve()}",
-                 f"--window-size={width},{height}")
+    run_headless(chromium, page.resolve().as_uri(), f"--screenshot={png.resolve()}", f"--window-size={width},{height}")
     if not png.exists():
         raise NoBrowser(f"chromium wrote no screenshot to {png}")
     return png
@@ -69,9 +80,9 @@ def png_pixels(png: Path) -> list[tuple[int, ...]]:
     data = png.read_bytes()
     chunks, offset = {}, 8
     while offset < len(data):
-        length = struct.unpack(">I", data[offset:offset + 4])[0]
-        kind = data[offset + 4:offset + 8]
-        chunks[kind] = chunks.get(kind, b"") + data[offset + 8:offset + 8 + length]
+        length = struct.unpack(">I", data[offset : offset + 4])[0]
+        kind = data[offset + 4 : offset + 8]
+        chunks[kind] = chunks.get(kind, b"") + data[offset + 8 : offset + 8 + length]
         offset += 12 + length
     width, height, depth, colour_type = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
     if depth != 8 or colour_type not in (2, 6):
@@ -81,8 +92,8 @@ def png_pixels(png: Path) -> list[tuple[int, ...]]:
     previous, pixels = bytearray(stride), []
     for row in range(height):
         start = row * (stride + 1)
-        line = _unfilter(raw[start], bytearray(raw[start + 1:start + 1 + stride]), previous, channels)
-        pixels.extend(tuple(line[i:i + 3]) for i in range(0, stride, channels))
+        line = _unfilter(raw[start], bytearray(raw[start + 1 : start + 1 + stride]), previous, channels)
+        pixels.extend(tuple(line[i : i + 3]) for i in range(0, stride, channels))
         previous = line
     return pixels
 
@@ -99,8 +110,9 @@ def _unfilter(kind: int, line: bytearray, previous: bytearray, bpp: int) -> byte
             line[i] = (line[i] + (left + up) // 2) & 0xFF
         elif kind == 4:
             estimate = left + up - up_left
-            nearest = min((abs(estimate - left), 0, left), (abs(estimate - up), 1, up),
-                          (abs(estimate - up_left), 2, up_left))[2]
+            nearest = min(
+                (abs(estimate - left), 0, left), (abs(estimate - up), 1, up), (abs(estimate - up_left), 2, up_left)
+            )[2]
             line[i] = (line[i] + nearest) & 0xFF
     return line
 

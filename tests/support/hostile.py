@@ -1,4 +1,5 @@
 """Building blocks for the hostile-web tests: feeds and pages of our own, and nasty replies."""
+
 from __future__ import annotations
 
 import gzip
@@ -29,18 +30,23 @@ def rss(title: str, links: list[str], extra_items: str = "") -> bytes:
         f"<item><title>{escape(title)} story {n}</title><link>{escape(link)}</link>"
         f"<guid isPermaLink='false'>{escape(title)}-{n}</guid>"
         f"<pubDate>Tue, 24 Nov 2026 0{n % 10}:15:00 +0000</pubDate></item>"
-        for n, link in enumerate(links))
-    return (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>{escape(title)}"
-            f"</title><link>http://example.invalid/</link>{items}{extra_items}</channel></rss>").encode()
+        for n, link in enumerate(links)
+    )
+    return (
+        f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>{escape(title)}"
+        f"</title><link>http://example.invalid/</link>{items}{extra_items}</channel></rss>"
+    ).encode()
 
 
 def article(title: str, serial: int = 0) -> bytes:
     """A small but real article page; `serial` makes its body unique."""
     body = "".join(f"<p>{p}</p>" for p in _PARAGRAPHS)
-    return (f"<!DOCTYPE html><html lang='en'><head><title>{escape(title)}</title></head><body>"
-            f"<nav><a href='/'>Home</a> <a href='/news'>News</a></nav><article><h1>{escape(title)}</h1>"
-            f"<p>Report number {serial} from the river desk, filed for this test.</p>{body}</article>"
-            f"<footer>Contact the newsroom</footer></body></html>").encode()
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><title>{escape(title)}</title></head><body>"
+        f"<nav><a href='/'>Home</a> <a href='/news'>News</a></nav><article><h1>{escape(title)}</h1>"
+        f"<p>Report number {serial} from the river desk, filed for this test.</p>{body}</article>"
+        f"<footer>Contact the newsroom</footer></body></html>"
+    ).encode()
 
 
 def ok(body: bytes, headers: dict[str, str] | None = None) -> Reply:

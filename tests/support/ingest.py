@@ -1,4 +1,5 @@
 """A sources file in a folder, one ingest run in this process, and the warehouse read back."""
+
 from __future__ import annotations
 
 import asyncio

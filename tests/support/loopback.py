@@ -5,6 +5,7 @@ newsroom are. Replies can be ordinary, streamed slowly, endless, or withheld (th
 holds the connection and says nothing). Every request is logged with the server's own
 clock, so tests can check timing and concurrency from the server's side.
 """
+
 from __future__ import annotations
 
 import socket
@@ -19,18 +20,18 @@ class Reply:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
-    chunks: Iterable[bytes] | None = None   # streamed without a length, instead of `body`
-    chunk_delay: float = 0.0                # pause before each chunk
-    withhold: float = 0.0                   # say nothing for this long first
+    chunks: Iterable[bytes] | None = None  # streamed without a length, instead of `body`
+    chunk_delay: float = 0.0  # pause before each chunk
+    withhold: float = 0.0  # say nothing for this long first
 
 
 @dataclass(frozen=True)
 class Seen:
     path: str
     headers: dict[str, str]
-    started: float    # time.monotonic() when the request arrived
-    finished: float   # ... and when the server was done with it
-    connection: int   # the client's port: one per TCP connection
+    started: float  # time.monotonic() when the request arrived
+    finished: float  # ... and when the server was done with it
+    connection: int  # the client's port: one per TCP connection
 
 
 Handler = Callable[[dict[str, str]], Reply]

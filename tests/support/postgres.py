@@ -1,4 +1,5 @@
 """A throwaway PostgreSQL server for one test session: initdb, start on a private socket, stop."""
+
 from __future__ import annotations
 
 import glob
@@ -38,8 +39,19 @@ def throwaway() -> Iterator[str]:
     os.chmod(folder, 0o755)
     port = free_port()
     _as_postgres([initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"])
-    _as_postgres([pg_ctl, "-D", str(data), "-w", "-l", str(socket / "server.log"), "-o",
-                  f"-k {socket} -p {port} -c listen_addresses='' -c fsync=off", "start"])
+    _as_postgres(
+        [
+            pg_ctl,
+            "-D",
+            str(data),
+            "-w",
+            "-l",
+            str(socket / "server.log"),
+            "-o",
+            f"-k {socket} -p {port} -c listen_addresses='' -c fsync=off",
+            "start",
+        ]
+    )
     try:
         yield f"dbname=postgres host={socket} port={port} user=postgres"
     finally:

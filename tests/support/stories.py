@@ -1,5 +1,6 @@
 """One story in several copies (rewritten, trimmed, lead only), other stories, shared boilerplate;
 and articles built from them, as warehouse rows or as the pipeline's records."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -57,10 +58,19 @@ THIRD_STORY = (
 def article(number: int, source: str, body: str, title: str = "") -> dict:
     """A warehouse articles row: art<number>, from <source>, fetched <number> hours after START."""
     article_id = f"art{number:03d}"
-    return {"article_id": article_id, "canonical_url": f"https://{source}.example/{number}",
-            "url": f"https://{source}.example/{number}", "source": source, "title": title or f"story {number}",
-            "fetched_at": START + timedelta(hours=number), "body": body, "word_count": len(body.split()),
-            "content_hash": content_hash(body), "extractor_version": "test", "run_id": f"run{number}"}
+    return {
+        "article_id": article_id,
+        "canonical_url": f"https://{source}.example/{number}",
+        "url": f"https://{source}.example/{number}",
+        "source": source,
+        "title": title or f"story {number}",
+        "fetched_at": START + timedelta(hours=number),
+        "body": body,
+        "word_count": len(body.split()),
+        "content_hash": content_hash(body),
+        "extractor_version": "test",
+        "run_id": f"run{number}",
+    }
 
 
 def load(path, *articles: dict) -> None:
@@ -71,7 +81,22 @@ def load(path, *articles: dict) -> None:
 
 def article_record(url: str, body: str) -> Article:
     """An extracted article as the pipeline passes it on (records.Article)."""
-    return Article(url=url, canonical_url=url, title="t", authors=(), published_at=None,
-                   published_source=None, updated_at=None, language="en", sitename=None,
-                   description=None, tags=(), image_url=None, body=body, word_count=len(body.split()),
-                   content_hash=dedup.content_hash(body), band_keys=(), extractor_version="test")
+    return Article(
+        url=url,
+        canonical_url=url,
+        title="t",
+        authors=(),
+        published_at=None,
+        published_source=None,
+        updated_at=None,
+        language="en",
+        sitename=None,
+        description=None,
+        tags=(),
+        image_url=None,
+        body=body,
+        word_count=len(body.split()),
+        content_hash=dedup.content_hash(body),
+        band_keys=(),
+        extractor_version="test",
+    )

@@ -3,6 +3,7 @@
 A slow machine makes these waits longer, never wrong: the deadline only bounds a wait for
 something that is not going to happen, and the message says what did not.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -13,8 +14,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_for(condition: Callable[[], T], timeout: float = 30.0, what: str = "the condition",
-             interval: float = 0.01) -> T:
+def wait_for(
+    condition: Callable[[], T], timeout: float = 30.0, what: str = "the condition", interval: float = 0.01
+) -> T:
     """Call `condition()` until it returns something true, and return that; fail after `timeout` s."""
     deadline = time.monotonic() + timeout
     while not (found := condition()):

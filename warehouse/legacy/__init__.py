@@ -1,5 +1,6 @@
 """Single-file warehouses of newsdesk before the lake: bring one up to its last schema (the
 migrations it would have applied itself) and copy every table into the lake."""
+
 from __future__ import annotations
 
 import re
@@ -52,8 +53,10 @@ def _copy_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def _bring_up_to_date(path: Path) -> None:
     """The old warehouse's pending migrations, as the newsdesk that made it would have run them."""
     with duckdb.connect(str(path)) as old:
-        old.execute("CREATE TABLE IF NOT EXISTS schema_version ("
-                    "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)")
+        old.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+        )
         done = {version for (version,) in old.execute("SELECT version FROM schema_version").fetchall()}
         for version, name, sql in _migrations():
             if version not in done:
