@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -33,6 +34,9 @@ DEFAULT_LOCK_WAIT_SECONDS = 60.0  # how long to wait for another process's lock,
 CATALOG, DATA, RUN_LOCK = "catalog.sqlite", "data", "run.lock"
 LAKE = "news"  # the name the warehouse is attached under: `news.articles`, `USE news`
 BUSY_TIMEOUT_MS = 10_000  # how long a catalog statement waits for SQLite's lock before failing
+_KEEP_ATTACHED = 4  # warehouses (per mode) a process keeps attached
+_ATTACHED: dict[tuple[Location, bool, int | None], duckdb.DuckDBPyConnection] = {}
+_ATTACHING = threading.Lock()
 _WRITE_LOCK_KEY = 0x6E657773  # the advisory lock a shared warehouse's writers take turns on
 
 
@@ -61,13 +65,34 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse in `path` (a folder, or a shared warehouse); a writable open creates
     it and brings its tables, views and macros up to date. `threads` caps DuckDB's worker
-    threads; `as_of` opens it (read-only) as it was at that moment."""
+    threads; `as_of` opens it (read-only) as it was at that moment.
+
+    Attaching a lake costs a few hundred milliseconds, so each process attaches a warehouse
+    once (per mode) and hands out cursors of that DuckDB instance: every cursor is its own
+    connection, with its own transactions, and sees the latest commit."""
     if isinstance(path, Path):
         _prepare_folder(path, read_only)
+        path = path.resolve()
+    if as_of is not None:
+        return _instance(path, True, threads, _wait(wait_seconds), as_of)
+    key = (path, read_only, threads)
+    with _ATTACHING:
+        base = _ATTACHED.pop(key, None) or _instance(path, read_only, threads, _wait(wait_seconds), None)
+        _ATTACHED[key] = base  # most recently used last
+        while len(_ATTACHED) > _KEEP_ATTACHED:
+            _ATTACHED.pop(next(iter(_ATTACHED))).close()  # its open cursors keep the instance alive
+        cursor = base.cursor()
+    cursor.execute(f"USE {LAKE}")
+    return cursor
+
+
+def _instance(
+    path: Location, read_only: bool, threads: int | None, wait_seconds: float, as_of: datetime | None
+) -> duckdb.DuckDBPyConnection:
     config: dict[str, str | bool | int | float | list[str]] = {"threads": threads} if threads else {}
     con = duckdb.connect(config=config)
     try:
-        _attach(con, path, read_only, _wait(wait_seconds), as_of)
+        _attach(con, path, read_only, wait_seconds, as_of)
         if not read_only:
             ddl.bring_up_to_date(con)
     except BaseException:
