@@ -207,7 +207,7 @@ def _prepare_folder(path: Path, read_only: bool) -> None:
         require(path)
     _refuse_single_file(path)
     (path / DATA).mkdir(parents=True, exist_ok=True)
-    if not read_only:
+    if not read_only and not (path / CATALOG).exists():
         _write_ahead_log(path / CATALOG)
 
 
@@ -270,14 +270,13 @@ def _attach(
 
 
 def _write_ahead_log(catalog: Path) -> None:
-    """SQLite's write-ahead log, so that readers holding the catalog open never block a commit
-    (in its default mode, one open reader stops every writer). The mode persists in the file;
-    setting it needs a moment without readers, so a busy catalog is left for the next open."""
-    try:
-        with closing(sqlite3.connect(catalog, timeout=1)) as catalog_db:
-            catalog_db.execute("PRAGMA journal_mode=WAL")
-    except sqlite3.OperationalError:
-        pass
+    """Create the catalog in SQLite's write-ahead-log mode, so that readers holding it open
+    never block a commit (in the default mode one open reader stops every writer); the mode
+    persists in the file. Only ever on a new catalog: Python's sqlite3 is another copy of
+    SQLite than DuckDB's, and two copies with one file open in a process break each other's
+    locks ("disk I/O error")."""
+    with closing(sqlite3.connect(catalog)) as catalog_db:
+        catalog_db.execute("PRAGMA journal_mode=WAL")
 
 
 def _wait(seconds: float | None) -> float:
