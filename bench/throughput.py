@@ -179,7 +179,7 @@ def _run(sources: Path, api: str, room: newsroom.GeneratedNewsroom) -> dict:
     wall = time.monotonic() - started
     if run.returncode != 0:
         raise SystemExit(f"newsdesk run exited {run.returncode}:\n{run.stderr.read()[-3000:]}")
-    with warehouse.reading(yaml.safe_load(sources.read_text())["settings"]["warehouse"]) as con:
+    with warehouse.reading(Path(yaml.safe_load(sources.read_text())["settings"]["warehouse"])) as con:
         run_s, articles_new, pages_fetched = con.execute(
             "SELECT epoch(finished_at - started_at), articles_new, pages_fetched FROM runs "
             "ORDER BY started_at DESC LIMIT 1"

@@ -104,7 +104,7 @@ class SettingsModel(BaseModel):
     allow_private_networks: bool = False
     lock_wait_seconds: float | None = Field(None, ge=0)  # None: the warehouse's own default
     keep_snapshots_days: float = Field(7.0, ge=0)  # how far back `query --as-of` can look
-    maintain_every_hours: float = Field(24.0, gt=0)  # compaction and snapshot expiry, after a run
+    maintain_every_hours: float = Field(1.0, gt=0)  # compaction and snapshot expiry, after a run
     max_entries_per_poll: int = Field(200, ge=1)
     min_body_chars: int = Field(250, ge=0)
     poll_interval_minutes: float = Field(30.0, gt=0)

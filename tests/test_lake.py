@@ -174,3 +174,14 @@ def test_two_runs_at_once_into_a_shared_warehouse_store_each_thing_once(
         for table, key in checks.items():
             total, distinct = con.execute(f"SELECT count(*), count(DISTINCT {key}) FROM {table}").fetchone()
             assert (total, distinct) == (expected[table], expected[table]), table
+
+
+def test_a_copied_warehouse_folder_opens_where_it_now_is(tmp_path):
+    import shutil
+
+    _load_sources(tmp_path / "news", ["early"])
+    shutil.copytree(tmp_path / "news", tmp_path / "copy")
+    shutil.rmtree(tmp_path / "news")
+    _load_sources(tmp_path / "copy", ["late"])
+    result = newsdesk("query", "--db", str(tmp_path / "copy"), "--format", "csv", "SELECT name FROM sources ORDER BY 1")
+    assert result.stdout.splitlines() == ["name", "early", "late"], result.stderr

@@ -37,6 +37,7 @@ BUSY_TIMEOUT_MS = 10_000  # how long a catalog statement waits for SQLite's lock
 _KEEP_ATTACHED = 4  # warehouses (per mode) a process keeps attached
 _ATTACHED: dict[tuple[Location, bool, int | None], duckdb.DuckDBPyConnection] = {}
 _ATTACHING = threading.Lock()
+_EVER_ATTACHED: set[Location] = set()  # DuckDB's SQLite has (or had) these catalogs open here
 _WRITE_LOCK_KEY = 0x6E657773  # the advisory lock a shared warehouse's writers take turns on
 
 
@@ -89,6 +90,9 @@ def connect(
 def _instance(
     path: Location, read_only: bool, threads: int | None, wait_seconds: float, as_of: datetime | None
 ) -> duckdb.DuckDBPyConnection:
+    if isinstance(path, Path) and path not in _EVER_ATTACHED and (path / CATALOG).exists():
+        _follow_a_move(path)
+    _EVER_ATTACHED.add(path)
     config: dict[str, str | bool | int | float | list[str]] = {"threads": threads} if threads else {}
     con = duckdb.connect(config=config)
     try:
@@ -267,6 +271,20 @@ def _attach(
                 raise WarehouseBusy(f"{path} is locked by another process (waited {wait_seconds:.0f}s): {exc}") from exc
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
+
+
+def _follow_a_move(path: Path) -> None:
+    """The catalog records its data folder's absolute path: after the warehouse folder was
+    copied or moved, point it at the folder it is in now. Only before this process's DuckDB
+    opens the catalog (see _write_ahead_log on why)."""
+    wanted = f"{path / DATA}/"
+    with closing(sqlite3.connect(path / CATALOG)) as catalog:
+        if catalog.execute("SELECT 1 FROM sqlite_master WHERE name = 'ducklake_metadata'").fetchone() is None:
+            return  # a catalog not made yet (created a moment ago, in WAL mode)
+        row = catalog.execute("SELECT value FROM ducklake_metadata WHERE key = 'data_path'").fetchone()
+        if row is not None and row[0] != wanted:
+            catalog.execute("UPDATE ducklake_metadata SET value = ? WHERE key = 'data_path'", [wanted])
+            catalog.commit()
 
 
 def _write_ahead_log(catalog: Path) -> None:
