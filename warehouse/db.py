@@ -78,6 +78,8 @@ def connect(
         return _instance(path, True, threads, _wait(wait_seconds), as_of)
     key = (path, read_only, threads)
     with _ATTACHING:
+        if read_only and (path, False, threads) in _ATTACHED:
+            key = (path, False, threads)  # this process writes it already: that attachment reads as well
         base = _ATTACHED.pop(key, None) or _instance(path, read_only, threads, _wait(wait_seconds), None)
         _ATTACHED[key] = base  # most recently used last
         while len(_ATTACHED) > _KEEP_ATTACHED:
