@@ -205,16 +205,16 @@ def cost(sizes: list[int], rules: StoryRules) -> None:
 def _warehouses(
     folder: Path, sizes: list[int], writer: TextGenerator, rules: StoryRules
 ) -> tuple[dict[int, Path], list[str]]:
-    """One warehouse file per size, each grown from the last; and the first 2,000 bodies."""
-    growing = folder / "growing.duckdb"
+    """One warehouse per size, each grown from the last; and the first 2,000 bodies."""
+    growing = folder / "growing"
     paths, kept, stored = {}, [], 0
     for size in sizes:
         rows = [article_row(number, writer.article()) for number in range(stored, size)]
         kept += [row["body"] for row in rows[: max(0, 2000 - len(kept))]]
         load_in_batches(growing, rows, 5000, rules)
         stored = size
-        paths[size] = folder / f"warehouse-{size}.duckdb"
-        shutil.copyfile(growing, paths[size])
+        paths[size] = folder / f"warehouse-{size}"
+        shutil.copytree(growing, paths[size])
     return paths, kept
 
 
@@ -229,7 +229,7 @@ def _timed_load(path: Path, rows: list[dict], rules: StoryRules | None) -> float
     # Nothing kept from the load into the other size: sketches are cached per process.
     for cached in (neardup._words, neardup._body_shingles, neardup._word_hash):
         cached.cache_clear()
-    with warehouse.writing(path) as con:  # a fresh connection: no DuckDB state kept either
+    with warehouse.writing(path) as con:
         started = time.perf_counter()
         store.load(con, {"articles": rows}, matcher=rules)
         return time.perf_counter() - started
