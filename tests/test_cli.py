@@ -11,6 +11,9 @@ import pytest
 from tests.support.cli import newsdesk
 from tests.support.loopback import Loopback, Reply, free_port
 
+# Every test here runs `newsdesk` as a user's shell does: a process of its own, seconds each.
+pytestmark = pytest.mark.slow
+
 FEED = (Path(__file__).parent / "fixtures" / "feeds" / "rss20.xml").read_bytes()
 
 

@@ -32,6 +32,7 @@ def test_second_run_waits_a_bounded_time_then_says_the_warehouse_is_held(tmp_pat
     assert [r.path for r in newsroom.requests] == [], "nothing may be fetched without the lock"
 
 
+@pytest.mark.slow
 def test_a_query_answers_at_once_while_a_writer_holds_a_transaction(tmp_path):
     db = tmp_path / "news"
     with warehouse.writing(db):

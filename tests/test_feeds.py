@@ -493,6 +493,7 @@ def _is_cyrillic(text: str) -> bool:
     return bool(letters) and sum("CYRILLIC" in unicodedata.name(c, "") for c in letters) / len(letters) > 0.5
 
 
+@pytest.mark.slow
 def test_eval_feeds_parse_or_raise_feed_error() -> None:
     if not EVAL_FEEDS.is_dir():
         pytest.skip(f"{EVAL_FEEDS} not present")

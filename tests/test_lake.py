@@ -44,6 +44,7 @@ def test_a_reader_held_open_across_three_runs_sees_each_load(tmp_path, newsroom,
     assert seen == sorted(seen) and len(set(seen)) == 4, f"each run's articles visible at once: {seen}"
 
 
+@pytest.mark.slow
 def test_query_as_of_reads_the_warehouse_as_it_was(tmp_path):
     db = tmp_path / "news"
     _load_sources(db, ["early"])
@@ -72,6 +73,7 @@ def test_maintenance_merges_small_files_and_a_held_reader_keeps_working(tmp_path
         assert not maintenance.due(con, every=timedelta(hours=1)), "it remembers when it last ran"
 
 
+@pytest.mark.slow
 def test_a_single_file_warehouse_is_refused_with_how_to_convert_it(tmp_path):
     old = _old_warehouse(tmp_path / "old.duckdb")
     result = newsdesk("query", "--db", str(old), "SELECT 1")
@@ -79,6 +81,7 @@ def test_a_single_file_warehouse_is_refused_with_how_to_convert_it(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_import_copies_every_table_of_a_single_file_warehouse(tmp_path):
     old = _old_warehouse(tmp_path / "old.duckdb")
     result = newsdesk("warehouse", "import", str(old), "--db", str(tmp_path / "news"))
@@ -176,6 +179,7 @@ def test_two_runs_at_once_into_a_shared_warehouse_store_each_thing_once(
             assert (total, distinct) == (expected[table], expected[table]), table
 
 
+@pytest.mark.slow
 def test_a_copied_warehouse_folder_opens_where_it_now_is(tmp_path):
     import shutil
 

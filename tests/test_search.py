@@ -106,6 +106,7 @@ def test_a_load_without_the_extension_succeeds_and_a_later_load_catches_up(tmp_p
     assert sorted(found(db, "lighthouse")) == ["art-1", "art-2"]
 
 
+@pytest.mark.slow
 def test_search_command_filters_by_day_and_source(newsroom_db):
     def hits(*args: str) -> list[dict]:
         result = newsdesk("search", "lighthouse", "--db", str(newsroom_db), "--format", "json", *args)
