@@ -65,9 +65,11 @@ def test_maintenance_merges_small_files_and_a_held_reader_keeps_working(tmp_path
     for n in range(30):
         _load_sources(db, [f"s{n:02d}-{i}" for i in range(12)])  # > 10 rows: a Parquet file, not inlined
     reader = attached(db)
+    assert reader.execute("SELECT count(*) FROM sources").fetchone()[0] == 360
     with warehouse.writing(db) as con:
         done = maintenance.maintain(con, keep_days=0)
     assert done.files_after < done.files_before / 5, done
+    assert done.snapshots_expired > 0, done
     assert reader.execute("SELECT count(*) FROM sources").fetchone()[0] == 360
     with warehouse.writing(db) as con:
         assert not maintenance.due(con, every=timedelta(hours=1)), "it remembers when it last ran"

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import pytest
 
 from flows import staging
-from flows.records import Article, EntryRef, FeedEntry, Page, PageJob, PageResult
+from flows.records import Article, EntryRef, FeedEntry, FetchErrorKind, Page, PageJob, PageResult, Stage
 from tests.support.cli import ROOT
 from tests.support.ingest import rows, run_ingest, scalar, write_sources
 
@@ -61,13 +61,21 @@ def test_staged_batch_reads_back_equal(tmp_path):
     failed = PageResult(
         PageJob("https://n.example/b", (EntryRef("herald", "k3"),)),
         Page(
-            "https://n.example/b", None, None, error="timeout", error_kind="timeout", transient=True, retry_after=30.0
+            "https://n.example/b",
+            None,
+            None,
+            error="timeout",
+            error_kind=FetchErrorKind.TIMEOUT,
+            transient=True,
+            retry_after=30.0,
         ),
-        failed_stage="fetch",
+        failed_stage=Stage.FETCH,
         error="timeout",
     )
     results = [PageResult(job, page, article), failed]
-    assert staging.read(staging.write(results, tmp_path / "batch.parquet")) == results
+    back = staging.read(staging.write(results, tmp_path / "batch.parquet"))
+    assert back == results
+    assert type(back[1].page.error_kind) is FetchErrorKind and type(back[1].failed_stage) is Stage
     assert not list(tmp_path.glob("*.partial"))
 
 

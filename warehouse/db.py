@@ -27,6 +27,7 @@ import duckdb
 
 from warehouse import ddl
 from warehouse.records import SharedWarehouse
+from warehouse.literals import quoted
 
 Location = Path | SharedWarehouse  # a folder (the embedded default) or a shared warehouse
 
@@ -35,7 +36,7 @@ CATALOG, DATA, RUN_LOCK = "catalog.sqlite", "data", "run.lock"
 LAKE = "news"  # the name the warehouse is attached under: `news.articles`, `USE news`
 BUSY_TIMEOUT_MS = 10_000  # how long a catalog statement waits for SQLite's lock before failing
 _KEEP_ATTACHED = 4  # warehouses (per mode) a process keeps attached
-_ATTACHED: dict[tuple[Location, bool, int | None], duckdb.DuckDBPyConnection] = {}
+_ATTACHED: dict[tuple[Location, bool], duckdb.DuckDBPyConnection] = {}
 _ATTACHING = threading.Lock()
 _EVER_ATTACHED: set[Location] = set()  # DuckDB's SQLite has (or had) these catalogs open here
 _WRITE_LOCK_KEY = 0x6E657773  # the advisory lock a shared warehouse's writers take turns on
@@ -76,16 +77,18 @@ def connect(
         path = path.resolve()
     if as_of is not None:
         return _instance(path, True, threads, _wait(wait_seconds), as_of)
-    key = (path, read_only, threads)
+    key = (path, read_only)
     with _ATTACHING:
-        if read_only and (path, False, threads) in _ATTACHED:
-            key = (path, False, threads)  # this process writes it already: that attachment reads as well
+        if read_only and (path, False) in _ATTACHED:
+            key = (path, False)  # this process writes it already: that attachment reads as well
         base = _ATTACHED.pop(key, None) or _instance(path, read_only, threads, _wait(wait_seconds), None)
         _ATTACHED[key] = base  # most recently used last
         while len(_ATTACHED) > _KEEP_ATTACHED:
             _ATTACHED.pop(next(iter(_ATTACHED))).close()  # its open cursors keep the instance alive
         cursor = base.cursor()
     cursor.execute(f"USE {LAKE}")
+    if threads:  # a setting of the whole instance, which this process's opens share
+        cursor.execute(f"SET threads = {int(threads)}")
     return cursor
 
 
@@ -112,8 +115,8 @@ def attach_sql(path: Location, read_only: bool = True, as_of: datetime | None = 
     any DuckDB client of our version on this machine (it uses the extensions newsdesk
     installed; elsewhere, INSTALL ducklake, sqlite and postgres and leave out the first line)."""
     if isinstance(path, Path):
-        catalog = f"sqlite:{_quoted(path.resolve() / CATALOG)}"
-        options = [f"DATA_PATH '{_quoted(path.resolve() / DATA)}/'", f"META_BUSY_TIMEOUT {BUSY_TIMEOUT_MS}"]
+        catalog = f"sqlite:{quoted(path.resolve() / CATALOG)}"
+        options = [f"DATA_PATH '{quoted(path.resolve() / DATA)}/'", f"META_BUSY_TIMEOUT {BUSY_TIMEOUT_MS}"]
     else:
         catalog = f"postgres:{path.catalog.replace(chr(39), chr(39) * 2)}"
         options = [f"DATA_PATH '{path.data_path.rstrip('/')}/'"]
@@ -122,7 +125,7 @@ def attach_sql(path: Location, read_only: bool = True, as_of: datetime | None = 
     if as_of:
         options.append(f"SNAPSHOT_TIME '{as_of.isoformat()}'")
     return (
-        f"SET extension_directory = '{_quoted(ddl.extension_directory())}';\n"
+        f"SET extension_directory = '{quoted(ddl.extension_directory())}';\n"
         f"ATTACH 'ducklake:{catalog}' AS {LAKE} ({', '.join(options)});\nUSE {LAKE};"
     )
 
@@ -301,7 +304,3 @@ def _write_ahead_log(catalog: Path) -> None:
 
 def _wait(seconds: float | None) -> float:
     return DEFAULT_LOCK_WAIT_SECONDS if seconds is None else seconds
-
-
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")

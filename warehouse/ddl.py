@@ -17,6 +17,7 @@ import duckdb
 import platformdirs
 
 from warehouse import schema, search
+from warehouse.literals import quoted
 
 # The extensions DuckLake needs, from the wheels pinned beside duckdb (INSTALL by name would
 # go to the network). Installed once per user, into a folder of newsdesk's own.
@@ -29,14 +30,14 @@ def extension_directory() -> Path:
 
 
 def install_extensions(con: duckdb.DuckDBPyConnection, shared: bool = False) -> None:
-    con.execute(f"SET extension_directory = '{_quoted(extension_directory())}'")
+    con.execute(f"SET extension_directory = '{quoted(extension_directory())}'")
     installed = {
         name for (name,) in con.execute("SELECT extension_name FROM duckdb_extensions() WHERE installed").fetchall()
     }
     wheels = {**_EXTENSION_WHEELS, **(_SHARED_WHEELS if shared else {})}
     for name, module in wheels.items():
         if name not in installed:
-            con.execute(f"INSTALL '{_quoted(_wheel_file(module))}'")
+            con.execute(f"INSTALL '{quoted(_wheel_file(module))}'")
 
 
 def bring_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
@@ -95,7 +96,3 @@ def _wheel_file(module: str) -> Path:
             f"pip install '{module.replace('_', '-')}=={duckdb.__version__}'"
         )
     return found[0]
-
-
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")

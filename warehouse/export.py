@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse import reads
+from warehouse.literals import quoted
 
 FORMATS = ("parquet", "jsonl", "csv")
 # Tables (and views) worth exporting, with the timestamp --since filters on.
@@ -42,8 +43,4 @@ def export(con: duckdb.DuckDBPyConnection, table: str, fmt: str, out: Path, sinc
     }[fmt]
     params = {"since": since} if since is not None else {}
     out.parent.mkdir(parents=True, exist_ok=True)
-    return int(reads.scalar(con, f"COPY ({select}) TO '{_quoted(out)}' ({options})", params))
-
-
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")
+    return int(reads.scalar(con, f"COPY ({select}) TO '{quoted(out)}' ({options})", params))

@@ -293,7 +293,6 @@ LOADED = (
     RUNS,
 )
 ALL = (WAREHOUSE_META,) + LOADED + (STORY_BANDS, SEARCH_DOCS, SEARCH_TERMS, SEARCH_POSTINGS)
-BY_NAME = {table.name: table for table in ALL}
 
 # The columns extraction fills, which a re-extraction may replace.
 EXTRACTED = (

@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse import reads
+from warehouse.literals import quoted
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def load_extension(con: duckdb.DuckDBPyConnection) -> None:
     a mismatched build is refused here instead of crashing the process."""
     path = extension_path()
     try:
-        con.execute(f"LOAD '{_quoted(path)}'")
+        con.execute(f"LOAD '{quoted(path)}'")
     except duckdb.Error as exc:
         raise SearchUnavailable(f"cannot load the fts extension {path}: {exc}") from None
 
@@ -218,7 +219,3 @@ def search(
         )
     )
     return Results(tuple(Hit(rank, *row) for rank, row in enumerate(rows, start=1)), unindexed)
-
-
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")

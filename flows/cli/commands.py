@@ -25,6 +25,7 @@ from flows import configuration
 from flows import localstate
 from flows.cli import printing
 from flows.cli.printing import err, out
+from flows.records import Outcome
 
 if TYPE_CHECKING:
     from warehouse.db import Location
@@ -511,7 +512,7 @@ def _ingest_with_prefect(sources_path: Path, db: Path | None, only: list[str] | 
             raise
         raise _fail(f"run failed: Prefect is unavailable: {exc} (PREFECT_HOME={os.environ['PREFECT_HOME']})") from None
     printing.print_summary(summary)
-    if summary.outcome == "partial":
+    if summary.outcome is Outcome.PARTIAL:
         err.print("[yellow]some sources failed; see the error column[/]")
         return EXIT_PARTIAL
     return EXIT_OK

@@ -7,12 +7,15 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from flows.cli.commands import EXIT_USAGE, DbOpt, SourcesOpt, _config, _fail, _warehouse_path
 from flows.cli.printing import err, out
+
+if TYPE_CHECKING:
+    from warehouse.db import Location
 
 warehouse_app = typer.Typer(
     help="Attach the warehouse from other tools, keep it compact, or convert an old one.", no_args_is_help=True
@@ -30,10 +33,7 @@ def shell(sources: SourcesOpt = None, db: DbOpt = None) -> None:
         if found is None:
             raise _fail("no duckdb shell: pip install 'duckdb-cli==<the duckdb version>' (newsdesk pins it)")
         binary = Path(found)
-    try:
-        warehouse.db.require(path)
-    except warehouse.WarehouseError as exc:
-        raise _fail(str(exc)) from None
+    _required(path)
     os.execv(binary, [str(binary), "-cmd", warehouse.attach_sql(path)])
 
 
@@ -47,10 +47,7 @@ def attach_sql(
     import warehouse
 
     path = _warehouse_path(sources, db)
-    try:
-        warehouse.db.require(path)
-    except warehouse.WarehouseError as exc:
-        raise _fail(str(exc)) from None
+    _required(path)
     out.print(warehouse.attach_sql(path, read_only=not write), highlight=False)
 
 
@@ -97,3 +94,13 @@ def import_command(
     for table, rows in counts.items():
         out.print(f"  {table}: {rows} rows")
     out.print(f"imported {old} into {target}; every table's row count matches")
+
+
+def _required(path: Location) -> None:
+    """Exit with the one-line reason when `path` is no warehouse one could attach."""
+    import warehouse
+
+    try:
+        warehouse.db.require(path)
+    except warehouse.WarehouseError as exc:
+        raise _fail(str(exc)) from None

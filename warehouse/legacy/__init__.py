@@ -11,8 +11,9 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse import schema
+from warehouse import reads, schema
 from warehouse.db import QueryFailed
+from warehouse.literals import quoted
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 _COPIED = tuple(table for table in schema.ALL if table is not schema.WAREHOUSE_META)
@@ -21,13 +22,13 @@ _COPIED = tuple(table for table in schema.ALL if table is not schema.WAREHOUSE_M
 def import_file(con: duckdb.DuckDBPyConnection, old: Path) -> dict[str, int]:
     """Copy the single-file warehouse `old` (left untouched) into the lake `con` is attached to,
     in one transaction; returns rows per table, each checked against the source."""
-    if con.execute("SELECT count(*) FROM articles").fetchone() != (0,):
+    if reads.scalar(con, "SELECT count(*) FROM articles"):
         raise QueryFailed("the warehouse already holds articles: import into a new one (another --db)")
     with tempfile.TemporaryDirectory(prefix="newsdesk-import-") as scratch:
         copy = Path(scratch) / "old.duckdb"
         shutil.copyfile(old, copy)
         _bring_up_to_date(copy)
-        con.execute(f"ATTACH '{_quoted(copy)}' AS old_warehouse (READ_ONLY)")
+        con.execute(f"ATTACH '{quoted(copy)}' AS old_warehouse (READ_ONLY)")
         try:
             return _copy_tables(con)
         finally:
@@ -37,16 +38,21 @@ def import_file(con: duckdb.DuckDBPyConnection, old: Path) -> dict[str, int]:
 def _copy_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     counts: dict[str, int] = {}
     con.execute("BEGIN")
-    for table in _COPIED:
-        columns = ", ".join(table.column_names)
-        con.execute(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM old_warehouse.{table.name}")
-        source = con.execute(f"SELECT count(*) FROM old_warehouse.{table.name}").fetchone()
-        copied = con.execute(f"SELECT count(*) FROM {table.name}").fetchone()
-        if source != copied or source is None:
-            con.execute("ROLLBACK")
-            raise QueryFailed(f"{table.name}: {source} rows in the old warehouse but {copied} copied; nothing imported")
-        counts[table.name] = int(source[0])
-    con.execute("COMMIT")
+    try:
+        for table in _COPIED:
+            columns = ", ".join(table.column_names)
+            con.execute(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM old_warehouse.{table.name}")
+            source = int(reads.scalar(con, f"SELECT count(*) FROM old_warehouse.{table.name}"))
+            copied = int(reads.scalar(con, f"SELECT count(*) FROM {table.name}"))
+            if source != copied:
+                raise QueryFailed(
+                    f"{table.name}: {source} rows in the old warehouse but {copied} copied; nothing imported"
+                )
+            counts[table.name] = source
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
     return counts
 
 
@@ -72,7 +78,3 @@ def _migrations() -> list[tuple[int, str, str]]:
         if match:
             found.append((int(match.group(1)), item.name, item.read_text(encoding="utf-8")))
     return sorted(found)
-
-
-def _quoted(path: Path) -> str:
-    return str(path).replace("'", "''")
