@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib.metadata
 import os
 import signal
 import socket
@@ -38,6 +39,7 @@ DEPLOYMENT_NAME = "newsdesk-ingest"
 SERVER_START_SECONDS = 180.0
 API_URL_FILE = "api-url"
 DRAIN_SECONDS = 10.0
+MIGRATED_FILE = "newsdesk-migrated"
 # What a one-run server does not need: the UI, automations, the live event stream, and the
 # block-type registration check, which first imports every installed Prefect integration
 # (prefect-dask pulls in all of Dask: up to 1 s); the memo must be off too, or it would
@@ -86,7 +88,12 @@ def in_process_server() -> Iterator[str]:
         os.environ["PREFECT_API_URL"] = api
         for name, value in _IN_PROCESS_SETTINGS.items():
             os.environ.setdefault(name, value)
+        migrating = _needs_migrations()
+        if not migrating:
+            os.environ.setdefault("PREFECT_SERVER_DATABASE_MIGRATE_ON_START", "false")
         server, thread = _start_in_thread(listener)
+        if migrating:
+            _record_migrations()
         try:
             yield api
         finally:
@@ -94,6 +101,39 @@ def in_process_server() -> Iterator[str]:
             server.should_exit = True
             thread.join(timeout=DRAIN_SECONDS)
             del os.environ["PREFECT_API_URL"]
+
+
+def _needs_migrations() -> bool:
+    """Checking Prefect's database schema costs a tenth of a run; it is needed only when the
+    database file or Prefect's version changed since the last run that migrated it."""
+    stamp = _migration_stamp()
+    try:
+        recorded = (_prefect_home() / MIGRATED_FILE).read_text(encoding="utf-8")
+    except OSError:
+        return True
+    return stamp is None or stamp != recorded
+
+
+def _record_migrations() -> None:
+    stamp = _migration_stamp()
+    if stamp is not None:
+        (_prefect_home() / MIGRATED_FILE).write_text(stamp, encoding="utf-8")
+
+
+def _migration_stamp() -> str | None:
+    """Prefect's version and the identity of its default database file; None when there is
+    no such file yet, or the user chose a database of their own."""
+    if any(name.startswith(("PREFECT_SERVER_DATABASE_", "PREFECT_API_DATABASE_")) for name in os.environ):
+        return None
+    try:
+        database = (_prefect_home() / "prefect.db").stat()
+    except OSError:
+        return None
+    return f"prefect {importlib.metadata.version('prefect')} database inode {database.st_ino}\n"
+
+
+def _prefect_home() -> Path:
+    return Path(os.environ["PREFECT_HOME"]).expanduser()
 
 
 def _start_in_thread(listener: socket.socket) -> tuple[Any, threading.Thread]:

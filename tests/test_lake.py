@@ -59,6 +59,17 @@ def test_query_as_of_reads_the_warehouse_as_it_was(tmp_path):
         assert con.execute("SELECT name FROM sources").fetchall() == [("early",)]
 
 
+def test_a_read_sees_one_snapshot_while_a_load_commits(tmp_path):
+    db = tmp_path / "news"
+    _load_sources(db, ["early"])
+    with warehouse.reading(db) as con:
+        before = con.execute("SELECT name FROM sources").fetchall()
+        _load_sources(db, ["late"])
+        assert con.execute("SELECT name FROM sources").fetchall() == before == [("early",)]
+    with warehouse.reading(db) as con:
+        assert con.execute("SELECT count(*) FROM sources").fetchone()[0] == 2
+
+
 @pytest.mark.slow
 def test_maintenance_merges_small_files_and_a_held_reader_keeps_working(tmp_path):
     db = tmp_path / "news"

@@ -149,9 +149,12 @@ def writing(
 def reading(
     path: Location, wait_seconds: float | None = None, as_of: datetime | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection whose queries all see one snapshot. (On a lake, a query outside a
+    transaction reads the catalog's file lists afresh: a read of several queries pays that once.)"""
     with _one_line_errors():
         con = connect(path, read_only=True, wait_seconds=wait_seconds, as_of=as_of)
         try:
+            con.execute("BEGIN TRANSACTION")
             yield con
         finally:
             con.close()
