@@ -54,6 +54,7 @@ def closing_tables(
     return {
         "sources": rows.sources(sources, now),
         "feed_state": rows.feed_states(feedstate.next_state(sp, states.get(sp.source.name), now, down) for sp in polls),
+        "sitemap_children": rows.sitemap_children(child for sp in polls for child in sp.sitemaps_read),
         "polls": rows.polls(
             summary.run_id, [(sp, new[sp.source.name]) for sp in polls if sp.held_until(now) is None], now
         ),

@@ -7,6 +7,7 @@ source (when there is one) and the field, so a user can fix it at a glance.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,13 +16,15 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from flows.records import Source
+from flows.records import Source, SourceKind
 from warehouse.records import SharedWarehouse
 
 SOURCES_ENV = "NEWSDESK_SOURCES"
 DB_ENV = "NEWSDESK_DB"
 DEFAULT_SOURCES = Path("sources.yaml")
 SOURCE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+# A news sitemap lists the last two days (Google's rule); a plain sitemap, everything ever.
+DEFAULT_MAX_AGE_DAYS = {SourceKind.NEWS_SITEMAP: 2.0, SourceKind.SITEMAP: 30.0}
 
 
 class ConfigError(ValueError):
@@ -108,6 +111,7 @@ class SettingsModel(BaseModel):
     max_entries_per_poll: int = Field(200, ge=1)
     min_body_chars: int = Field(250, ge=0)
     poll_interval_minutes: float = Field(30.0, gt=0)
+    sitemap_interval_minutes: float = Field(360.0, gt=0)  # plain sitemaps: large, slow to change
     schedule: ScheduleModel = ScheduleModel()
     dask: DaskModel | None = None
 
@@ -117,6 +121,9 @@ class SourceModel(BaseModel):
 
     name: str = Field(min_length=1, pattern=SOURCE_NAME_PATTERN)
     url: str
+    kind: SourceKind = SourceKind.FEED
+    max_age_days: float | None = Field(None, gt=0)
+    url_pattern: str | None = None
     site: str | None = None
     category: str | None = None
     language: str | None = Field(None, pattern=r"^[a-z]{2}(-[A-Za-z]{2})?$")
@@ -131,6 +138,22 @@ class SourceModel(BaseModel):
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         return None if value is None else _check_http_url(value)
+
+    @field_validator("url_pattern")
+    @classmethod
+    def _regular_expression(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _sitemap_options(self) -> SourceModel:
+        if self.kind is SourceKind.FEED and (self.max_age_days is not None or self.url_pattern is not None):
+            raise ValueError("max_age_days and url_pattern apply to sitemaps (kind: news_sitemap or sitemap)")
+        return self
 
 
 class FileModel(BaseModel):
@@ -264,7 +287,14 @@ def _settings(model: SettingsModel, path: Path, db: Path | None) -> Settings:
     else:
         warehouse = path.parent / model.warehouse
     values = model.model_dump(
-        exclude={"warehouse", "max_entries_per_poll", "poll_interval_minutes", "schedule", "dask"}
+        exclude={
+            "warehouse",
+            "max_entries_per_poll",
+            "poll_interval_minutes",
+            "sitemap_interval_minutes",
+            "schedule",
+            "dask",
+        }
     )
     return Settings(
         warehouse=warehouse,
@@ -287,6 +317,7 @@ def _to_record(model: SourceModel, settings: SettingsModel) -> Source:
     return Source(
         name=model.name,
         feed_url=model.url,
+        kind=model.kind,
         site=model.site,
         category=model.category,
         language=model.language,
@@ -295,5 +326,11 @@ def _to_record(model: SourceModel, settings: SettingsModel) -> Source:
         timeout_seconds=model.timeout_seconds or settings.read_timeout_seconds,
         per_host_concurrency=model.per_host_concurrency,
         min_delay_seconds=model.min_delay_seconds,
-        interval_minutes=model.interval_minutes or settings.poll_interval_minutes,
+        interval_minutes=model.interval_minutes or _default_interval(model.kind, settings),
+        max_age_days=model.max_age_days or DEFAULT_MAX_AGE_DAYS.get(model.kind),
+        url_pattern=model.url_pattern,
     )
+
+
+def _default_interval(kind: SourceKind, settings: SettingsModel) -> float:
+    return settings.sitemap_interval_minutes if kind is SourceKind.SITEMAP else settings.poll_interval_minutes

@@ -35,7 +35,8 @@ from flows.text import dates
 from flows.identity import urls
 from flows.configuration import Settings
 from flows.politeness import HostDeferred, HostGate, HostThrottle, RobotsRules, ip_literal, is_private, robots_agent
-from flows.records import FeedPoll, FetchErrorKind, HostHold, Page, Source
+from flows import sitemaps
+from flows.records import FeedPoll, FetchErrorKind, HostHold, Page, Source, SourceKind
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         started = time.monotonic()
         try:
-            response = await self._get(source.feed_url, headers, self.settings.max_feed_bytes, source.timeout_seconds)
+            response = await self._get(source.feed_url, headers, self._feed_cap(source), source.timeout_seconds)
         except FetchError as exc:
             return FeedPoll(
                 source=source.name,
@@ -162,6 +163,12 @@ class Fetcher:
             retry_after=response.retry_after,
             duration_ms=_ms_since(started),
         )
+
+    def _feed_cap(self, source: Source) -> int:
+        """A sitemap may be as large as its protocol allows (gzip'd, it is checked again uncompressed)."""
+        if source.kind is SourceKind.FEED:
+            return self.settings.max_feed_bytes
+        return max(self.settings.max_feed_bytes, sitemaps.MAX_BYTES)
 
     async def fetch_page(self, url: str) -> Page:
         headers = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}

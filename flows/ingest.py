@@ -12,7 +12,7 @@ import logging
 import shutil
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -25,7 +25,7 @@ from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
 import warehouse
-from flows import batches, feeds, localstate
+from flows import batches, feeds, localstate, sitemapfetch, sitemaps
 from flows import configuration
 from flows.fetching import fetcher_for, page_result
 from flows.http import Fetcher
@@ -36,10 +36,10 @@ from flows.plan.pagejobs import KeyedEntry, Plan
 from flows.plan import feedstate
 from flows.plan.feedstate import HeldSource, SourcePoll
 from flows.plan.tally import Tally
-from flows.records import FetchErrorKind, Outcome, PageJob, PageResult, RunSummary, Source
+from flows.records import FeedPoll, FetchErrorKind, Outcome, PageJob, PageResult, RunSummary, Source, SourceKind
 from warehouse import maintenance, reads, store
 from warehouse.db import Location
-from warehouse.records import FeedState, RetryJob
+from warehouse.records import FeedState, RetryJob, SitemapChild
 
 PAGE_BATCH_SIZE = 50  # pages per fetch-and-extract task (each task costs the Prefect server ~40 ms)
 BATCHES_IN_FLIGHT = 6  # batches being fetched or extracted at once
@@ -61,8 +61,11 @@ class RunFailed(RuntimeError):
 
 
 @task(name="poll-source", cache_policy=NO_CACHE)
-async def poll_source(fetcher: Fetcher, source: Source, state: FeedState | None) -> SourcePoll:
-    """Fetch one feed (conditionally) and parse it; errors are returned, not raised."""
+async def poll_source(
+    fetcher: Fetcher, source: Source, state: FeedState | None, read_before: Mapping[str, SitemapChild]
+) -> SourcePoll:
+    """Fetch one feed or sitemap (conditionally) and parse it; errors are returned, not raised.
+    `read_before`: for a sitemap index, the sitemaps it listed as we last read them."""
     poll = await fetcher.fetch_feed(source, state.etag if state else None, state.last_modified if state else None)
     if poll.error_kind == FetchErrorKind.DEFERRED:  # its host was held in this run: not asked, not a failure
         return SourcePoll(source, poll)
@@ -72,6 +75,8 @@ async def poll_source(fetcher: Fetcher, source: Source, state: FeedState | None)
         return SourcePoll(source, poll, error=poll.error)
     if poll.not_modified or poll.body is None:
         return SourcePoll(source, poll)
+    if source.kind is not SourceKind.FEED:
+        return await _read_sitemap(fetcher, source, poll, read_before)
     try:
         parsed = await asyncio.to_thread(feeds.parse, poll.body, poll.headers, poll.final_url or poll.url)
     except feeds.FeedError as exc:
@@ -80,6 +85,19 @@ async def poll_source(fetcher: Fetcher, source: Source, state: FeedState | None)
         log.exception("feed parser crashed on %s", source.feed_url)
         return SourcePoll(source, poll, error=f"feed parser error: {type(exc).__name__}: {exc}")
     return SourcePoll(source, poll, feed=parsed)
+
+
+async def _read_sitemap(
+    fetcher: Fetcher, source: Source, poll: FeedPoll, read_before: Mapping[str, SitemapChild]
+) -> SourcePoll:
+    try:
+        feed, read = await sitemapfetch.read_source(fetcher, source, poll, read_before, datetime.now(timezone.utc))
+    except sitemaps.SitemapError as exc:
+        return SourcePoll(source, poll, error=f"not a readable sitemap: {exc}")
+    except Exception as exc:  # a sitemap that breaks the parser is this source's failure, not the run's
+        log.exception("sitemap reader crashed on %s", source.feed_url)
+        return SourcePoll(source, poll, error=f"sitemap reader error: {type(exc).__name__}: {exc}")
+    return SourcePoll(source, poll, feed=feed, sitemaps_read=read)
 
 
 @task(name="fetch-and-extract", cache_policy=NO_CACHE)
@@ -192,13 +210,18 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
         retries = reads.due_retries(con, started)
         robots = reads.robots_since(con, started - ROBOTS_TTL)
         host_holds = reads.host_holds(con, started)
+        sitemaps_read = reads.sitemap_children(con)
     sources, held = _select(config, only, everything, states, host_holds, started)
     retries = [retry for retry in retries if urls.host_of(retry.url) not in host_holds]  # stay queued
     if held:
         _say(logger, f"{len(held)} sources held by their servers (Retry-After): not asked")
     async with fetcher_for(config.settings, sources, robots, host_holds) as fetcher:
         _say(logger, f"polling {len(sources)} feeds")
-        polls = list(await asyncio.gather(*(poll_source(fetcher, s, states.get(s.name)) for s in sources)))
+        polls = list(
+            await asyncio.gather(
+                *(poll_source(fetcher, s, states.get(s.name), sitemaps_read.get(s.name, {})) for s in sources)
+            )
+        )
         plan = _plan(path, lock_wait, polls, retries)
         _say(logger, f"{len(plan.new_entries)} new entries; fetching {len(plan.jobs)} pages")
         pages = _PageStream(logger, path, lock_wait, run_id, plan)

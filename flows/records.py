@@ -40,12 +40,21 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
+class SourceKind(StrEnum):
+    """What a source's URL serves."""
+
+    FEED = "feed"  # RSS, Atom or JSON Feed
+    NEWS_SITEMAP = "news_sitemap"  # a Google News sitemap: the last two days' articles
+    SITEMAP = "sitemap"  # a sitemap or sitemap index: large, changes slowly
+
+
 @dataclass(frozen=True)
 class Source:
-    """One feed from sources.yaml, with settings defaults already applied."""
+    """One source from sources.yaml, with settings defaults already applied."""
 
     name: str
     feed_url: str
+    kind: SourceKind = SourceKind.FEED
     site: str | None = None
     category: str | None = None
     language: str | None = None
@@ -55,6 +64,8 @@ class Source:
     per_host_concurrency: int | None = None
     min_delay_seconds: float | None = None
     interval_minutes: float = 30.0
+    max_age_days: float | None = None  # sitemaps: entries older than this are left out
+    url_pattern: str | None = None  # sitemaps: only URLs this regular expression finds
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,7 @@ class FeedEntry:
     authors: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     summary: str | None = None
+    origin: str = "feed"  # where its dates come from: "feed" or "sitemap"
 
 
 @dataclass(frozen=True)
@@ -199,6 +211,7 @@ class SourceReport:
     """Per-source counts for the run summary."""
 
     source: str
+    kind: SourceKind = SourceKind.FEED
     status: int | None = None
     not_modified: bool = False
     feed_format: str | None = None

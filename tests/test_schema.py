@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 import warehouse
+from warehouse.records import SitemapChild
 from flows import batches
 from flows.identity import dedup
 from flows.plan import pagejobs
@@ -119,7 +120,8 @@ def _batch_tables() -> dict[str, list[dict]]:
 def _closing_tables() -> dict[str, list[dict]]:
     source = Source("a", "https://a.example/feed")
     feed = ParsedFeed("rss20", "A", (FeedEntry("https://a.example/3"),))
-    polls = [SourcePoll(source, FeedPoll("a", source.feed_url, 200, b"<rss/>"), feed)]
+    child = SitemapChild("a", "https://a.example/sitemap-1.xml", NOW, '"v1"', None, NOW)
+    polls = [SourcePoll(source, FeedPoll("a", source.feed_url, 200, b"<rss/>"), feed, sitemaps_read=(child,))]
     plan = pagejobs.plan_pages(pagejobs.keyed_entries(polls), set(), {"https://a.example/3": "known"}, [])
     summary = RunSummary(
         "run-1",

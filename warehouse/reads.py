@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse import schema
-from warehouse.records import FeedState, RememberedEntry, RetryJob, StoredPage
+from warehouse.records import FeedState, RememberedEntry, RetryJob, SitemapChild, StoredPage
 
 _ENTRY_COLUMNS = "e.guid, e.title, e.published_at, e.updated_at, e.authors, e.tags, e.summary"
 
@@ -18,6 +18,15 @@ _ENTRY_COLUMNS = "e.guid, e.title, e.published_at, e.updated_at, e.authors, e.ta
 def feed_states(con: duckdb.DuckDBPyConnection) -> dict[str, FeedState]:
     columns = ", ".join(schema.FEED_STATE.column_names)
     return {row["source"]: FeedState(**row) for row in dicts(con.execute(f"SELECT {columns} FROM feed_state"))}
+
+
+def sitemap_children(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, SitemapChild]]:
+    """Per source, the sitemaps its index listed, as we last read them."""
+    columns = ", ".join(schema.SITEMAP_CHILDREN.column_names)
+    known: dict[str, dict[str, SitemapChild]] = {}
+    for row in dicts(con.execute(f"SELECT {columns} FROM sitemap_children")):
+        known.setdefault(row["source"], {})[row["url"]] = SitemapChild(**row)
+    return known
 
 
 def known_entry_keys(con: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> set[str]:

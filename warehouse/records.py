@@ -1,6 +1,6 @@
 """What the warehouse remembers and hands back: frozen records, one per kind of state.
 
-A record whose fields are a table's columns (FeedState, QueuedPage) is written as it is;
+A record whose fields are a table's columns (FeedState, QueuedPage, SitemapChild) is written as it is;
 tests/test_schema.py holds them to the schema.
 """
 
@@ -14,6 +14,19 @@ from enum import StrEnum
 class QueueState(StrEnum):
     RETRY = "retry"  # asked again when next_attempt_at comes
     DEAD = "dead"  # kept, with its error, for a person to look at
+
+
+@dataclass(frozen=True)
+class SitemapChild:
+    """A sitemap that an index lists, as we last read it: with its <lastmod> unchanged it is
+    not fetched again; otherwise it is asked for conditionally."""
+
+    source: str
+    url: str
+    lastmod: datetime | None
+    etag: str | None
+    last_modified: str | None
+    read_at: datetime
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import zstandard
 
 from warehouse import schema
-from warehouse.records import FeedState, QueuedPage
+from warehouse.records import FeedState, QueuedPage, SitemapChild
 
 Row = dict[str, Any]
 
@@ -32,6 +32,8 @@ class SourceLike(Protocol):
     def language(self) -> str | None: ...
     @property
     def enabled(self) -> bool: ...
+    @property
+    def kind(self) -> str: ...
 
 
 class EntryLike(Protocol):
@@ -200,6 +202,7 @@ def sources(items: Iterable[SourceLike], now: datetime) -> list[Row]:
             "language": s.language,
             "enabled": s.enabled,
             "synced_at": now,
+            "kind": str(s.kind),
         }
         for s in items
     ]
@@ -207,6 +210,10 @@ def sources(items: Iterable[SourceLike], now: datetime) -> list[Row]:
 
 def feed_states(states: Iterable[FeedState]) -> list[Row]:
     return [_record_row(state) for state in states]
+
+
+def sitemap_children(children: Iterable[SitemapChild]) -> list[Row]:
+    return [_record_row(child) for child in children]
 
 
 def queued_pages(queued: Iterable[QueuedPage]) -> list[Row]:
@@ -333,5 +340,5 @@ def host_holds(holds: Iterable[HoldLike], since: datetime, run_id: str) -> list[
     ]
 
 
-def _record_row(record: FeedState | QueuedPage) -> Row:
+def _record_row(record: FeedState | QueuedPage | SitemapChild) -> Row:
     return {field.name: getattr(record, field.name) for field in fields(record)}

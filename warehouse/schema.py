@@ -47,9 +47,10 @@ SOURCES = Table(
         Column("language", TEXT),
         required("enabled", BOOL),
         required("synced_at", TIME),
+        Column("kind", TEXT),
     ),
     key=("name",),
-    updates=("feed_url", "site", "category", "language", "enabled", "synced_at"),
+    updates=("feed_url", "site", "category", "language", "enabled", "synced_at", "kind"),
 )
 
 FEED_STATE = Table(
@@ -82,6 +83,20 @@ FEED_STATE = Table(
         "hint_seconds",
         "held_until",
     ),
+)
+
+SITEMAP_CHILDREN = Table(
+    "sitemap_children",
+    (
+        required("source", TEXT),
+        required("url", TEXT),
+        Column("lastmod", TIME),
+        Column("etag", TEXT),
+        Column("last_modified", TEXT),
+        required("read_at", TIME),
+    ),
+    key=("source", "url"),
+    updates=("lastmod", "etag", "last_modified", "read_at"),
 )
 
 POLLS = Table(
@@ -281,6 +296,7 @@ WAREHOUSE_META = Table("warehouse_meta", (required("name", TEXT), required("valu
 LOADED = (
     SOURCES,
     FEED_STATE,
+    SITEMAP_CHILDREN,
     POLLS,
     FEED_ENTRIES,
     ARTICLES,

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.table import Table
 
 from flows import configuration
 from flows import localstate
@@ -372,13 +371,14 @@ def stories(
 
 
 @sources_app.command("list")
-def sources_list(sources: SourcesOpt = None) -> None:
-    """Show the configured sources."""
+def sources_list(sources: SourcesOpt = None, format: FormatOpt = printing.Format.table) -> None:
+    """Show the configured sources: name, kind (feed, news_sitemap, sitemap), URL, labels."""
     config = _config(sources, None)
-    table = Table("name", "feed url", "category", "language", "enabled", title=str(config.path))
-    for s in config.sources:
-        table.add_row(s.name, s.feed_url, s.category or "", s.language or "", "yes" if s.enabled else "no")
-    out.print(table)
+    names = ["name", "kind", "url", "category", "language", "enabled", "interval_minutes"]
+    rows = [
+        (s.name, str(s.kind), s.feed_url, s.category, s.language, s.enabled, s.interval_minutes) for s in config.sources
+    ]
+    printing.render(names, rows, format)
 
 
 @sources_app.command("add")

@@ -31,6 +31,7 @@ def print_summary(summary: Any) -> None:
     table = Table(title=f"run {summary.run_id}: {summary.outcome}", show_footer=True)
     columns = [
         ("source", "source"),
+        ("kind", "kind"),
         ("status", "status"),
         ("304", "not_modified"),
         ("entries", "entries"),
@@ -41,12 +42,13 @@ def print_summary(summary: Any) -> None:
         ("extract fail", "extraction_failures"),
     ]
     for header, field in columns:
-        footer = "total" if field == "source" else "" if field == "status" else str(summary.total(field))
-        table.add_column(header, footer=footer, justify="left" if field == "source" else "right")
+        footer = "total" if field == "source" else "" if field in ("kind", "status") else str(summary.total(field))
+        table.add_column(header, footer=footer, justify="left" if field in ("source", "kind") else "right")
     table.add_column("error", style="red")
     for r in summary.sources:
         table.add_row(
             r.source,
+            str(r.kind),
             "held" if r.held_until else str(r.status or "-"),
             "yes" if r.not_modified else "",
             str(r.entries),

@@ -156,6 +156,7 @@ def _published(
         feed_date,
         [(dates.from_url(url), "url"), (dates.parse(page_day), "page")],
         datetime.now(timezone.utc),
+        entry.origin if entry else "feed",
     )
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from flows.identity import urls
 from flows.plan import schedule
 from flows.records import FeedEntry, FeedPoll, FetchErrorKind, ParsedFeed, Source
-from warehouse.records import FeedState
+from warehouse.records import FeedState, SitemapChild
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class SourcePoll:
     poll: FeedPoll
     feed: ParsedFeed | None = None
     error: str | None = None
+    sitemaps_read: tuple[SitemapChild, ...] = ()  # a sitemap index's children fetched this run
 
     @property
     def entries(self) -> tuple[FeedEntry, ...]:

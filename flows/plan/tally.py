@@ -58,6 +58,7 @@ def source_reports(
     polled = [
         SourceReport(
             source=sp.source.name,
+            kind=sp.source.kind,
             status=sp.poll.status,
             not_modified=sp.poll.not_modified,
             feed_format=sp.feed.format if sp.feed else None,
@@ -73,7 +74,7 @@ def source_reports(
         )
         for sp in polls
     ]
-    return polled + [SourceReport(source=h.source.name, held_until=h.until) for h in held]
+    return polled + [SourceReport(source=h.source.name, kind=h.source.kind, held_until=h.until) for h in held]
 
 
 def outcome(reports: Sequence[SourceReport]) -> Outcome:

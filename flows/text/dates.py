@@ -89,10 +89,11 @@ def choose(
     feed_stamp: datetime | None,
     days: Iterable[tuple[datetime | None, str]],
     now: datetime,
+    feed_label: str = "feed",
 ) -> tuple[datetime | None, str | None]:
     """The page's own timestamp (JSON-LD, meta) when plausible; else a day from the URL or the
-    page, taking its time of day from the feed when the feed's date falls within a day of it;
-    else the feed's date."""
+    page, taking its time of day from the feed (or sitemap: `feed_label`) when the feed's date
+    falls within a day of it; else the feed's date."""
     for when, source in page_stamps:
         if plausible(when, now):
             return when, source
@@ -100,6 +101,6 @@ def choose(
     for day, source in days:
         if plausible(day, now):
             if feed is not None and abs(feed - day) <= SAME_DAY:
-                return feed, f"{source}+feed"
+                return feed, f"{source}+{feed_label}"
             return day, source
-    return (feed, "feed") if feed else (None, None)
+    return (feed, feed_label) if feed else (None, None)
