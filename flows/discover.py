@@ -6,10 +6,10 @@ import asyncio
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from flows import feeds
+from flows import feeds, sitemaps
 from flows.configuration import Settings
 from flows.http import Fetcher
-from flows.records import Page
+from flows.records import Page, SourceKind
 
 
 class NoFeed(ValueError):
@@ -51,6 +51,19 @@ async def find_feed(url: str, settings: Settings) -> FoundFeed:
                 except feeds.FeedError:
                     continue
     raise NoFeed(f"{url} is not a feed ({reason}) and links to no readable feed")
+
+
+async def check_sitemap(url: str, kind: SourceKind, settings: Settings) -> FoundFeed:
+    """Accept `url` when it is a sitemap or sitemap index we can read."""
+    async with Fetcher(_trusting(settings)) as fetcher:
+        page = await fetcher.fetch_page(url)
+    if not page.ok:
+        raise NoFeed(f"{url}: {page.error}")
+    try:
+        document = sitemaps.read(page.body)
+    except sitemaps.SitemapError as exc:
+        raise NoFeed(f"{url} is not a readable sitemap: {exc}") from None
+    return FoundFeed(url=url, title=None, format=str(kind), entries=len(document.entries) + len(document.children))
 
 
 def read_input(item: str, url: str | None, settings: Settings) -> tuple[bytes, str, dict[str, str]]:

@@ -158,3 +158,33 @@ def test_stories_lists_the_biggest_first_and_filters_by_day(tmp_path):
     assert [json.loads(line)["source_names"] for line in recent.stdout.splitlines()] == [["courier", "gazette"]]
     table = newsdesk("stories", "--db", str(db), "--since", "2026-11-21")
     assert table.returncode == 0 and "Estuary ferry" in table.stdout and "courier, gazette" in table.stdout
+
+
+def test_sources_add_with_a_sitemap_kind_checks_it_and_list_shows_each_kind(tmp_path):
+    path = tmp_path / "sources.yaml"
+    sitemap = (
+        b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<url><loc>https://quay.example/news/1</loc></url></urlset>"
+    )
+    with Loopback() as site:
+        site.routes["/feed.xml"] = lambda h: Reply(200, FEED, {"Content-Type": "application/rss+xml"})
+        site.routes["/news.xml"] = lambda h: Reply(200, sitemap, {"Content-Type": "application/xml"})
+        site.routes["/"] = lambda h: Reply(200, b"<html><body>home</body></html>", {"Content-Type": "text/html"})
+        feed = newsdesk("sources", "add", site.url("/feed.xml"), "--name", "quay", "--sources", str(path))
+        news = newsdesk(
+            "sources",
+            "add",
+            site.url("/news.xml"),
+            "--kind",
+            "news_sitemap",
+            "--name",
+            "quay-news",
+            "--sources",
+            str(path),
+        )
+        refused = newsdesk("sources", "add", site.url("/"), "--kind", "sitemap", "--sources", str(path))
+    assert feed.returncode == 0 and news.returncode == 0, feed.stderr + news.stderr
+    assert refused.returncode == 1 and "not a readable sitemap: an HTML page" in refused.stderr
+    listed = newsdesk("sources", "list", "--format", "json", "--sources", str(path))
+    kinds = {row["name"]: row["kind"] for row in map(json.loads, listed.stdout.splitlines())}
+    assert kinds == {"quay": "feed", "quay-news": "news_sitemap"}

@@ -24,7 +24,7 @@ from flows import configuration
 from flows import localstate
 from flows.cli import printing
 from flows.cli.printing import err, out
-from flows.records import Outcome
+from flows.records import Outcome, SourceKind
 
 if TYPE_CHECKING:
     from warehouse.db import Location
@@ -387,20 +387,28 @@ def sources_add(
     name: Annotated[str | None, typer.Option(help="Source name (default: made from the feed title).")] = None,
     category: Annotated[str | None, typer.Option(help="Category label.")] = None,
     language: Annotated[str | None, typer.Option(help="ISO 639-1 language code.")] = None,
+    kind: Annotated[
+        SourceKind, typer.Option(help="feed (found from a page if need be), or a news_sitemap or sitemap URL.")
+    ] = SourceKind.FEED,
     sources: SourcesOpt = None,
 ) -> None:
-    """Add a feed to sources.yaml (keeps the file's comments and order; refuses duplicates)."""
+    """Add a feed or sitemap to sources.yaml (keeps the file's comments and order; refuses duplicates)."""
     from flows import discover
     from flows.sources import sourcefile
 
     path = configuration.resolve_sources_path(sources)
+    settings = _probe_settings(sources)
     try:
-        found = asyncio.run(discover.find_feed(url, _probe_settings(sources)))
+        if kind is SourceKind.FEED:
+            found = asyncio.run(discover.find_feed(url, settings))
+        else:
+            found = asyncio.run(discover.check_sitemap(url, kind, settings))
     except discover.NoFeed as exc:
         raise _fail(str(exc)) from None
     entry = {
         "name": name or sourcefile.suggest_name(found.title, found.url),
         "url": found.url,
+        "kind": None if kind is SourceKind.FEED else str(kind),
         "category": category,
         "language": language,
     }
