@@ -23,7 +23,10 @@ def small_warehouse(tmp_path) -> Path:
     import warehouse
 
     with warehouse.writing(db) as con:
-        con.execute("INSERT INTO sources VALUES ('herald', 'https://h.example/f', NULL, NULL, 'en', true, now())")
+        con.execute(
+            "INSERT INTO sources (name, feed_url, language, enabled, synced_at) "
+            "VALUES ('herald', 'https://h.example/f', 'en', true, now())"
+        )
     return db
 
 

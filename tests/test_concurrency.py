@@ -48,7 +48,7 @@ def test_a_query_answers_at_once_while_a_writer_holds_a_transaction(tmp_path):
                 f"with warehouse.writing(Path({str(db)!r})) as con:\n"
                 "    con.execute('BEGIN')\n"
                 '    con.execute("INSERT INTO sources VALUES '
-                "('late', 'https://l.example/f', NULL, NULL, NULL, true, now())\")\n"
+                "('late', 'https://l.example/f', NULL, NULL, NULL, true, now(), 'feed')\")\n"
                 "    print('holding', flush=True)\n"
                 "    sys.stdin.readline()\n"
                 "    con.execute('COMMIT')\n"

@@ -35,12 +35,27 @@ def import_file(con: duckdb.DuckDBPyConnection, old: Path) -> dict[str, int]:
             con.execute("DETACH old_warehouse")
 
 
+def _columns_in_old(con: duckdb.DuckDBPyConnection, table: schema.Table) -> list[str]:
+    """The table's columns the old warehouse has (those added since the lake stay NULL)."""
+    old = {
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = 'old_warehouse' AND table_name = ?",
+            [table.name],
+        ).fetchall()
+    }
+    return [name for name in table.column_names if name in old]
+
+
 def _copy_tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     counts: dict[str, int] = {}
     con.execute("BEGIN")
     try:
         for table in _COPIED:
-            columns = ", ".join(table.column_names)
+            present = _columns_in_old(con, table)
+            if not present:  # a table added since the lake: nothing to copy
+                continue
+            columns = ", ".join(present)
             con.execute(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM old_warehouse.{table.name}")
             source = int(reads.scalar(con, f"SELECT count(*) FROM old_warehouse.{table.name}"))
             copied = int(reads.scalar(con, f"SELECT count(*) FROM {table.name}"))
