@@ -89,9 +89,13 @@ def in_process_server() -> Iterator[str]:
         for name, value in _IN_PROCESS_SETTINGS.items():
             os.environ.setdefault(name, value)
         migrating = _needs_migrations()
-        if not migrating:
-            os.environ.setdefault("PREFECT_SERVER_DATABASE_MIGRATE_ON_START", "false")
-        server, thread = _start_in_thread(listener)
+        skip = {} if migrating else {"PREFECT_SERVER_DATABASE_MIGRATE_ON_START": "false"}
+        os.environ.update(skip)
+        try:
+            server, thread = _start_in_thread(listener)  # the server's start-up reads the setting
+        finally:
+            for name in skip:  # not left behind: a later check would take it for the user's own
+                del os.environ[name]
         if migrating:
             _record_migrations()
         try:

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import platformdirs
 
-from warehouse import schema, search
+from warehouse import reads, schema, search
 from warehouse.literals import quoted
 
 # The extensions DuckLake needs, from the wheels pinned beside duckdb (INSTALL by name would
@@ -61,13 +61,7 @@ def bring_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
 def _create_or_extend(con: duckdb.DuckDBPyConnection, table: schema.Table) -> None:
     columns = ", ".join(_column(column) for column in table.columns)
     con.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({columns})")
-    present = {
-        name
-        for (name,) in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND table_name = ?",
-            [table.name],
-        ).fetchall()
-    }
+    present = reads.column_names(con, table.name)
     for column in table.columns:
         if column.name not in present:  # a column added since: older rows read it as NULL
             con.execute(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type}")

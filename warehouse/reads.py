@@ -114,6 +114,13 @@ def _entry(values: list[Any]) -> RememberedEntry:
     return RememberedEntry(guid, title, published_at, updated_at, tuple(authors or ()), tuple(tags or ()), summary)
 
 
+def column_names(con: duckdb.DuckDBPyConnection, table: str, database: str | None = None) -> set[str]:
+    """The columns `table` has in `database` (default: the connection's current one)."""
+    where = "database_name = coalesce(?, current_database()) AND table_name = ?"
+    found = con.execute(f"SELECT column_name FROM duckdb_columns() WHERE {where}", [database, table]).fetchall()
+    return {name for (name,) in found}
+
+
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> Any:
     """The one value a query returns (count(*), max(...))."""
     row = con.execute(sql, params).fetchone()

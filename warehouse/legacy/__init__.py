@@ -37,13 +37,7 @@ def import_file(con: duckdb.DuckDBPyConnection, old: Path) -> dict[str, int]:
 
 def _columns_in_old(con: duckdb.DuckDBPyConnection, table: schema.Table) -> list[str]:
     """The table's columns the old warehouse has (those added since the lake stay NULL)."""
-    old = {
-        name
-        for (name,) in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE database_name = 'old_warehouse' AND table_name = ?",
-            [table.name],
-        ).fetchall()
-    }
+    old = reads.column_names(con, table.name, "old_warehouse")
     return [name for name in table.column_names if name in old]
 
 
