@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import urlsplit
 
 import feedparser
@@ -12,6 +14,7 @@ import pytest
 import trafilatura
 
 from flows.demo.site import Newsroom
+from flows.sitemaps import document as sitemaps
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +31,15 @@ def client() -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="module")
 def feed_links(newsroom: Newsroom, client: httpx.Client) -> dict[str, list[str]]:
-    """Source name -> the entry links of its feed, in feed order."""
-    return {source["name"]: _links(client.get(source["url"])) for source in newsroom.sources()}
+    """Source name -> the entry links of its feed (or news sitemap, within its age limit)."""
+    return {
+        source["name"]: _sitemap_links(client, source) if "kind" in source else _links(client.get(source["url"]))
+        for source in newsroom.sources()
+    }
+
+
+def feeds(newsroom: Newsroom) -> list[dict[str, str]]:
+    return [source for source in newsroom.sources() if "kind" not in source]
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +69,13 @@ def _links(response: httpx.Response) -> list[str]:
     return [entry.link for entry in feedparser.parse(response.content).entries if entry.get("link")]
 
 
+def _sitemap_links(client: httpx.Client, source: dict[str, Any]) -> list[str]:
+    index = sitemaps.read(client.get(source["url"]).content)
+    oldest = datetime.now(timezone.utc) - timedelta(days=source["max_age_days"])
+    entries = [entry for child in index.children for entry in sitemaps.read(client.get(child.url).content).entries]
+    return [entry.link for entry in entries if entry.published and entry.published >= oldest]
+
+
 def _strip_tracking(url: str) -> str:
     parts = urlsplit(url)
     kept = [p for p in parts.query.split("&") if p and not p.startswith(("utm_", "fbclid"))]
@@ -66,7 +83,7 @@ def _strip_tracking(url: str) -> str:
 
 
 def test_serves_at_least_six_feeds_in_four_formats(newsroom: Newsroom, client: httpx.Client) -> None:
-    sources = newsroom.sources()
+    sources = feeds(newsroom)
     types = {client.get(s["url"]).headers["content-type"].split(";")[0] for s in sources}
     assert len(sources) >= 6
     assert {s["language"] for s in sources} >= {"en", "de"}
@@ -75,7 +92,7 @@ def test_serves_at_least_six_feeds_in_four_formats(newsroom: Newsroom, client: h
 
 def test_xml_feeds_parse_cleanly_with_dated_entries(newsroom: Newsroom, client: httpx.Client) -> None:
     versions, without_link = set(), 0
-    for source in newsroom.sources():
+    for source in feeds(newsroom):
         response = client.get(source["url"])
         if response.headers["content-type"].startswith("application/feed+json"):
             continue
@@ -183,7 +200,8 @@ def test_home_pages_advertise_their_feeds(newsroom: Newsroom, client: httpx.Clie
     for source in newsroom.sources():
         home = client.get(source["site"])
         assert home.status_code == 200 and home.headers["content-type"] == "text/html; charset=utf-8"
-        assert f'href="{source["url"]}"' in home.text and 'rel="alternate"' in home.text
+        rel = "sitemap" if "kind" in source else "alternate"
+        assert f'href="{source["url"]}"' in home.text and f'rel="{rel}"' in home.text
 
 
 def test_german_section_is_marked_up_as_german(
@@ -217,3 +235,16 @@ def _check_overrides(newsroom: Newsroom, client: httpx.Client) -> None:
     seen = [r for r in newsroom.requests if r.path == path][-1]
     assert seen.status == 200 and seen.headers["If-None-Match"] == before
     assert any(r.path == "/extra/endpoint" and r.status == 503 for r in newsroom.requests)
+
+
+def test_news_sitemap_lists_more_than_the_feed_and_some_too_old(
+    newsroom: Newsroom, client: httpx.Client, feed_links: dict[str, list[str]]
+) -> None:
+    (sitemap,) = [s for s in newsroom.sources() if s.get("kind") == "news_sitemap"]
+    fresh = {_strip_tracking(link) for link in feed_links[sitemap["name"]]}
+    listed = {_strip_tracking(link) for link in _sitemap_links(client, sitemap | {"max_age_days": 10_000})}
+    in_feed = {_strip_tracking(link) for link in feed_links["westmere-times-news"]}
+    assert len(fresh - in_feed) == 3 and in_feed < fresh
+    too_old = listed - fresh
+    assert len(too_old) == 2 and all(client.get(newsroom.base_url + path).status_code == 200 for path in too_old)
+    assert "Sitemap: " + sitemap["url"] in client.get(newsroom.base_url + "/robots.txt").text

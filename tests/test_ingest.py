@@ -5,6 +5,7 @@ from __future__ import annotations
 import warehouse
 import pytest
 
+from flows.demo.catalog import load, too_old
 from flows.ingest import RunFailed
 from tests.support.ingest import rows, run_ingest, scalar, write_sources
 
@@ -87,6 +88,17 @@ def test_missing_page_is_kept_as_a_dead_letter(warehouse_of, newsroom):
     assert summary.total("fetch_failures") == len(missing)
 
 
+def test_news_sitemap_adds_the_articles_its_feed_leaves_out_and_never_fetches_old_ones(warehouse_of, newsroom):
+    _, db, _ = warehouse_of
+    catalog = load()
+    only_in_sitemap = [a for a in catalog.articles if {item.feed for item in a.listings} == {"westmere-times-sitemap"}]
+    old = {a.path for a in only_in_sitemap if too_old(catalog, a)}
+    fresh = {newsroom.base_url + a.path for a in only_in_sitemap} - {newsroom.base_url + path for path in old}
+    loaded = {url for (url,) in rows(db, "SELECT url FROM article_urls WHERE source = 'westmere-times-sitemap'")}
+    assert len(fresh) == 3 and fresh <= loaded
+    assert len(old) == 2 and not old & {r.path for r in newsroom.requests}
+
+
 def test_rerun_adds_nothing_fetches_no_page_and_gets_304s(warehouse_of, newsroom):
     path, db, _ = warehouse_of
     before = scalar(db, "SELECT count(*) FROM articles")
@@ -131,8 +143,11 @@ def test_run_fails_when_every_source_fails(tmp_path, newsroom):
     with pytest.raises(RunFailed):
         run_ingest(write_sources(tmp_path, newsroom.sources()))
     assert scalar(tmp_path / "news", "SELECT outcome FROM runs") == "failed"
-    errors = rows(tmp_path / "news", "SELECT DISTINCT error FROM polls")
-    assert errors == [("not a readable feed: HTML page, not a feed",)]
+    errors = {error for (error,) in rows(tmp_path / "news", "SELECT DISTINCT error FROM polls")}
+    assert errors == {
+        "not a readable feed: HTML page, not a feed",
+        "not a readable sitemap: an HTML page, not a sitemap",
+    }
 
 
 def test_transient_page_failure_is_retried_in_a_later_run(tmp_path, newsroom):

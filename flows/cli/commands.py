@@ -123,7 +123,7 @@ def demo(
         sources_path = _write_demo_sources(room, db)
         out.print(
             f"Serving the demo newsroom at [bold]{room.base_url}[/] "
-            f"({len(room.sources())} feeds); ingesting into [bold]{db}[/]"
+            f"({len(room.sources())} sources); ingesting into [bold]{db}[/]"
         )
         code = _ingest(_config(sources_path, db), db, None, everything=True)
     finally:

@@ -9,7 +9,7 @@ URLs are paths until a base URL is given, and dates are fixed in the content.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 FEED_FORMATS = ("rss2", "atom", "rdf", "jsonfeed")
+NEWS_SITEMAP = "news_sitemap"
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class Feed:
 
     ``guid`` is a pattern over ``{url}`` and ``{slug}``; ``"{url}"`` means a permalink guid.
     ``link_query`` is appended to every link (feed-wide tracking parameters).
+    A ``news_sitemap`` "feed" is a sitemap source; its ``max_age_days`` counts back from
+    the newest article it lists (the content's dates are fixed).
     """
 
     name: str
@@ -37,6 +40,12 @@ class Feed:
     conditional: bool
     link_query: str
     guid: str
+    max_age_days: int | None = None
+
+    @property
+    def kind(self) -> str:
+        """The source kind in sources.yaml: ``feed`` or ``news_sitemap``."""
+        return NEWS_SITEMAP if self.format == NEWS_SITEMAP else "feed"
 
 
 @dataclass(frozen=True)
@@ -137,6 +146,23 @@ class Catalog:
         return tuple(sorted(own, key=lambda a: a.published, reverse=True))
 
 
+def too_old(catalog: Catalog, article: Article) -> bool:
+    """True when every listing of the article is in a news sitemap whose age limit it is past."""
+    feeds = {feed.name: feed for feed in catalog.feeds}
+    return all(_past_age_limit(catalog, article, feeds[item.feed]) for item in article.listings)
+
+
+def newest_listed(catalog: Catalog, feed: Feed) -> datetime:
+    """Publication time of the newest article the feed lists."""
+    return max(a.published for a in catalog.articles if any(item.feed == feed.name for item in a.listings))
+
+
+def _past_age_limit(catalog: Catalog, article: Article, feed: Feed) -> bool:
+    if feed.max_age_days is None:
+        return False
+    return article.published < newest_listed(catalog, feed) - timedelta(days=feed.max_age_days)
+
+
 def listing_url(article: Article, listing: Listing, feed: Feed, base_url: str) -> str:
     """The absolute link a feed gives for an article: old path if moved, plus tracking params."""
     return base_url + with_query(article.moved_from or article.path, feed.link_query, listing.query)
@@ -185,6 +211,7 @@ def _publisher(raw: dict[str, Any]) -> Publisher:
             conditional=f.get("conditional", True),
             link_query=f.get("link_query", ""),
             guid=f.get("guid", "{url}"),
+            max_age_days=f.get("max_age_days"),
         )
         for f in raw["feeds"]
     )
@@ -246,7 +273,7 @@ def _check(catalog: Catalog) -> None:
     if len(paths) != len(set(paths)):
         raise ValueError("two articles share a URL path")
     for feed in catalog.feeds:
-        if feed.format not in FEED_FORMATS:
+        if feed.format not in (*FEED_FORMATS, NEWS_SITEMAP):
             raise ValueError(f"feed {feed.name}: unknown format {feed.format!r}")
     for article in catalog.articles:
         unknown = {listing.feed for listing in article.listings} - feed_names

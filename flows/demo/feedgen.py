@@ -23,6 +23,7 @@ CONTENT_TYPES = {
     "atom": "application/atom+xml; charset=utf-8",
     "rdf": "application/rdf+xml; charset=utf-8",
     "jsonfeed": "application/feed+json; charset=utf-8",
+    "news_sitemap": "application/xml; charset=utf-8",
 }
 
 

@@ -164,9 +164,9 @@ def _index_head(publisher: Publisher, title: str, url: str, base_url: str) -> st
 
 
 def _feed_links(publisher: Publisher, base_url: str) -> list[str]:
-    """``<link rel="alternate">`` tags for feed autodiscovery."""
+    """``<link rel="alternate">`` tags for feed autodiscovery, ``<link rel="sitemap">`` for sitemaps."""
     return [
-        f'<link rel="alternate" type="{media_type(feed.format)}" '
+        f'<link rel="{"alternate" if feed.kind == "feed" else "sitemap"}" type="{media_type(feed.format)}" '
         f'title="{escape(feed.title)}" href="{base_url}{feed.path}">'
         for feed in publisher.feeds
     ]

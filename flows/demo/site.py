@@ -15,14 +15,15 @@ import argparse
 import hashlib
 import threading
 from dataclasses import dataclass, field
-from datetime import timezone
+from datetime import datetime, timedelta, timezone
 from email.message import Message
 from email.utils import format_datetime, parsedate_to_datetime
 from types import TracebackType
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from flows.demo import feedgen, render
-from flows.demo.catalog import Article, Catalog, listing_url, load
+from flows.demo import feedgen, render, sitemapgen
+from flows.demo.catalog import NEWS_SITEMAP, Article, Catalog, Feed, listing_url, load, newest_listed, too_old
 from flows.demo.server import Exchange, LoopbackServer
 
 HTML = "text/html; charset=utf-8"
@@ -118,18 +119,25 @@ class Newsroom:
     ) -> None:
         self.stop()
 
-    def sources(self) -> list[dict[str, str]]:
-        """One sources.yaml entry per feed, with absolute URLs on :attr:`base_url`."""
-        return [
-            {
-                "name": feed.name,
-                "url": self.base_url + feed.path,
-                "site": self.base_url + f"/{feed.publisher}/",
-                "category": feed.category,
-                "language": self._catalog.publisher(feed.publisher).language,
-            }
-            for feed in self._catalog.feeds
-        ]
+    def sources(self) -> list[dict[str, Any]]:
+        """One sources.yaml entry per feed and news sitemap, with absolute URLs on :attr:`base_url`."""
+        return [self._source(feed) for feed in self._catalog.feeds]
+
+    def _source(self, feed: Feed) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "name": feed.name,
+            "url": self.base_url + feed.path,
+            "site": self.base_url + f"/{feed.publisher}/",
+            "category": feed.category,
+            "language": self._catalog.publisher(feed.publisher).language,
+        }
+        if feed.kind != "feed":
+            entry["kind"] = feed.kind
+        if feed.max_age_days is not None:
+            # The content's dates are fixed: count the limit from today, back past the newest article.
+            days_since = -((newest_listed(self._catalog, feed) - datetime.now(timezone.utc)) // timedelta(days=1))
+            entry["max_age_days"] = feed.max_age_days + max(days_since, 0)
+        return entry
 
     def route(
         self, path: str, status: int = 200, body: bytes | str = b"", headers: dict[str, str] | None = None
@@ -186,7 +194,7 @@ def build_routes(catalog: Catalog, base_url: str) -> dict[str, Response]:
     """Every built-in response of the newsroom, keyed by path (plus query where it matters)."""
     routes = {
         "/": Response(200, _directory(catalog, base_url).encode(), {"Content-Type": HTML}),
-        "/robots.txt": Response(200, b"User-agent: *\nAllow: /\n", {"Content-Type": "text/plain; charset=utf-8"}),
+        "/robots.txt": Response(200, _robots(catalog, base_url), {"Content-Type": "text/plain; charset=utf-8"}),
     }
     for publisher in catalog.publishers:
         routes[publisher.home_path] = _page(render.index_page(catalog, publisher, None, base_url))
@@ -200,6 +208,9 @@ def build_routes(catalog: Catalog, base_url: str) -> dict[str, Response]:
         if article.moved_from:
             routes[article.moved_from] = Response(301, b"", {"Location": base_url + article.path})
     for feed in catalog.feeds:
+        if feed.kind == NEWS_SITEMAP:
+            routes |= _sitemap_routes(catalog, feed, base_url)
+            continue
         doc = feedgen.feed_doc(catalog, feed, base_url)
         body = feedgen.render(doc)
         headers = {"Content-Type": feedgen.CONTENT_TYPES[feed.format]}
@@ -210,9 +221,27 @@ def build_routes(catalog: Catalog, base_url: str) -> dict[str, Response]:
     return routes
 
 
+def _robots(catalog: Catalog, base_url: str) -> bytes:
+    sitemaps = "".join(f"Sitemap: {base_url}{feed.path}\n" for feed in catalog.feeds if feed.kind == NEWS_SITEMAP)
+    return f"User-agent: *\nAllow: /\n\n{sitemaps}".encode()
+
+
+def _sitemap_routes(catalog: Catalog, feed: Feed, base_url: str) -> dict[str, Response]:
+    routes = {}
+    for path, (body, newest) in sitemapgen.documents(catalog, feed, base_url).items():
+        last_modified = format_datetime(newest.astimezone(timezone.utc), usegmt=True)
+        headers = {
+            "Content-Type": feedgen.CONTENT_TYPES[feed.format],
+            "ETag": _etag(body),
+            "Last-Modified": last_modified,
+        }
+        routes[path] = Response(200, body, headers)
+    return routes
+
+
 def expectation(catalog: Catalog, base_url: str) -> Expectation:
     """Count what the feeds lead to, the way the pipeline's dedup rules should."""
-    live = [a for a in catalog.articles if not a.removed]
+    live = [a for a in catalog.articles if not a.removed and not too_old(catalog, a)]
     per_source = {
         feed.name: sum(1 for a in live if any(item.feed == feed.name for item in a.listings)) for feed in catalog.feeds
     }
