@@ -93,8 +93,88 @@ def test_sources_add_refuses_a_page_without_a_feed(tmp_path):
     with Loopback() as site:
         site.routes["/"] = lambda h: Reply(200, b"<html><body>hello</body></html>", {"Content-Type": "text/html"})
         result = newsdesk("sources", "add", site.url("/"), "--sources", str(tmp_path / "s.yaml"))
-    assert result.returncode == 1 and "links to no readable feed" in result.stderr
+    assert result.returncode == 1 and "leads to no readable feed or sitemap" in result.stderr
     assert not (tmp_path / "s.yaml").exists()
+
+
+NEWS_URLSET = (
+    '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+    'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"><url><loc>{loc}</loc><news:news>'
+    "<news:publication><news:name>Quay Post</news:name><news:language>en</news:language></news:publication>"
+    "<news:publication_date>2026-11-30T08:00:00Z</news:publication_date><news:title>Tide mill reopens</news:title>"
+    "</news:news></url></urlset>"
+)
+PLAIN_URLSET = (
+    '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    "<url><loc>{loc}</loc><lastmod>2026-10-01</lastmod></url></urlset>"
+)
+INDEX = (
+    '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    "<sitemap><loc>{pages}</loc></sitemap><sitemap><loc>{news}</loc></sitemap></sitemapindex>"
+)
+
+
+def quay_site(site: Loopback) -> None:
+    """A home page with a feed link and a sitemap link, robots.txt naming an index of a
+    plain and a news sitemap, and a plain sitemap at a usual path."""
+    xml = {"Content-Type": "application/xml"}
+    home = (
+        b'<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml">'
+        b'<link rel="sitemap" type="application/xml" href="/sitemaps/pages.xml"></head></html>'
+    )
+    site.routes["/"] = lambda h: Reply(200, home, {"Content-Type": "text/html"})
+    site.routes["/feed.xml"] = lambda h: Reply(200, FEED, {"Content-Type": "application/rss+xml"})
+    robots = f"User-agent: *\nDisallow: /private/\n\nsitemap: {site.url('/sitemaps/index.xml')}\n"
+    site.routes["/robots.txt"] = lambda h: Reply(200, robots.encode(), {"Content-Type": "text/plain"})
+    index = INDEX.format(pages=site.url("/sitemaps/pages.xml"), news=site.url("/sitemaps/news.xml"))
+    site.routes["/sitemaps/index.xml"] = lambda h: Reply(200, index.encode(), xml)
+    pages = PLAIN_URLSET.format(loc=site.url("/about"))
+    site.routes["/sitemaps/pages.xml"] = lambda h: Reply(200, pages.encode(), xml)
+    news = NEWS_URLSET.format(loc=site.url("/news/tide-mill"))
+    site.routes["/sitemaps/news.xml"] = lambda h: Reply(200, news.encode(), xml)
+    site.routes["/sitemap.xml"] = lambda h: Reply(200, pages.encode(), xml)
+
+
+UNSPACED = "settings:\n  min_delay_seconds: 0\nsources: []\n"
+
+
+def test_sources_add_on_a_home_page_lists_feeds_and_sitemaps_and_adds_the_best_of_the_kind(tmp_path):
+    path = tmp_path / "sources.yaml"
+    path.write_text(UNSPACED, encoding="utf-8")
+    with Loopback() as site:
+        quay_site(site)
+        news = newsdesk("sources", "add", site.url("/"), "--kind", "news_sitemap", "--sources", str(path))
+        plain = newsdesk("sources", "add", site.url("/"), "--kind", "sitemap", "--sources", str(path))
+        feed = newsdesk("sources", "add", site.url("/"), "--sources", str(path))
+    assert news.returncode == plain.returncode == feed.returncode == 0, news.stderr + plain.stderr + feed.stderr
+    for found in ("/feed.xml", "/sitemaps/index.xml", "/sitemaps/news.xml", "/sitemaps/pages.xml"):
+        assert site.url(found) in news.stdout
+    assert "/sitemap.xml" not in {path for path, _ in site.arrived}, "no guessing when the site names its sitemaps"
+    listed = newsdesk("sources", "list", "--format", "json", "--sources", str(path))
+    added = {row["url"]: row["kind"] for row in map(json.loads, listed.stdout.splitlines())}
+    assert added == {
+        site.url("/sitemaps/news.xml"): "news_sitemap",
+        site.url("/sitemaps/index.xml"): "sitemap",
+        site.url("/feed.xml"): "feed",
+    }
+
+
+def test_sources_add_says_which_kinds_a_site_has_when_the_asked_one_is_missing(tmp_path):
+    path = tmp_path / "sources.yaml"
+    path.write_text(UNSPACED, encoding="utf-8")
+    with Loopback() as site:
+        quay_site(site)
+        del site.routes["/feed.xml"], site.routes["/robots.txt"]
+        home = b'<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml"></head></html>'
+        site.routes["/"] = lambda h: Reply(200, home, {"Content-Type": "text/html"})
+        result = newsdesk("sources", "add", site.url("/"), "--sources", str(path))
+        sitemap = newsdesk("sources", "add", site.url("/sitemaps/news.xml"), "--sources", str(path))
+    assert result.returncode == 1 and "found no feed" in result.stderr
+    assert site.url("/sitemap.xml") in result.stdout, "found at a usual path when nothing is advertised"
+    assert "add it with --kind sitemap" in result.stderr
+    assert sitemap.returncode == 1 and "add it with --kind news_sitemap" in sitemap.stderr
+    assert "Traceback" not in result.stderr + sitemap.stderr
+    assert path.read_text(encoding="utf-8") == UNSPACED
 
 
 def test_extract_prints_one_json_object_per_input():
@@ -121,8 +201,10 @@ def test_demo_end_to_end_twice(tmp_path, prefect_env):
     first = newsdesk("demo", "--db", str(db), "--port", str(port), cwd=tmp_path, env=prefect_env)
     assert first.returncode == 0, first.stderr
     assert "Sample query" in first.stdout and all(name in first.stdout for name in names)
+    assert "news_sitemap" in first.stdout, "the summary table shows each source's kind"
     with warehouse.reading(db) as con:
         assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == expected.distinct_articles
+        children_read = con.execute("SELECT url, read_at FROM sitemap_children ORDER BY url").fetchall()
     second = newsdesk("demo", "--db", str(db), "--port", str(port), cwd=tmp_path, env=prefect_env)
     assert second.returncode == 0, second.stderr
     with warehouse.reading(db) as con:
@@ -130,6 +212,8 @@ def test_demo_end_to_end_twice(tmp_path, prefect_env):
         run = con.execute(
             "SELECT articles_new, pages_fetched, not_modified FROM runs ORDER BY started_at DESC LIMIT 1"
         ).fetchone()
+        assert con.execute("SELECT url, read_at FROM sitemap_children ORDER BY url").fetchall() == children_read
+    assert len(children_read) == 2, "the news sitemap index's two children, read once"
     assert run[0] == 0 and run[1] == 0 and run[2] >= len(names) - 1
 
 
@@ -187,7 +271,7 @@ def test_sources_add_with_a_sitemap_kind_checks_it_and_list_shows_each_kind(tmp_
         )
         refused = newsdesk("sources", "add", site.url("/"), "--kind", "sitemap", "--sources", str(path))
     assert feed.returncode == 0 and news.returncode == 0, feed.stderr + news.stderr
-    assert refused.returncode == 1 and "not a readable sitemap: an HTML page" in refused.stderr
+    assert refused.returncode == 1 and "leads to no readable feed or sitemap" in refused.stderr
     listed = newsdesk("sources", "list", "--format", "json", "--sources", str(path))
     kinds = {row["name"]: row["kind"] for row in map(json.loads, listed.stdout.splitlines())}
     assert kinds == {"quay": "feed", "quay-news": "news_sitemap"}

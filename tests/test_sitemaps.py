@@ -4,11 +4,12 @@ protocol's limits, and children whose <lastmod> has not changed are not fetched 
 from __future__ import annotations
 
 import gzip
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from flows import sitemaps
+from flows import discover, feeds, sitemaps
 from flows.records import FeedEntry, Source, SourceKind
 from tests.support.ingest import rows, run_ingest, write_sources
 from tests.support.loopback import Loopback, Reply
@@ -104,6 +105,59 @@ def article_page(n: int) -> bytes:
     )
     head = f"<head><title>Harbour report {n}</title></head>"
     return f"<html>{head}<body><article><h1>Harbour report {n}</h1>{paragraphs}</article></body></html>".encode()
+
+
+def test_robots_txt_sitemap_lines_are_read_whatever_their_case_place_or_form():
+    robots = (
+        "User-agent: *\nDisallow: /search\nSITEMAP: https://quay.example/news.xml  # news\n\n"
+        "User-agent: Bot\nsitemap:/sitemap_index.xml\nSitemap: ftp://quay.example/x.xml\n"
+        "Sitemap: https://quay.example/news.xml\nSitemap:\n"
+    )
+    assert sitemaps.robots_sitemaps(robots, "https://quay.example/robots.txt") == [
+        "https://quay.example/news.xml",
+        "https://quay.example/sitemap_index.xml",
+    ]
+
+
+def test_the_usual_paths_are_tried_only_when_a_site_names_no_sitemap():
+    named = sitemaps.candidates("https://quay.example/section/", ["https://quay.example/a.xml"] * 2)
+    guessed = sitemaps.candidates("https://quay.example/section/", [])
+    assert named == ["https://quay.example/a.xml"]
+    assert guessed[0] == "https://quay.example/news-sitemap.xml" and "https://quay.example/sitemap.xml" in guessed
+
+
+def test_a_page_advertises_sitemaps_with_link_rel_sitemap():
+    html = (
+        b'<html><head><base href="https://quay.example/en/"><link rel="sitemap" href="sitemap.xml">'
+        b'<link rel="alternate" type="application/rss+xml" href="/feed"><link rel="Sitemap" href="/news.xml">'
+        b"</head></html>"
+    )
+    assert feeds.sitemap_links(html, "https://quay.example/") == [
+        "https://quay.example/en/sitemap.xml",
+        "https://quay.example/news.xml",
+    ]
+    assert feeds.discover(html, "https://quay.example/") == ["https://quay.example/feed"]
+
+
+def test_a_sitemap_is_news_when_its_entries_carry_news_tags_and_an_index_when_all_its_children_do():
+    published = datetime(2026, 11, 30, tzinfo=timezone.utc)
+    news = sitemaps.read(URLSET.format(news_url("https://quay.example/a", "Tide mill", published)).encode())
+    plain = sitemaps.read(URLSET.format(plain_url("https://quay.example/about", published)).encode())
+    assert sitemaps.is_news(news) and not sitemaps.is_news(plain)
+    assert sitemaps.kind_of_index([SourceKind.NEWS_SITEMAP] * 2) is SourceKind.NEWS_SITEMAP
+    assert sitemaps.kind_of_index([SourceKind.NEWS_SITEMAP, SourceKind.SITEMAP]) is SourceKind.SITEMAP
+    assert sitemaps.kind_of_index([]) is SourceKind.SITEMAP
+    index = sitemaps.Sitemap(children=tuple(sitemaps.Listed(f"https://q.example/{n}.xml", None) for n in "ab"))
+    with_news = replace(index, children=(*index.children, sitemaps.Listed("https://q.example/News-1.xml", None)))
+    assert [c.url for c in sitemaps.children_to_sample(with_news, 2)] == [
+        "https://q.example/News-1.xml",
+        "https://q.example/a.xml",
+    ]
+
+
+def test_a_bare_domain_means_its_https_home_page():
+    assert discover.as_url("quay.example") == "https://quay.example/"
+    assert discover.as_url("http://quay.example/feed") == "http://quay.example/feed"
 
 
 @pytest.mark.prefect

@@ -383,31 +383,36 @@ def sources_list(sources: SourcesOpt = None, format: FormatOpt = printing.Format
 
 @sources_app.command("add")
 def sources_add(
-    url: Annotated[str, typer.Argument(help="A feed URL, or a web page that links to its feed.")],
+    url: Annotated[str, typer.Argument(help="A feed or sitemap URL, or a home page or domain to search for them.")],
     name: Annotated[str | None, typer.Option(help="Source name (default: made from the feed title).")] = None,
     category: Annotated[str | None, typer.Option(help="Category label.")] = None,
     language: Annotated[str | None, typer.Option(help="ISO 639-1 language code.")] = None,
     kind: Annotated[
-        SourceKind, typer.Option(help="feed (found from a page if need be), or a news_sitemap or sitemap URL.")
+        SourceKind, typer.Option(help="Which of the sources found to add: the feed, the news sitemap or a sitemap.")
     ] = SourceKind.FEED,
     sources: SourcesOpt = None,
 ) -> None:
-    """Add a feed or sitemap to sources.yaml (keeps the file's comments and order; refuses duplicates)."""
+    """Add a feed or sitemap to sources.yaml (keeps the file's comments and order; refuses duplicates).
+
+    Given a page or a domain, it lists the feeds the page advertises and the site's
+    sitemaps (robots.txt, <link rel="sitemap">, the usual paths) and adds the best of --kind.
+    """
     from flows import discover
     from flows.sources import sourcefile
 
     path = configuration.resolve_sources_path(sources)
-    settings = _probe_settings(sources)
     try:
-        if kind is SourceKind.FEED:
-            found = asyncio.run(discover.find_feed(url, settings))
-        else:
-            found = asyncio.run(discover.check_sitemap(url, kind, settings))
+        found = asyncio.run(discover.find_sources(discover.as_url(url), _probe_settings(sources)))
     except discover.NoFeed as exc:
         raise _fail(str(exc)) from None
+    chosen = discover.best(found, kind)
+    if not (len(found) == 1 and chosen):
+        printing.show_found(found, chosen)
+    if chosen is None:
+        raise _fail(f"found no {kind.replace('_', ' ')} for {url}: {printing.kind_hint(found)}")
     entry = {
-        "name": name or sourcefile.suggest_name(found.title, found.url),
-        "url": found.url,
+        "name": name or sourcefile.suggest_name(chosen.title, chosen.url),
+        "url": chosen.url,
         "kind": None if kind is SourceKind.FEED else str(kind),
         "category": category,
         "language": language,
@@ -416,7 +421,7 @@ def sources_add(
         sourcefile.add(path, entry)
     except (sourcefile.DuplicateSource, configuration.ConfigError) as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
-    out.print(f"Added [bold]{entry['name']}[/] ({found.format}, {found.entries} entries): {found.url}")
+    out.print(f"Added [bold]{entry['name']}[/] ({chosen.summary}): {chosen.url}")
 
 
 @sources_app.command("import")

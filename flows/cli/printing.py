@@ -230,3 +230,17 @@ def show_import(plan: Any, path: Any, dry_run: bool) -> None:
 
 def _count_line(head: str, names: list[str]) -> None:
     out.print(head + (": " + ", ".join(names) if names else ""), highlight=False)
+
+
+def show_found(found: Sequence[Any], chosen: Any) -> None:
+    """The feeds and sitemaps a site search found; the one being added is marked."""
+    table = Table("", "kind", "what", "url", title="found")
+    for item in found:
+        table.add_row("→" if item is chosen else "", str(item.kind), item.summary, item.url)
+    out.print(table)
+
+
+def kind_hint(found: Sequence[Any]) -> str:
+    """How to add what was found instead, e.g. "it has a news_sitemap: add it with --kind news_sitemap"."""
+    kinds = list(dict.fromkeys(str(item.kind) for item in found))
+    return "; ".join(f"it has a {kind}: add it with --kind {kind}" for kind in kinds)

@@ -4,6 +4,6 @@ No network, files, Prefect or DuckDB: the caller hands in the bytes and headers 
 """
 
 from flows.feeds.fields import FeedError
-from flows.feeds.rss import discover, parse
+from flows.feeds.rss import discover, parse, sitemap_links
 
-__all__ = ["FeedError", "discover", "parse"]
+__all__ = ["FeedError", "discover", "parse", "sitemap_links"]

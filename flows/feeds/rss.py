@@ -91,22 +91,30 @@ def discover(html: bytes, base_url: str) -> list[str]:
     WordPress REST API links (``/wp-json/``), which WordPress advertises on every page as
     rel=alternate application/json, are not feeds and are left out.
     """
-    finder = _FeedLinkFinder()
+    found = _advertised(html, base_url, "alternate")
+    return [url for url, media_type in found if media_type != "application/json" or not _is_wordpress_api(url)]
+
+
+def sitemap_links(html: bytes, base_url: str) -> list[str]:
+    """Sitemap URLs a web page advertises with ``<link rel="sitemap">``, absolute, in page order."""
+    return [url for url, _ in _advertised(html, base_url, "sitemap")]
+
+
+def _advertised(html: bytes, base_url: str, rel: str) -> list[tuple[str, str]]:
+    """(absolute URL, media type) of the page's ``<link>`` tags of kind `rel`, each URL once."""
+    finder = _LinkFinder()
     try:
         finder.feed(decode_html(html))
         finder.close()
     except AssertionError:  # HTMLParser on garbled "<![" sections; keep the links found so far
         log.debug("%s: page not parseable to the end", base_url)
     base = http_url(finder.base_href, base_url) or base_url
-    found: list[str] = []
-    for href, media_type in finder.links:
+    found: dict[str, str] = {}
+    for link_rel, href, media_type in finder.links:
         absolute = http_url(href, base)
-        if absolute is None or absolute in found:
-            continue
-        if media_type == "application/json" and _is_wordpress_api(absolute):
-            continue
-        found.append(absolute)
-    return found
+        if link_rel == rel and absolute is not None and absolute not in found:
+            found[absolute] = media_type
+    return list(found.items())
 
 
 # ---------------------------------------------------------------------------------------
@@ -373,24 +381,25 @@ def _bozo_message(exc: BaseException, body: bytes, recovered: bool = True) -> st
 # ---------------------------------------------------------------------------------------
 
 
-class _FeedLinkFinder(HTMLParser):
-    """Collects <base href> and <link rel=alternate type=feed-type href> in page order."""
+class _LinkFinder(HTMLParser):
+    """Collects <base href>, feed links (rel=alternate with a feed type) and rel=sitemap links."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.base_href: str | None = None
-        self.links: list[tuple[str, str]] = []
+        self.links: list[tuple[str, str, str]] = []  # (rel, href, media type)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name.lower(): (value or "") for name, value in attrs}
         if tag == "base" and self.base_href is None and values.get("href", "").strip():
             self.base_href = values["href"].strip()
-        elif tag == "link":
+        elif tag == "link" and (href := values.get("href", "").strip()):
             rels = values.get("rel", "").lower().split()
             media_type, _ = mediatype.parse(values.get("type"))
-            href = values.get("href", "").strip()
-            if "alternate" in rels and media_type in _FEED_LINK_TYPES and href:
-                self.links.append((href, media_type))
+            if "alternate" in rels and media_type in _FEED_LINK_TYPES:
+                self.links.append(("alternate", href, media_type))
+            elif "sitemap" in rels:
+                self.links.append(("sitemap", href, media_type))
 
     handle_startendtag = handle_starttag
 
@@ -400,7 +409,7 @@ def _is_wordpress_api(url: str) -> bool:
     return "/wp-json/" in parts.path + "/" or "rest_route=" in parts.query
 
 
-__all__ = ["FeedError", "discover", "parse"]
+__all__ = ["FeedError", "discover", "parse", "sitemap_links"]
 
 
 def _ttl_minutes(feed: Mapping[str, Any]) -> int | None:
