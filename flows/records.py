@@ -106,6 +106,8 @@ class FeedEntry:
     authors: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     summary: str | None = None
+    language: str | None = None  # as the feed or news sitemap declares it
+    image_url: str | None = None
     origin: str = "feed"  # where its dates come from: "feed" or "sitemap"
 
 

@@ -144,6 +144,13 @@ def test_feed_authors_fill_in_when_the_page_names_none():
     assert extract.article(page, URL, entry=entry).authors == ("Ola Brandt",)
 
 
+def test_the_entrys_image_fills_in_when_the_page_has_none():
+    page = promo_page().replace(b'<meta property="og:image" content="https://gazette.example/img/gauge.jpg">', b"")
+    entry = FeedEntry(link=URL, image_url="https://gazette.example/img/sitemap-gauge.jpg", origin="sitemap")
+    assert extract.article(page, URL, entry=entry).image_url == entry.image_url
+    assert extract.article(promo_page(), URL, entry=entry).image_url == "https://gazette.example/img/gauge.jpg"
+
+
 def test_date_in_the_url_is_used_when_the_page_states_none():
     page = promo_page().replace(b'"datePublished": "2026-11-23T06:45:00+01:00", ', b"")
     page = page.replace(b'"dateModified": "2026-11-23T09:10:00+01:00",', b"")

@@ -97,6 +97,8 @@ def test_news_sitemap_adds_the_articles_its_feed_leaves_out_and_never_fetches_ol
     loaded = {url for (url,) in rows(db, "SELECT url FROM article_urls WHERE source = 'westmere-times-sitemap'")}
     assert len(fresh) == 3 and fresh <= loaded
     assert len(old) == 2 and not old & {r.path for r in newsroom.requests}
+    languages = rows(db, "SELECT DISTINCT language FROM feed_entries WHERE source = 'westmere-times-sitemap'")
+    assert languages == [("en",)], "news:language is kept with the entry"
 
 
 def test_rerun_adds_nothing_fetches_no_page_and_gets_304s(warehouse_of, newsroom):

@@ -36,15 +36,19 @@ def child(loc: str, lastmod: str) -> str:
     return f"<sitemap><loc>{loc}</loc><lastmod>{lastmod}</lastmod></sitemap>"
 
 
-def test_a_news_sitemap_gives_entries_with_title_date_and_keywords_from_the_sitemap():
+def test_a_news_sitemap_gives_entries_with_title_date_keywords_language_and_image_from_the_sitemap():
     published = datetime(2026, 11, 30, 7, 45, tzinfo=timezone(timedelta(hours=2)))
-    body = URLSET.format(news_url("https://q.example/ferry?id=1&amp;p=2", "Ferry timetable &amp; fares", published))
-    (entry,) = sitemaps.read(body.encode()).entries
+    image = "<image:image><image:loc>https://q.example/img/ferry.jpg</image:loc></image:image></url>"
+    listed = news_url("https://q.example/ferry?id=1&amp;p=2", "Ferry timetable &amp; fares", published)
+    body = URLSET.replace("<urlset ", '<urlset xmlns:image="http://www.google.com/schemas/sitemap-image/1.1" ')
+    (entry,) = sitemaps.read(body.format(listed.removesuffix("</url>") + image).encode()).entries
     assert entry == FeedEntry(
         link="https://q.example/ferry?id=1&p=2",
         title="Ferry timetable & fares",
         published=datetime(2026, 11, 30, 5, 45, tzinfo=timezone.utc),
         tags=("harbour", "ferries"),
+        language="en",
+        image_url="https://q.example/img/ferry.jpg",
         origin="sitemap",
     )
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 from warehouse import schema
 from warehouse.records import FeedState, RememberedEntry, RetryJob, SitemapChild, StoredPage
 
-_ENTRY_COLUMNS = "e.guid, e.title, e.published_at, e.updated_at, e.authors, e.tags, e.summary"
+_ENTRY_COLUMNS = "e.guid, e.title, e.published_at, e.updated_at, e.authors, e.tags, e.summary, e.language, e.image_url"
 
 
 def feed_states(con: duckdb.DuckDBPyConnection) -> dict[str, FeedState]:
@@ -74,11 +74,11 @@ def stored_pages(
         """
         WITH first_entry AS (
             SELECT ea.article_id, e.guid, e.title, e.published_at, e.updated_at, e.authors, e.tags,
-                   e.summary, row_number() OVER (PARTITION BY ea.article_id
+                   e.summary, e.language, e.image_url, row_number() OVER (PARTITION BY ea.article_id
                                                  ORDER BY e.first_seen_at, e.entry_key) AS n
             FROM entry_articles ea JOIN feed_entries e USING (entry_key))
         SELECT p.article_id, p.url, p.content_type, p.html_zstd, f.guid, f.title, f.published_at,
-               f.updated_at, f.authors, f.tags, f.summary
+               f.updated_at, f.authors, f.tags, f.summary, f.language, f.image_url
         FROM pages p JOIN articles a USING (article_id)
         LEFT JOIN first_entry f ON f.article_id = p.article_id AND f.n = 1
         WHERE (CAST(? AS VARCHAR) IS NULL OR a.source = ?)
@@ -110,8 +110,10 @@ def biggest_stories(
 
 
 def _entry(values: list[Any]) -> RememberedEntry:
-    guid, title, published_at, updated_at, authors, tags, summary = values
-    return RememberedEntry(guid, title, published_at, updated_at, tuple(authors or ()), tuple(tags or ()), summary)
+    guid, title, published_at, updated_at, authors, tags, summary, language, image_url = values
+    return RememberedEntry(
+        guid, title, published_at, updated_at, tuple(authors or ()), tuple(tags or ()), summary, language, image_url
+    )
 
 
 def column_names(con: duckdb.DuckDBPyConnection, table: str, database: str | None = None) -> set[str]:

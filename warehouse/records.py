@@ -75,6 +75,8 @@ class RememberedEntry:
     authors: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     summary: str | None = None
+    language: str | None = None
+    image_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,10 @@ class EntryLike(Protocol):
     def tags(self) -> Sequence[str]: ...
     @property
     def summary(self) -> str | None: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def image_url(self) -> str | None: ...
 
 
 class KeyedEntryLike(Protocol):
@@ -279,6 +283,8 @@ def entries(run_id: str, keyed: Iterable[KeyedEntryLike], now: datetime) -> list
             "summary": k.entry.summary,
             "first_seen_at": now,
             "run_id": run_id,
+            "language": k.entry.language,
+            "image_url": k.entry.image_url,
         }
         for k in keyed
     ]

@@ -135,6 +135,8 @@ FEED_ENTRIES = Table(
         Column("summary", TEXT),
         required("first_seen_at", TIME),
         required("run_id", TEXT),
+        Column("language", TEXT),
+        Column("image_url", TEXT),
     ),
     key=("entry_key",),
 )

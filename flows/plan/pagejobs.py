@@ -82,6 +82,8 @@ def remembered_entry(url: str, remembered: RememberedEntry) -> FeedEntry:
         authors=remembered.authors,
         tags=remembered.tags,
         summary=remembered.summary,
+        language=remembered.language,
+        image_url=remembered.image_url,
     )
 
 

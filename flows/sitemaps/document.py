@@ -173,6 +173,8 @@ def _entry(page: SitemapPage) -> FeedEntry:
         published=_utc(story.publish_date) if story else None,
         updated=lastmod,
         tags=tuple(story.keywords) if story else (),
+        language=(story.publication_language or None) if story else None,
+        image_url=page.images[0].loc if page.images else None,
         origin="sitemap",
     )
 
