@@ -112,8 +112,12 @@ class SettingsModel(BaseModel):
     min_body_chars: int = Field(250, ge=0)
     poll_interval_minutes: float = Field(30.0, gt=0)
     sitemap_interval_minutes: float = Field(360.0, gt=0)  # plain sitemaps: large, slow to change
+    recheck_after_hours: list[float] = [1.0, 6.0, 24.0, 72.0]  # each article's page is fetched again after
+    recheck_share: float = Field(0.2, ge=0, lt=1)  # of a run's requests, at most, while new pages wait
     schedule: ScheduleModel = ScheduleModel()
     dask: DaskModel | None = None
+
+    _increasing_hours = field_validator("recheck_after_hours")(lambda value: _recheck_hours(value))
 
 
 class SourceModel(BaseModel):
@@ -133,11 +137,14 @@ class SourceModel(BaseModel):
     per_host_concurrency: int | None = Field(None, ge=1)
     min_delay_seconds: float | None = Field(None, ge=0)
     interval_minutes: float | None = Field(None, gt=0)
+    recheck_after_hours: list[float] | None = None  # [] : never re-check this source's pages
 
     @field_validator("url", "site")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         return None if value is None else _check_http_url(value)
+
+    _increasing_hours = field_validator("recheck_after_hours")(lambda value: _recheck_hours(value))
 
     @field_validator("url_pattern")
     @classmethod
@@ -154,6 +161,12 @@ class SourceModel(BaseModel):
         if self.kind is SourceKind.FEED and (self.max_age_days is not None or self.url_pattern is not None):
             raise ValueError("max_age_days and url_pattern apply to sitemaps (kind: news_sitemap or sitemap)")
         return self
+
+
+def _recheck_hours(hours: list[float] | None) -> list[float] | None:
+    if hours is not None and (any(h <= 0 for h in hours) or hours != sorted(set(hours))):
+        raise ValueError(f"re-check hours must be positive and increasing, e.g. [1, 6, 24, 72], not {hours}")
+    return hours
 
 
 class FileModel(BaseModel):
@@ -192,6 +205,7 @@ class Settings:
     keep_snapshots_days: float
     maintain_every_hours: float
     min_body_chars: int
+    recheck_share: float
     schedule_interval_seconds: int | None
     schedule_cron: str | None
     dask: DaskSettings | None = None
@@ -292,6 +306,7 @@ def _settings(model: SettingsModel, path: Path, db: Path | None) -> Settings:
             "max_entries_per_poll",
             "poll_interval_minutes",
             "sitemap_interval_minutes",
+            "recheck_after_hours",
             "schedule",
             "dask",
         }
@@ -329,6 +344,9 @@ def _to_record(model: SourceModel, settings: SettingsModel) -> Source:
         interval_minutes=model.interval_minutes or _default_interval(model.kind, settings),
         max_age_days=model.max_age_days or DEFAULT_MAX_AGE_DAYS.get(model.kind),
         url_pattern=model.url_pattern,
+        recheck_after_hours=tuple(
+            settings.recheck_after_hours if model.recheck_after_hours is None else model.recheck_after_hours
+        ),
     )
 
 

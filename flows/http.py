@@ -170,8 +170,13 @@ class Fetcher:
             return self.settings.max_feed_bytes
         return max(self.settings.max_feed_bytes, sitemaps.MAX_BYTES)
 
-    async def fetch_page(self, url: str) -> Page:
+    async def fetch_page(self, url: str, etag: str | None = None, last_modified: str | None = None) -> Page:
+        """GET a page; with its validators from an earlier fetch, conditionally (304: unchanged)."""
         headers = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
         try:
             response = await self._get(url, headers, self.settings.max_page_bytes, None)
         except FetchError as exc:

@@ -25,7 +25,7 @@ from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
 import warehouse
-from flows import batches, feeds, localstate, sitemapfetch, sitemaps
+from flows import batches, feeds, localstate, recheck, sitemapfetch, sitemaps
 from flows import configuration
 from flows.fetching import fetcher_for, page_result
 from flows.http import Fetcher
@@ -230,6 +230,11 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
             produced = await pages.run_on_dask(config.settings, sources, robots)
         else:
             produced = await pages.run(fetcher, config.settings.min_body_chars)
+        rechecked = await recheck.recheck_due(
+            fetcher, _recheck_run(config, path, run_id, host_holds), bool(plan.jobs), datetime.now(timezone.utc)
+        )
+        if rechecked.due:
+            _say(logger, rechecked.describe())
         requests_made = fetcher.requests_made
         robots_rows = [
             {"host": host, "fetched_at": started, "status": status, "body": body}
@@ -348,6 +353,21 @@ def _handed_over(put: concurrent.futures.Future[None], stop: threading.Event) ->
             continue
     put.cancel()
     return False
+
+
+def _recheck_run(
+    config: configuration.Config, path: Location, run_id: str, host_holds: dict[str, datetime]
+) -> recheck.RecheckRun:
+    settings = config.settings
+    return recheck.RecheckRun(
+        path,
+        settings.lock_wait_seconds,
+        run_id,
+        config.sources,
+        settings.recheck_share,
+        settings.min_body_chars,
+        frozenset(host_holds),
+    )
 
 
 def _plan(path: Location, lock_wait: float | None, polls: list[SourcePoll], retries: list[RetryJob]) -> Plan:

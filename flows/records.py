@@ -66,6 +66,7 @@ class Source:
     interval_minutes: float = 30.0
     max_age_days: float | None = None  # sitemaps: entries older than this are left out
     url_pattern: str | None = None  # sitemaps: only URLs this regular expression finds
+    recheck_after_hours: tuple[float, ...] = ()  # after first fetch, when to fetch the page again
 
 
 @dataclass(frozen=True)

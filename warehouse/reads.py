@@ -10,8 +10,14 @@ import duckdb
 import pyarrow as pa
 
 from warehouse import schema
-from warehouse.records import FeedState, RememberedEntry, RetryJob, SitemapChild, StoredPage
+from warehouse.records import FeedState, RecheckCandidate, RememberedEntry, RetryJob, SitemapChild, StoredPage
 
+# The first feed entry that led to each article, as `first_entry` (n = 1).
+_FIRST_ENTRY = """first_entry AS (
+            SELECT ea.article_id, e.guid, e.title, e.published_at, e.updated_at, e.authors, e.tags,
+                   e.summary, e.language, e.image_url, row_number() OVER (PARTITION BY ea.article_id
+                                                 ORDER BY e.first_seen_at, e.entry_key) AS n
+            FROM entry_articles ea JOIN feed_entries e USING (entry_key))"""
 _ENTRY_COLUMNS = "e.guid, e.title, e.published_at, e.updated_at, e.authors, e.tags, e.summary, e.language, e.image_url"
 
 
@@ -71,12 +77,8 @@ def stored_pages(
     entry's date, title and authors (the first entry that led to the article). A page of
     `limit` rows in article_id order, starting after the article id `after`."""
     cursor = con.execute(
-        """
-        WITH first_entry AS (
-            SELECT ea.article_id, e.guid, e.title, e.published_at, e.updated_at, e.authors, e.tags,
-                   e.summary, e.language, e.image_url, row_number() OVER (PARTITION BY ea.article_id
-                                                 ORDER BY e.first_seen_at, e.entry_key) AS n
-            FROM entry_articles ea JOIN feed_entries e USING (entry_key))
+        f"""
+        WITH {_FIRST_ENTRY}
         SELECT p.article_id, p.url, p.content_type, p.html_zstd, f.guid, f.title, f.published_at,
                f.updated_at, f.authors, f.tags, f.summary, f.language, f.image_url
         FROM pages p JOIN articles a USING (article_id)
@@ -91,6 +93,61 @@ def stored_pages(
         StoredPage(article_id, url, content_type, html, _entry(rest))
         for article_id, url, content_type, html, *rest in cursor.fetchall()
     ]
+
+
+def recheck_candidates(
+    con: duckdb.DuckDBPyConnection, fetched_since: datetime, below_checks: int
+) -> list[RecheckCandidate]:
+    """Articles fetched since `fetched_since`, not withdrawn, with fewer than `below_checks`
+    re-checks done: what a re-check needs to ask conditionally and to compare."""
+    cursor = con.execute(
+        f"""
+        WITH {_FIRST_ENTRY}
+        SELECT a.article_id, p.url, a.source, a.fetched_at, coalesce(r.checks_done, 0), p.etag,
+               p.last_modified, a.title, a.content_hash, f.guid, f.title, f.published_at,
+               f.updated_at, f.authors, f.tags, f.summary, f.language, f.image_url
+        FROM articles a JOIN pages p USING (article_id)
+        LEFT JOIN rechecks r USING (article_id)
+        LEFT JOIN first_entry f ON f.article_id = a.article_id AND f.n = 1
+        WHERE a.fetched_at >= ? AND r.withdrawn_at IS NULL AND coalesce(r.checks_done, 0) < ?
+        ORDER BY a.fetched_at""",
+        [fetched_since, below_checks],
+    )
+    return [
+        RecheckCandidate(
+            article_id, url, source, fetched_at, checks, etag, last_modified, title, content_hash, _entry(entry)
+        )
+        for article_id, url, source, fetched_at, checks, etag, last_modified, title, content_hash, *entry in (
+            cursor.fetchall()
+        )
+    ]
+
+
+def article_bodies(con: duckdb.DuckDBPyConnection, article_ids: Iterable[str]) -> dict[str, str]:
+    """The current body of each of these articles."""
+    return _mapping(con, "SELECT k, body FROM lookup JOIN articles ON article_id = k", article_ids)
+
+
+def article_changes(
+    con: duckdb.DuckDBPyConnection, since: datetime | None, source: str | None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """v_article_changes since `since` (seen at), optionally for one source, newest first."""
+    cursor = con.execute(
+        """
+        SELECT * FROM v_article_changes
+        WHERE (CAST(? AS TIMESTAMPTZ) IS NULL OR seen_at >= ?) AND (CAST(? AS VARCHAR) IS NULL OR source = ?)
+        ORDER BY headline_changed DESC, seen_at DESC, article_id""",
+        [since, since, source, source],
+    )
+    return [column[0] for column in cursor.description], cursor.fetchall()
+
+
+def revisions(con: duckdb.DuckDBPyConnection, article_id: str) -> list[tuple[int, datetime, str | None, str]]:
+    """(revision, seen at, title, body) of one article, oldest first."""
+    return con.execute(
+        "SELECT revision, seen_at, title, body FROM article_revisions WHERE article_id = ? ORDER BY revision",
+        [article_id],
+    ).fetchall()
 
 
 def biggest_stories(

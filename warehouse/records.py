@@ -102,6 +102,22 @@ class StoredPage:
 
 
 @dataclass(frozen=True)
+class RecheckCandidate:
+    """A loaded article whose page may be due a re-check, with what the check compares."""
+
+    article_id: str
+    url: str
+    source: str
+    fetched_at: datetime
+    checks_done: int
+    etag: str | None
+    last_modified: str | None
+    title: str | None
+    content_hash: str
+    entry: RememberedEntry
+
+
+@dataclass(frozen=True)
 class SharedWarehouse:
     """A warehouse several machines use at once: its catalog in PostgreSQL, its Parquet files
     in a place every machine reaches under the same name (a shared folder, or s3://…)."""

@@ -83,6 +83,12 @@ class ArticleLike(Protocol):
     def tags(self) -> Sequence[str]: ...
     @property
     def extractor_version(self) -> str: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def content_hash(self) -> str: ...
 
 
 class PageLike(Protocol):
@@ -313,19 +319,52 @@ def articles(run_id: str, new: Iterable[NewArticle]) -> list[Row]:
 
 def pages(new: Iterable[NewArticle]) -> list[Row]:
     """The raw HTML of each new article, zstd-compressed, for later re-extraction."""
-    compressor = zstandard.ZstdCompressor(level=1)
-    return [
-        {
-            "article_id": article_id,
-            "url": fetched.page.final_url or fetched.job.url,
-            "fetched_at": fetched.page.fetched_at,
-            "content_type": fetched.page.headers.get("content-type"),
-            "html_zstd": compressor.compress(fetched.page.body),
-            "html_bytes": len(fetched.page.body),
-            "extractor_version": article.extractor_version,
-        }
-        for article_id, article, fetched in new
-    ]
+    return [page(article_id, article, fetched.page, fetched.job.url) for article_id, article, fetched in new]
+
+
+def page(article_id: str, article: ArticleLike, fetched: PageLike, url: str) -> Row:
+    """One article's raw page with its validators (ETag, Last-Modified) for re-checks."""
+    return {
+        "article_id": article_id,
+        "url": fetched.final_url or url,
+        "fetched_at": fetched.fetched_at,
+        "content_type": fetched.headers.get("content-type"),
+        "html_zstd": zstandard.ZstdCompressor(level=1).compress(fetched.body),
+        "html_bytes": len(fetched.body),
+        "extractor_version": article.extractor_version,
+        "etag": fetched.headers.get("etag"),
+        "last_modified": fetched.headers.get("last-modified"),
+    }
+
+
+def recheck(article_id: str, checks_done: int, now: datetime, status: int | None, outcome: str) -> Row:
+    """Where an article's re-checks stand after one more; a 404 / 410 marks it withdrawn."""
+    return {
+        "article_id": article_id,
+        "checks_done": checks_done,
+        "last_checked_at": now,
+        "last_status": status,
+        "last_outcome": outcome,
+        "withdrawn_at": now if outcome == "withdrawn" else None,
+    }
+
+
+def revision(
+    article_id: str, article: ArticleLike, fetched: PageLike, words: tuple[int, int], run_id: str, now: datetime
+) -> Row:
+    """A new revision of an article (the store numbers it after the ones it has)."""
+    added, removed = words
+    return {
+        "article_id": article_id,
+        "seen_at": now,
+        "title": article.title,
+        "body": article.body,
+        "content_hash": article.content_hash,
+        "words_added": added,
+        "words_removed": removed,
+        "html_zstd": zstandard.ZstdCompressor(level=1).compress(fetched.body),
+        "run_id": run_id,
+    }
 
 
 def article_urls(aliases: Iterable[AliasLike], now: datetime) -> list[Row]:

@@ -179,8 +179,45 @@ PAGES = Table(
         required("html_zstd", BLOB),
         required("html_bytes", INT),
         required("extractor_version", TEXT),
+        Column("etag", TEXT),  # the page's own validators, for conditional re-checks
+        Column("last_modified", TEXT),
     ),
     key=("article_id",),
+)
+
+# Every version of an article whose title or body changed after we first loaded it: revision 1
+# is the text first loaded, the highest is the articles row. Only changed articles have rows.
+ARTICLE_REVISIONS = Table(
+    "article_revisions",
+    (
+        required("article_id", TEXT),
+        required("revision", INT),
+        required("seen_at", TIME),
+        Column("title", TEXT),
+        required("body", TEXT),
+        required("content_hash", TEXT),
+        Column("words_added", INT),  # against the revision before
+        Column("words_removed", INT),
+        Column("html_zstd", BLOB),
+        required("run_id", TEXT),
+    ),
+    key=("article_id", "revision"),
+)
+
+# Where each article's re-checks stand: how many are done, the last answer, and when its page
+# was found gone (404 / 410). An article without a row has had no re-check yet.
+RECHECKS = Table(
+    "rechecks",
+    (
+        required("article_id", TEXT),
+        required("checks_done", INT),
+        required("last_checked_at", TIME),
+        Column("last_status", INT),
+        Column("last_outcome", TEXT),  # not_modified, unchanged, changed, withdrawn, failed
+        Column("withdrawn_at", TIME),
+    ),
+    key=("article_id",),
+    updates=("checks_done", "last_checked_at", "last_status", "last_outcome", "withdrawn_at"),
 )
 
 ARTICLE_URLS = Table(
@@ -308,6 +345,8 @@ LOADED = (
     FETCH_QUEUE,
     ROBOTS_TXT,
     HOST_HOLDS,
+    ARTICLE_REVISIONS,
+    RECHECKS,
     RUNS,
 )
 ALL = (WAREHOUSE_META,) + LOADED + (STORY_BANDS, SEARCH_DOCS, SEARCH_TERMS, SEARCH_POSTINGS)

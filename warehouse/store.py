@@ -8,7 +8,8 @@ nothing and a key is never stored twice. Runs write one at a time (db.run_lock).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -64,9 +65,64 @@ def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows, matcher: stories
     the changed articles and any that have none yet (their story ids are kept)."""
     if not rows:
         return 0
+    with _transaction(con):
+        return len(_replace_extracted(con, rows, matcher))
+
+
+def record_rechecks(
+    con: duckdb.DuckDBPyConnection,
+    checks: Rows,
+    revised: Rows,
+    revisions: Rows,
+    pages: Rows,
+    matcher: stories.StoryMatcher | None = None,
+) -> None:
+    """One run's re-checks in one transaction: where each article's re-checks stand, and for
+    each article that changed, its first text kept as revision 1 (when it has no revision
+    yet), the new text as the next revision, and the article and page rows brought up to it."""
+    with _transaction(con):
+        if checks:
+            _upsert(con, schema.RECHECKS, checks)
+        if not revisions:
+            return
+        batch = pa.Table.from_pylist([dict(row) for row in revisions])
+        con.register("revised_batch", batch)
+        try:
+            con.execute(
+                "INSERT INTO article_revisions (article_id, revision, seen_at, title, body, content_hash, "
+                "html_zstd, run_id) SELECT a.article_id, 1, a.fetched_at, a.title, a.body, a.content_hash, "
+                "p.html_zstd, a.run_id FROM articles a JOIN pages p USING (article_id) "
+                "WHERE a.article_id IN (SELECT article_id FROM revised_batch) "
+                "AND a.article_id NOT IN (SELECT article_id FROM article_revisions)"
+            )
+            columns = ", ".join(name for name in batch.column_names)
+            con.execute(
+                f"INSERT INTO article_revisions (revision, {columns}) SELECT "
+                "(SELECT max(revision) FROM article_revisions x WHERE x.article_id = r.article_id) + 1, "
+                + ", ".join(f"r.{name}" for name in batch.column_names)
+                + " FROM revised_batch r"
+            )
+        finally:
+            con.unregister("revised_batch")
+        _replace_extracted(con, revised, matcher)
+        _replace_pages(con, pages)
+
+
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _replace_extracted(con: duckdb.DuckDBPyConnection, rows: Rows, matcher: stories.StoryMatcher | None) -> list[str]:
+    """update_articles' work inside the caller's transaction; returns the changed article ids."""
     batch = pa.Table.from_pylist([dict(row) for row in rows])
     con.register("reextracted", batch)
-    con.execute("BEGIN TRANSACTION")
     try:
         assignments = ", ".join(f"{field} = r.{field}" for field in schema.EXTRACTED)
         differs = " OR ".join(
@@ -98,13 +154,24 @@ def update_articles(con: duckdb.DuckDBPyConnection, rows: Rows, matcher: stories
             )
         search.forget(con, changed)  # only changed articles are indexed again
         search.keep_current(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     finally:
         con.unregister("reextracted")
-    return len(changed)
+    return changed
+
+
+def _replace_pages(con: duckdb.DuckDBPyConnection, pages: Rows) -> None:
+    """Replace stored raw pages (a re-check's newer page and its validators)."""
+    batch = pa.Table.from_pylist([dict(row) for row in pages])
+    con.register("pages_batch", batch)
+    try:
+        updated = [name for name in batch.column_names if name != "article_id"]
+        con.execute(
+            "UPDATE pages SET "
+            + ", ".join(f"{name} = s.{name}" for name in updated)
+            + " FROM pages_batch s WHERE pages.article_id = s.article_id"
+        )
+    finally:
+        con.unregister("pages_batch")
 
 
 def _upsert(con: duckdb.DuckDBPyConnection, table: schema.Table, rows: Rows) -> int:

@@ -85,3 +85,19 @@ SELECT m.story_id, min(m.seen_at) AS first_seen, max(m.seen_at) AS last_seen,
 FROM members m
 JOIN outlet_lists o USING (story_id)
 GROUP BY m.story_id;
+
+-- What changed after publication: one row per new revision (against the one before) and one
+-- per article whose page was found gone (404 / 410).
+CREATE OR REPLACE VIEW v_article_changes AS
+SELECT r.article_id, a.source, 'edited' AS change, r.revision, r.seen_at,
+       b.title AS title_before, r.title AS title_after,
+       r.title IS DISTINCT FROM b.title AS headline_changed,
+       r.words_added, r.words_removed, a.canonical_url
+FROM article_revisions r
+JOIN article_revisions b ON b.article_id = r.article_id AND b.revision = r.revision - 1
+JOIN articles a ON a.article_id = r.article_id
+UNION ALL
+SELECT c.article_id, a.source, 'withdrawn', NULL, c.withdrawn_at, a.title, NULL, false, NULL, NULL, a.canonical_url
+FROM rechecks c
+JOIN articles a ON a.article_id = c.article_id
+WHERE c.withdrawn_at IS NOT NULL;
