@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 
 import pytest
 
 from flows.text import worddiff
+from tests.support.cli import newsdesk
 from tests.support.ingest import rows, run_ingest, scalar, write_sources
 from tests.support.loopback import Loopback, Reply
 
@@ -204,6 +206,18 @@ def test_a_page_that_is_gone_is_marked_withdrawn_and_keeps_its_revisions(tmp_pat
         ("withdrawn",),
     ]
     assert scalar(db, "SELECT count(*) FROM articles") == 2
+    listed = newsdesk("changes", "--db", str(db), "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    found = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [(c["change"], c["title_before"], c["title_after"]) for c in found] == [
+        ("edited", STORIES["tram"][0], "Tram depot closure delayed until the spring"),
+        ("withdrawn", "Tram depot closure delayed until the spring", None),
+    ]
+    diff = newsdesk("changes", tram, "--diff", "--db", str(db))
+    assert diff.returncode == 0 and "revision 1" in diff.stdout and "→ 2" in diff.stdout
+    assert "{+closure delayed until the spring+}" in diff.stdout and "body unchanged" in diff.stdout
+    refused = newsdesk("changes", "--diff", "--db", str(db))
+    assert refused.returncode == 2 and "needs an ARTICLE_ID" in refused.stderr
 
 
 def test_rechecks_take_at_most_their_share_while_new_pages_wait_and_the_rest_later(tmp_path):

@@ -129,15 +129,19 @@ def article_bodies(con: duckdb.DuckDBPyConnection, article_ids: Iterable[str]) -
 
 
 def article_changes(
-    con: duckdb.DuckDBPyConnection, since: datetime | None, source: str | None
+    con: duckdb.DuckDBPyConnection, since: datetime | None, source: str | None, article_id: str | None = None
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """v_article_changes since `since` (seen at), optionally for one source, newest first."""
+    """v_article_changes seen since `since`, optionally of one source or one article:
+    headline rewrites first, then newest first."""
     cursor = con.execute(
         """
-        SELECT * FROM v_article_changes
+        SELECT article_id, source, change, revision, seen_at, title_before, title_after,
+               words_added, words_removed, canonical_url
+        FROM v_article_changes
         WHERE (CAST(? AS TIMESTAMPTZ) IS NULL OR seen_at >= ?) AND (CAST(? AS VARCHAR) IS NULL OR source = ?)
-        ORDER BY headline_changed DESC, seen_at DESC, article_id""",
-        [since, since, source, source],
+          AND (CAST(? AS VARCHAR) IS NULL OR article_id = ?)
+        ORDER BY headline_changed DESC, seen_at DESC, article_id, revision""",
+        [since, since, source, source, article_id, article_id],
     )
     return [column[0] for column in cursor.description], cursor.fetchall()
 

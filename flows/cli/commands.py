@@ -370,6 +370,39 @@ def stories(
     out.print(printing.stories_table(names, rows))
 
 
+@app.command()
+def changes(
+    article_id: Annotated[str | None, typer.Argument(help="Only this article's changes.")] = None,
+    since: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Only changes seen on or after this day (UTC).")
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="Only this source's articles.")] = None,
+    diff: Annotated[bool, typer.Option("--diff", help="Print ARTICLE_ID's word-level changes.")] = False,
+    from_revision: Annotated[
+        int | None, typer.Option(help="With --diff: the older revision (default: newest-1).")
+    ] = None,
+    to_revision: Annotated[int | None, typer.Option(help="With --diff: the newer revision (default: newest).")] = None,
+    sources: SourcesOpt = None,
+    db: DbOpt = None,
+    format: FormatOpt = printing.Format.table,
+) -> None:
+    """Articles that changed after publication: rewritten headlines first, words added and
+    removed, and pages found gone (withdrawn). Every revision is in table article_revisions.
+    """
+    from warehouse import reads
+
+    path = _warehouse_path(sources, db)
+    if diff:
+        if article_id is None:
+            raise _fail("--diff needs an ARTICLE_ID (see the first column of `newsdesk changes`)", EXIT_USAGE)
+        revisions = _read(path, lambda con: reads.revisions(con, article_id))
+        out.print(printing.revision_diff(article_id, revisions, from_revision, to_revision), highlight=False)
+        return
+    since_utc = since.replace(tzinfo=timezone.utc) if since else None
+    names, rows = _read(path, lambda con: reads.article_changes(con, since_utc, source, article_id))
+    printing.render(names, rows, format)
+
+
 @sources_app.command("list")
 def sources_list(sources: SourcesOpt = None, format: FormatOpt = printing.Format.table) -> None:
     """Show the configured sources: name, kind (feed, news_sitemap, sitemap), URL, labels."""

@@ -244,3 +244,28 @@ def kind_hint(found: Sequence[Any]) -> str:
     """How to add what was found instead, e.g. "it has a news_sitemap: add it with --kind news_sitemap"."""
     kinds = list(dict.fromkeys(str(item.kind) for item in found))
     return "; ".join(f"it has a {kind}: add it with --kind {kind}" for kind in kinds)
+
+
+def revision_diff(
+    article_id: str, revisions: Sequence[tuple[int, datetime, str | None, str]], older: int | None, newer: int | None
+) -> str:
+    """Two revisions of an article, headline and body word by word ([-removed-] {+added+})."""
+    from flows.text import worddiff
+
+    by_number = {number: (seen, title, body) for number, seen, title, body in revisions}
+    if len(by_number) < 2:
+        return f"article {article_id} has no revisions: it has not changed since it was loaded"
+    newer = newer if newer is not None else max(by_number)
+    older = older if older is not None else newer - 1
+    missing = [n for n in (older, newer) if n not in by_number]
+    if missing:
+        return f"article {article_id} has revisions {min(by_number)}–{max(by_number)}, not {missing[0]}"
+    (seen_a, title_a, body_a), (seen_b, title_b, body_b) = by_number[older], by_number[newer]
+    return "\n".join(
+        [
+            f"article {article_id}: revision {older} ({_utc(seen_a)}) → {newer} ({_utc(seen_b)})",
+            "headline: " + (worddiff.render(title_a or "", title_b or "") if title_a != title_b else "unchanged"),
+            "",
+            worddiff.render(body_a, body_b) if body_a != body_b else "body unchanged",
+        ]
+    )
