@@ -190,13 +190,16 @@ def test_extract_prints_one_json_object_per_input():
 
 @pytest.mark.prefect
 def test_demo_end_to_end_twice(tmp_path, prefect_env):
-    """What `make demo` does, twice: every source lands, then nothing new and 304s."""
+    """What `make demo` does, twice: every source lands; then nothing new, 304s, and the
+    second edition's edits recorded as revisions (and nothing else)."""
     from flows.demo.site import Newsroom
 
     db = tmp_path / "demo"
     with Newsroom() as probe:
         expected = probe.expected()
         names = [s["name"] for s in probe.sources()]
+    with Newsroom(edition=2) as second_edition:
+        edited = {url.replace(second_edition.base_url, "") for url in second_edition.expected().edited_urls}
     port = free_port()
     first = newsdesk("demo", "--db", str(db), "--port", str(port), cwd=tmp_path, env=prefect_env)
     assert first.returncode == 0, first.stderr
@@ -214,7 +217,11 @@ def test_demo_end_to_end_twice(tmp_path, prefect_env):
         ).fetchone()
         assert con.execute("SELECT url, read_at FROM sitemap_children ORDER BY url").fetchall() == children_read
     assert len(children_read) == 2, "the news sitemap index's two children, read once"
-    assert run[0] == 0 and run[1] == 0 and run[2] >= len(names) - 1
+    assert run[0] == 0 and run[1] == 0 and run[2] >= len(names) - 2  # one feed announces an edit
+    listed = newsdesk("changes", "--db", str(db), "--format", "json", cwd=tmp_path, env=prefect_env)
+    changes = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert {c["canonical_url"].removeprefix(f"http://127.0.0.1:{port}") for c in changes} == edited
+    assert len(edited) == 3 and {c["change"] for c in changes} == {"edited"}
 
 
 def test_stats_shows_source_health_as_a_table_and_as_json(small_warehouse):

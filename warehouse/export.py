@@ -19,6 +19,7 @@ TABLES = {
     "runs": "started_at",
     "fetch_queue": "last_attempt_at",
     "article_urls": "first_seen_at",
+    "v_article_changes": "seen_at",
     "v_source_health": None,
 }
 

@@ -60,6 +60,11 @@ def due_retries(con: duckdb.DuckDBPyConnection, now: datetime) -> list[RetryJob]
     ]
 
 
+def has_runs(con: duckdb.DuckDBPyConnection) -> bool:
+    """True once a run has been recorded."""
+    return bool(con.execute("SELECT EXISTS (SELECT 1 FROM runs)").fetchone()[0])  # type: ignore[index]
+
+
 def robots_since(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[str, str | None]:
     """robots.txt bodies fetched after `since`, by host (None: the host has no rules)."""
     return dict(con.execute("SELECT host, body FROM robots_txt WHERE fetched_at >= ?", [since]).fetchall())

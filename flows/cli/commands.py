@@ -114,7 +114,7 @@ def demo(
     from flows.demo.site import Newsroom
 
     try:
-        room = Newsroom(port=port).start()
+        room = Newsroom(port=port, edition=_demo_edition(db)).start()
     except OSError as exc:
         raise _fail(
             f"cannot serve the demo newsroom on 127.0.0.1:{port}: {exc.strerror} (choose another --port)"
@@ -639,8 +639,23 @@ def _probe_settings(sources: Path | None) -> configuration.Settings:
     return _config(sources, None).settings if path.exists() else configuration.parse({}, path).settings
 
 
+def _demo_edition(db: Path) -> int:
+    """The newsroom's first edition for a new demo warehouse; the second, with its articles
+    edited after publication, once the demo has run."""
+    import warehouse
+    from warehouse import reads
+
+    try:
+        with warehouse.reading(db) as con:
+            return 2 if reads.has_runs(con) else 1
+    except warehouse.WarehouseError:
+        return 1
+
+
 def _write_demo_sources(room: Any, db: Path) -> Path:
     import yaml
+
+    from flows.demo.site import DEMO_RECHECK_HOURS
 
     try:
         folder = localstate.ensure_dir(localstate.state_dir() / "demo", "the demo's folder")
@@ -655,7 +670,7 @@ def _write_demo_sources(room: Any, db: Path) -> Path:
             "allow_private_networks": True,
             "min_delay_seconds": 0,
         },
-        "sources": room.sources(),
+        "sources": [source | {"recheck_after_hours": list(DEMO_RECHECK_HOURS)} for source in room.sources()],
     }
     path.write_text(
         "# Written by `newsdesk demo` for the offline newsroom; rewritten on every demo run.\n"

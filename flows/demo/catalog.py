@@ -8,7 +8,7 @@ URLs are paths until a base URL is given, and dates are fixed in the content.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
@@ -79,6 +79,27 @@ class Listing:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """How the second edition of the newsroom changes an article after publication.
+
+    ``headline`` rewrites it, ``append`` adds a last paragraph, ``replace`` swaps one phrase
+    for another in the body, ``ads`` are the advert shown beside it in each edition (a
+    change that is not an edit), ``updated`` is the new modification time feeds announce.
+    """
+
+    headline: str = ""
+    append: str = ""
+    replace: tuple[str, str] | None = None
+    ads: tuple[str, ...] = ()
+    updated: datetime | None = None
+
+    @property
+    def is_real(self) -> bool:
+        """True when the text changes (an advert rotating beside it is no edit)."""
+        return bool(self.headline or self.append or self.replace)
+
+
+@dataclass(frozen=True)
 class Article:
     """One article page. ``wire`` names the agency story of a syndicated copy;
     ``kept_paragraphs`` > 0 makes it a cut copy (only the wire's first paragraphs)."""
@@ -100,6 +121,8 @@ class Article:
     kept_paragraphs: int = 0
     moved_from: str = ""
     removed: bool = False
+    edit: Edit | None = None
+    ad: str = ""  # the advert beside the article in this edition
 
     @property
     def story(self) -> str:
@@ -174,6 +197,31 @@ def with_query(path: str, *queries: str) -> str:
     if not parts:
         return path
     return path + ("&" if "?" in path else "?") + "&".join(parts)
+
+
+def edition(catalog: Catalog, number: int) -> Catalog:
+    """The newsroom as it stands in its `number`th edition: from the second on, the articles
+    with an ``edit`` are changed after publication."""
+    return replace(catalog, articles=tuple(_as_of_edition(a, number) for a in catalog.articles))
+
+
+def _as_of_edition(article: Article, number: int) -> Article:
+    change = article.edit
+    if change is None:
+        return article
+    ad = change.ads[min(number, len(change.ads)) - 1] if change.ads else ""
+    if number < 2:
+        return replace(article, ad=ad)
+    paragraphs = list(article.paragraphs)
+    if change.replace:
+        paragraphs = [p.replace(*change.replace) for p in paragraphs]
+    return replace(
+        article,
+        headline=change.headline or article.headline,
+        paragraphs=(*paragraphs, *([change.append] if change.append else [])),
+        updated=change.updated or article.updated,
+        ad=ad,
+    )
 
 
 @cache
@@ -254,6 +302,17 @@ def _article(publisher: Publisher, raw: dict[str, Any], wire: dict[str, dict[str
         kept_paragraphs=raw.get("kept_paragraphs", 0),
         moved_from=f"/{publisher.slug}/{raw['moved_from']}" if "moved_from" in raw else "",
         removed=fields.get("removed", False),
+        edit=_edit(raw["edit"]) if "edit" in raw else None,
+    )
+
+
+def _edit(raw: dict[str, Any]) -> Edit:
+    return Edit(
+        headline=raw.get("headline", ""),
+        append=raw.get("append", ""),
+        replace=(raw["replace"][0], raw["replace"][1]) if "replace" in raw else None,
+        ads=tuple(raw.get("ads", ())),
+        updated=raw.get("updated"),
     )
 
 

@@ -43,6 +43,8 @@ def article_page(catalog: Catalog, article: Article, base_url: str) -> str:
         related=_links(related, base_url),
     )
     head = _article_head(publisher, article, base_url)
+    if article.ad:
+        block += f'\n<aside class="advert"><p>Advertisement</p><p>{escape(article.ad)}</p></aside>'
     return _layout(catalog, publisher, head, block, base_url, exclude=article)
 
 

@@ -24,9 +24,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flows.demo import feedgen, render, sitemapgen
 from flows.demo.catalog import NEWS_SITEMAP, Article, Catalog, Feed, listing_url, load, newest_listed, too_old
+from flows.demo.catalog import edition as catalog_edition
 from flows.demo.server import Exchange, LoopbackServer
 
 HTML = "text/html; charset=utf-8"
+# `newsdesk demo` shows its edits at once: each later run re-checks every page (five times).
+DEMO_RECHECK_HOURS = (0.0001, 0.0002, 0.0003, 0.0004, 0.0005)
 TRACKING_PARAMS = ("utm_", "fbclid", "gclid")
 
 
@@ -49,6 +52,7 @@ class Expectation:
     missing_urls: tuple[str, ...]
     syndicated_urls: tuple[str, ...]  # word-for-word copies of wire stories
     wire_stories: dict[str, tuple[int, tuple[str, ...]]]  # wire id -> (articles, feeds), cut copies too
+    edited_urls: tuple[str, ...]  # articles whose text the second edition changes
 
 
 @dataclass(frozen=True)
@@ -63,11 +67,12 @@ class Response:
 class Newsroom:
     """The newsroom server. Use as a context manager, or call :meth:`start` and :meth:`stop`."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, edition: int = 1) -> None:
+        """`edition` 2 and later serve the articles edited after publication."""
         self.host = host
         self.port = port
         self.base_url = ""
-        self._catalog: Catalog = load()
+        self._catalog: Catalog = catalog_edition(load(), edition)
         self._feed_types = {f.path: feedgen.CONTENT_TYPES[f.format] for f in self._catalog.feeds}
         self._unconditional = {f.path for f in self._catalog.feeds if not f.conditional}
         self._routes: dict[str, Response] = {}
@@ -255,6 +260,7 @@ def expectation(catalog: Catalog, base_url: str) -> Expectation:
         missing_urls=missing,
         syndicated_urls=tuple(base_url + a.path for a in live if a.exact_copy),
         wire_stories=_wire_stories(live),
+        edited_urls=tuple(base_url + a.path for a in live if a.edit and a.edit.is_real),
     )
 
 
