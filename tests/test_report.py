@@ -95,6 +95,13 @@ def report_file(tmp_path_factory) -> Path:
     }
     with warehouse.writing(db) as con:
         store.load(con, tables)
+        edited = articles[0]["article_id"]
+        for revision, title in ((1, "Wind farm plan goes to a vote"), (2, "Wind farm plan approved after a tied vote")):
+            con.execute(
+                "INSERT INTO article_revisions (article_id, revision, seen_at, title, body, content_hash, run_id) "
+                "VALUES (?, ?, ?, ?, 'text', ?, 'r1')",
+                [edited, revision, now, title, f"h{revision}"],
+            )
     out = folder / "report.html"
     result = newsdesk("report", "--db", str(db), "--out", str(out), "--days", "30")
     assert result.returncode == 0, result.stderr
@@ -105,8 +112,9 @@ def test_the_report_is_one_self_contained_file_with_every_section(report_file):
     html = report_file.read_text(encoding="utf-8")
     fetched = re.findall(r"""(?:src|href|xlink:href)\s*=\s*["']?\s*(?:https?:)?//""", html, re.IGNORECASE)
     assert fetched == [] and "<script" not in html and "<link" not in html and "url(" not in html
-    for section in ("daily", "stories", "health", "extraction", "runs"):
+    for section in ("daily", "stories", "changes", "health", "extraction", "runs"):
         assert f'<section id="{section}">' in html
+    assert "Wind farm plan goes to a vote</b> → <b>Wind farm plan approved after a tied vote" in html
     assert "HTTP 503 from the feed" in html and "failing ×2" in html
     assert "3 outlets · 3 articles" in html
 

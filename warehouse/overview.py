@@ -12,14 +12,18 @@ from warehouse import reads
 Rows = list[dict[str, Any]]
 
 
-def gather(con: duckdb.DuckDBPyConnection, days: int, stories: int = 10, runs: int = 12) -> dict[str, Rows]:
+def gather(
+    con: duckdb.DuckDBPyConnection, days: int, stories: int = 10, runs: int = 12, changes: int = 20
+) -> dict[str, Rows]:
     """The report's rows. The window is the `days` days up to the latest article, so an
     old warehouse still shows its last activity; its stories are those `newsdesk stories`
     would list for the same window."""
     first_day = reads.scalar(con, "SELECT max(day) - CAST(? AS INTEGER) + 1 FROM v_daily_counts", [days])
     since = datetime.combine(first_day, time(), timezone.utc) if first_day else None
     names, biggest = reads.biggest_stories(con, since, stories)
+    change_names, changed = reads.article_changes(con, since, None)
     return {
+        "changes": [dict(zip(change_names, row)) for row in changed[:changes]],
         "daily": _dicts(
             con, "SELECT day, source, articles FROM v_daily_counts WHERE day >= ? ORDER BY day, source", [first_day]
         ),

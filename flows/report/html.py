@@ -29,12 +29,14 @@ class ReportData:
     stories: tuple[Row, ...]  # v_stories: headline, articles, sources, source_names
     health: tuple[Row, ...]  # v_source_health
     runs: tuple[Row, ...]  # runs, newest first
+    changes: tuple[Row, ...] = ()  # v_article_changes: headline rewrites first
 
 
 def render(data: ReportData) -> str:
     sections = [
         ("daily", "Articles per day and source", _daily_section(data)),
         ("stories", "Biggest stories", _stories_section(data.stories)),
+        ("changes", "Changed after publication", _changes_section(data.changes)),
         ("health", "Source health", _health_section(data.health)),
         ("extraction", "Extraction health", _extraction_section(data.health)),
         ("runs", "Last runs", _runs_section(data.runs)),
@@ -88,6 +90,24 @@ def _stories_section(stories: Sequence[Row]) -> str:
         for s in stories
     )
     return f"{chart}<details><summary>Who ran them</summary><ol>{outlets}</ol></details>"
+
+
+def _changes_section(changes: Sequence[Row]) -> str:
+    if not changes:
+        return _empty("No article has changed since it was loaded.")
+    items = []
+    for change in changes:
+        before = escape(change["title_before"] or "(no headline)")
+        if change["change"] == "withdrawn":
+            what = f"<b>{before}</b>: withdrawn (the page is gone)"
+        elif change["title_after"] != change["title_before"]:
+            what = f"<b>{before}</b> → <b>{escape(change['title_after'] or '(no headline)')}</b>"
+        else:
+            what = f"<b>{before}</b>: +{change['words_added']} / −{change['words_removed']} words"
+        items.append(
+            f'<li>{what} <span class="meta">{escape(change["source"])}, {_when(change["seen_at"])}</span></li>'
+        )
+    return f"<ol>{''.join(items)}</ol>"
 
 
 def _health_section(health: Sequence[Row]) -> str:
