@@ -59,7 +59,7 @@ def closing_tables(
             summary.run_id, [(sp, new[sp.source.name]) for sp in polls if sp.held_until(now) is None], now
         ),
         "host_holds": rows.host_holds(summary.host_holds, summary.started_at, summary.run_id),
-        "feed_entries": rows.entries(summary.run_id, entries_without_page(plan), now),
+        "feed_entries": rows.entries(summary.run_id, [*entries_without_page(plan), *plan.retitled], now),
         "entry_articles": rows.entry_articles(plan.known_links),
         "runs": [rows.run(summary, flow_run_id)],
     }

@@ -30,7 +30,7 @@ from flows import configuration
 from flows.fetching import fetcher_for, page_result
 from flows.http import Fetcher
 from flows.identity import dedup, neardup, urls
-from flows.plan import pagejobs
+from flows.plan import pagejobs, rechecks
 from flows.plan import schedule, tally
 from flows.plan.pagejobs import KeyedEntry, Plan
 from flows.plan import feedstate
@@ -231,7 +231,11 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
         else:
             produced = await pages.run(fetcher, config.settings.min_body_chars)
         rechecked = await recheck.recheck_due(
-            fetcher, _recheck_run(config, path, run_id, host_holds), bool(plan.jobs), datetime.now(timezone.utc)
+            fetcher,
+            _recheck_run(config, path, run_id, host_holds),
+            bool(plan.jobs),
+            datetime.now(timezone.utc),
+            plan.signalled,
         )
         if rechecked.due:
             _say(logger, rechecked.describe())
@@ -373,9 +377,12 @@ def _recheck_run(
 def _plan(path: Location, lock_wait: float | None, polls: list[SourcePoll], retries: list[RetryJob]) -> Plan:
     keyed = pagejobs.keyed_entries(polls)
     with warehouse.reading(path, lock_wait) as con:
-        known_keys = reads.known_entry_keys(con, (k.key for k in keyed))
+        known = reads.known_entries(con, (k.key for k in keyed))
         known_urls = reads.articles_by_url(con, (k.canonical_link for k in keyed))
-    return pagejobs.plan_pages(keyed, known_keys, known_urls, retries)
+    plan = pagejobs.plan_pages(keyed, set(known), known_urls, retries)
+    retitled = rechecks.signalled(keyed, known)
+    signalled = frozenset(article_id for k in retitled if (article_id := known[k.key].article_id))
+    return replace(plan, retitled=tuple(retitled), signalled=signalled)
 
 
 async def _finish(logger: RunLogger, summary: RunSummary) -> RunSummary:

@@ -65,15 +65,19 @@ class RecheckRun:
     held_hosts: frozenset[str]
 
 
-async def recheck_due(fetcher: Fetcher, run: RecheckRun, pages_waited: bool, now: datetime) -> RecheckReport:
-    """Re-check the pages that are due, within the run's allowance, and store what changed."""
+async def recheck_due(
+    fetcher: Fetcher, run: RecheckRun, pages_waited: bool, now: datetime, signalled: frozenset[str] = frozenset()
+) -> RecheckReport:
+    """Re-check the pages that are due (and those a feed `signalled` changed), within the
+    run's allowance, and store what changed."""
     schedules = {source.name: source.recheck_after_hours for source in run.sources if source.enabled}
     most = rechecks.most_checks(schedules)
     if not most:
         return RecheckReport(0, {})
     with warehouse.reading(run.db, run.lock_wait) as con:
-        candidates = reads.recheck_candidates(con, now - rechecks.horizon(schedules), most)
-    waiting = [c for c in rechecks.due(candidates, schedules, now) if urls.host_of(c.url) not in run.held_hosts]
+        candidates = reads.recheck_candidates(con, now - rechecks.horizon(schedules), most, signalled)
+    due = rechecks.due(candidates, schedules, now, signalled)
+    waiting = [c for c in due if urls.host_of(c.url) not in run.held_hosts]
     chosen = waiting[: rechecks.allowance(len(waiting), fetcher.requests_made, run.share, pages_waited)]
     results = list(await asyncio.gather(*(_check(fetcher, c, run.min_body_chars) for c in chosen)))
     if results:

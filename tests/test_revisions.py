@@ -240,3 +240,23 @@ def test_rechecks_take_at_most_their_share_while_new_pages_wait_and_the_rest_lat
     assert {p.removeprefix("/news/") for p in quiet_run if p.startswith("/news/")} >= set(old) - {
         p.removeprefix("/news/") for p in rechecked
     }
+
+
+def test_a_feed_that_retitles_an_entry_brings_its_recheck_forward_once(tmp_path):
+    with Loopback() as server:
+        site = EditableSite(server)
+        site.serve(["tram", "market"])
+        source = {"name": "riverside", "url": server.url("/feed.xml"), "recheck_after_hours": [48]}
+        path, db = write_sources(tmp_path, [source]), tmp_path / "news"
+        run_ingest(path)
+        _, paragraphs, ad = site.pages["tram"]
+        site.pages["tram"] = ("Tram depot closure delayed until the spring", paragraphs, ad)
+        second = len(server.arrived)
+        run_ingest(path)
+        third = len(server.arrived)
+        run_ingest(path)
+    assert site.requests_for("tram", second) and not site.requests_for("market", second)
+    assert not [seen for seen in site.requests_for("tram", third)], "the signal is spent once acted on"
+    assert scalar(db, "SELECT title FROM articles WHERE article_id = ?", article_id(db, "tram")).startswith(
+        "Tram depot closure"
+    )

@@ -10,7 +10,15 @@ import duckdb
 import pyarrow as pa
 
 from warehouse import schema
-from warehouse.records import FeedState, RecheckCandidate, RememberedEntry, RetryJob, SitemapChild, StoredPage
+from warehouse.records import (
+    FeedState,
+    KnownEntry,
+    RecheckCandidate,
+    RememberedEntry,
+    RetryJob,
+    SitemapChild,
+    StoredPage,
+)
 
 # The first feed entry that led to each article, as `first_entry` (n = 1).
 _FIRST_ENTRY = """first_entry AS (
@@ -35,8 +43,15 @@ def sitemap_children(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Site
     return known
 
 
-def known_entry_keys(con: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> set[str]:
-    return _matching(con, "SELECT k FROM lookup JOIN feed_entries ON entry_key = k", keys)
+def known_entries(con: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> dict[str, KnownEntry]:
+    """The entries among `keys` seen before: their stored title and updated date, and article."""
+    found = _lookup(
+        con,
+        "SELECT k, e.title, e.updated_at, ea.article_id FROM lookup JOIN feed_entries e ON e.entry_key = k "
+        "LEFT JOIN entry_articles ea ON ea.entry_key = k",
+        keys,
+    )
+    return {key: KnownEntry(title, updated_at, article_id) for key, title, updated_at, article_id in found}
 
 
 def articles_by_url(con: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> dict[str, str]:
@@ -101,11 +116,13 @@ def stored_pages(
 
 
 def recheck_candidates(
-    con: duckdb.DuckDBPyConnection, fetched_since: datetime, below_checks: int
+    con: duckdb.DuckDBPyConnection, fetched_since: datetime, below_checks: int, signalled: Iterable[str] = ()
 ) -> list[RecheckCandidate]:
-    """Articles fetched since `fetched_since`, not withdrawn, with fewer than `below_checks`
-    re-checks done: what a re-check needs to ask conditionally and to compare."""
-    cursor = con.execute(
+    """Articles not withdrawn that were fetched since `fetched_since` with fewer than
+    `below_checks` re-checks done, or that are `signalled`: what a re-check needs to ask
+    conditionally and to compare."""
+    con.register("signalled", pa.table({"k": pa.array(sorted(set(signalled)), pa.string())}))
+    found = con.execute(
         f"""
         WITH {_FIRST_ENTRY}
         SELECT a.article_id, p.url, a.source, a.fetched_at, coalesce(r.checks_done, 0), p.etag,
@@ -114,17 +131,18 @@ def recheck_candidates(
         FROM articles a JOIN pages p USING (article_id)
         LEFT JOIN rechecks r USING (article_id)
         LEFT JOIN first_entry f ON f.article_id = a.article_id AND f.n = 1
-        WHERE a.fetched_at >= ? AND r.withdrawn_at IS NULL AND coalesce(r.checks_done, 0) < ?
+        WHERE r.withdrawn_at IS NULL
+          AND ((a.fetched_at >= ? AND coalesce(r.checks_done, 0) < ?)
+               OR a.article_id IN (SELECT k FROM signalled))
         ORDER BY a.fetched_at""",
         [fetched_since, below_checks],
-    )
+    ).fetchall()
+    con.unregister("signalled")
     return [
         RecheckCandidate(
             article_id, url, source, fetched_at, checks, etag, last_modified, title, content_hash, _entry(entry)
         )
-        for article_id, url, source, fetched_at, checks, etag, last_modified, title, content_hash, *entry in (
-            cursor.fetchall()
-        )
+        for article_id, url, source, fetched_at, checks, etag, last_modified, title, content_hash, *entry in found
     ]
 
 

@@ -102,6 +102,15 @@ class StoredPage:
 
 
 @dataclass(frozen=True)
+class KnownEntry:
+    """What we stored of a feed entry seen before, and the article it led to (if any)."""
+
+    title: str | None
+    updated_at: datetime | None
+    article_id: str | None
+
+
+@dataclass(frozen=True)
 class RecheckCandidate:
     """A loaded article whose page may be due a re-check, with what the check compares."""
 

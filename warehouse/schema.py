@@ -139,6 +139,7 @@ FEED_ENTRIES = Table(
         Column("image_url", TEXT),
     ),
     key=("entry_key",),
+    updates=("title", "updated_at"),  # a known entry retitled or updated: see plan.rechecks.signalled
 )
 
 ARTICLES = Table(

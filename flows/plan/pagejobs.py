@@ -29,6 +29,8 @@ class Plan:
     new_entries: tuple[KeyedEntry, ...]
     jobs: tuple[PageJob, ...]
     known_links: tuple[tuple[str, str], ...]  # (entry_key, article_id)
+    retitled: tuple[KeyedEntry, ...] = ()  # known entries whose title or updated date changed
+    signalled: frozenset[str] = frozenset()  # their articles: re-checked this run
 
 
 def keyed_entries(polls: Iterable[SourcePoll]) -> list[KeyedEntry]:

@@ -6,18 +6,40 @@ import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
-from warehouse.records import RecheckCandidate
+from flows.plan.pagejobs import KeyedEntry
+from warehouse.records import KnownEntry, RecheckCandidate
+
+
+def signalled(keyed: Iterable[KeyedEntry], known: Mapping[str, KnownEntry]) -> list[KeyedEntry]:
+    """Known entries that now say their article changed: a new title under the same key, or
+    an updated date other than the one we stored."""
+    changed = []
+    for entry in keyed:
+        stored = known.get(entry.key)
+        if stored is None or stored.article_id is None:
+            continue
+        retitled = entry.entry.title is not None and stored.title is not None and entry.entry.title != stored.title
+        updated = entry.entry.updated is not None and entry.entry.updated != stored.updated_at
+        if retitled or updated:
+            changed.append(entry)
+    return changed
 
 
 def due(
-    candidates: Iterable[RecheckCandidate], schedules: Mapping[str, tuple[float, ...]], now: datetime
+    candidates: Iterable[RecheckCandidate],
+    schedules: Mapping[str, tuple[float, ...]],
+    now: datetime,
+    signalled: frozenset[str] = frozenset(),
 ) -> list[RecheckCandidate]:
     """The candidates whose next re-check time has come (the source's hours after the first
-    fetch), longest overdue first. Sources not configured any more, or with no hours, get none."""
+    fetch), longest overdue first, after those a feed signalled (due at once). Sources not
+    configured any more, or with no hours, get none."""
     waiting: list[tuple[datetime, RecheckCandidate]] = []
     for candidate in candidates:
         hours = schedules.get(candidate.source, ())
-        if candidate.checks_done < len(hours):
+        if candidate.article_id in signalled and hours:
+            waiting.append((datetime.min.replace(tzinfo=now.tzinfo), candidate))
+        elif candidate.checks_done < len(hours):
             at = candidate.fetched_at + timedelta(hours=hours[candidate.checks_done])
             if at <= now:
                 waiting.append((at, candidate))
