@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+
+import zstandard
 
 import warehouse
 from flows.fetching import extract_in_thread
@@ -80,6 +82,7 @@ async def recheck_due(
     waiting = [c for c in due if urls.host_of(c.url) not in run.held_hosts]
     chosen = waiting[: rechecks.allowance(len(waiting), fetcher.requests_made, run.share, pages_waited)]
     results = list(await asyncio.gather(*(_check(fetcher, c, run.min_body_chars) for c in chosen)))
+    results = await asyncio.to_thread(_without_extractor_changes, run, results)
     if results:
         await asyncio.to_thread(_store, run, results, now)
     return RecheckReport(len(waiting), dict(Counter(result.outcome for result in results)))
@@ -105,6 +108,39 @@ async def _check(fetcher: Fetcher, candidate: RecheckCandidate, min_body_chars: 
     if article.content_hash == candidate.content_hash and article.title == candidate.title:
         return Rechecked(candidate, UNCHANGED, page.status)
     return Rechecked(candidate, CHANGED, page.status, page, article)
+
+
+def _without_extractor_changes(run: RecheckRun, results: list[Rechecked]) -> list[Rechecked]:
+    """A page stored by another extractor version may read differently only because the
+    extractor changed: a change counts when the stored page, read by this version, differs too."""
+    from flows import extract
+
+    suspect = {
+        r.candidate.article_id: r
+        for r in results
+        if r.outcome == CHANGED and r.article and r.candidate.extractor_version != extract.EXTRACTOR_VERSION
+    }
+    if not suspect:
+        return results
+    with warehouse.reading(run.db, run.lock_wait) as con:
+        stored = reads.stored_html(con, suspect)
+    same = set()
+    for article_id, (html, content_type) in stored.items():
+        result = suspect[article_id]
+        assert result.article is not None
+        headers = {"content-type": content_type} if content_type else {}
+        entry = remembered_entry(result.candidate.url, result.candidate.entry)
+        try:
+            before = extract.article(
+                zstandard.decompress(html), result.candidate.url, headers, entry, run.min_body_chars
+            )
+        except extract.ExtractionFailed:
+            continue
+        if (before.content_hash, before.title) == (result.article.content_hash, result.article.title):
+            same.add(article_id)
+    return [
+        replace(r, outcome=UNCHANGED, page=None, article=None) if r.candidate.article_id in same else r for r in results
+    ]
 
 
 def _store(run: RecheckRun, results: list[Rechecked], now: datetime) -> None:

@@ -260,3 +260,25 @@ def test_a_feed_that_retitles_an_entry_brings_its_recheck_forward_once(tmp_path)
     assert scalar(db, "SELECT title FROM articles WHERE article_id = ?", article_id(db, "tram")).startswith(
         "Tram depot closure"
     )
+
+
+def test_a_page_read_differently_only_because_the_extractor_changed_is_no_revision(tmp_path):
+    import warehouse
+
+    with Loopback() as server:
+        site = EditableSite(server)
+        site.serve(["tram", "market"])
+        path, db = riverside(tmp_path, server), tmp_path / "news"
+        run_ingest(path)
+        with warehouse.writing(db) as con:  # as an older extractor stored it
+            con.execute("UPDATE articles SET content_hash = 'older', title = 'Older reading'")
+            con.execute("UPDATE pages SET extractor_version = 'newsdesk-0', etag = NULL")
+        _, paragraphs, ad = site.pages["market"]
+        site.pages["market"] = ("Farmers market moves to the station yard in March", paragraphs, ad)
+        run_ingest(path)
+    outcomes = dict(rows(db, "SELECT u.url, r.last_outcome FROM rechecks r JOIN article_urls u USING (article_id)"))
+    assert {url.rsplit("/", 1)[-1]: outcome for url, outcome in outcomes.items()} == {
+        "tram": "unchanged",
+        "market": "changed",
+    }
+    assert rows(db, "SELECT DISTINCT article_id FROM article_revisions") == [(article_id(db, "market"),)]

@@ -126,7 +126,7 @@ def recheck_candidates(
         f"""
         WITH {_FIRST_ENTRY}
         SELECT a.article_id, p.url, a.source, a.fetched_at, coalesce(r.checks_done, 0), p.etag,
-               p.last_modified, a.title, a.content_hash, f.guid, f.title, f.published_at,
+               p.last_modified, a.title, a.content_hash, p.extractor_version, f.guid, f.title, f.published_at,
                f.updated_at, f.authors, f.tags, f.summary, f.language, f.image_url
         FROM articles a JOIN pages p USING (article_id)
         LEFT JOIN rechecks r USING (article_id)
@@ -140,10 +140,16 @@ def recheck_candidates(
     con.unregister("signalled")
     return [
         RecheckCandidate(
-            article_id, url, source, fetched_at, checks, etag, last_modified, title, content_hash, _entry(entry)
+            article_id, url, source, fetched_at, checks, etag, last_modified, title, digest, version, _entry(rest)
         )
-        for article_id, url, source, fetched_at, checks, etag, last_modified, title, content_hash, *entry in found
+        for article_id, url, source, fetched_at, checks, etag, last_modified, title, digest, version, *rest in found
     ]
+
+
+def stored_html(con: duckdb.DuckDBPyConnection, article_ids: Iterable[str]) -> dict[str, tuple[bytes, str | None]]:
+    """The stored raw page (zstd) and content type of each of these articles."""
+    found = _lookup(con, "SELECT k, html_zstd, content_type FROM lookup JOIN pages ON article_id = k", article_ids)
+    return {article_id: (html, content_type) for article_id, html, content_type in found}
 
 
 def article_bodies(con: duckdb.DuckDBPyConnection, article_ids: Iterable[str]) -> dict[str, str]:

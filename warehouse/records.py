@@ -123,6 +123,7 @@ class RecheckCandidate:
     last_modified: str | None
     title: str | None
     content_hash: str
+    extractor_version: str  # of the stored extraction: another version may read the same page otherwise
     entry: RememberedEntry
 
 
