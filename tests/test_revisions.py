@@ -213,6 +213,8 @@ def test_a_page_that_is_gone_is_marked_withdrawn_and_keeps_its_revisions(tmp_pat
         ("edited", STORIES["tram"][0], "Tram depot closure delayed until the spring"),
         ("withdrawn", "Tram depot closure delayed until the spring", None),
     ]
+    table = newsdesk("changes", "--db", str(db))
+    assert f"{STORIES['tram'][0]} → Tram depot closure delayed until the spring" in table.stdout.replace("\n", " ")
     diff = newsdesk("changes", tram, "--diff", "--db", str(db))
     assert diff.returncode == 0 and "revision 1" in diff.stdout and "→ 2" in diff.stdout
     assert "{+closure delayed until the spring+}" in diff.stdout and "body unchanged" in diff.stdout

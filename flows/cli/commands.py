@@ -400,7 +400,10 @@ def changes(
         return
     since_utc = since.replace(tzinfo=timezone.utc) if since else None
     names, rows = _read(path, lambda con: reads.article_changes(con, since_utc, source, article_id))
-    printing.render(names, rows, format)
+    if format is not printing.Format.table:
+        printing.render(names, rows, format)
+        return
+    out.print(printing.changes_table(names, rows))
 
 
 @sources_app.command("list")

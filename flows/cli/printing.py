@@ -269,3 +269,16 @@ def revision_diff(
             worddiff.render(body_a, body_b) if body_a != body_b else "body unchanged",
         ]
     )
+
+
+def changes_table(names: list[str], rows: list[tuple[Any, ...]]) -> Table:
+    """v_article_changes for people: when, what, the headline (before → after) and words."""
+    table = Table("article", "source", "seen (UTC)", "change", "headline", "words", title="changed after publication")
+    for row in rows:
+        change = dict(zip(names, row))
+        before, after = change["title_before"] or "", change["title_after"]
+        headline = f"{before} → {after}" if change["change"] == "edited" and after != before else before
+        words = f"+{change['words_added']} −{change['words_removed']}" if change["change"] == "edited" else ""
+        seen = f"{change['seen_at'].astimezone(timezone.utc):%Y-%m-%d %H:%M}"
+        table.add_row(change["article_id"], change["source"], seen, change["change"], headline, words)
+    return table
