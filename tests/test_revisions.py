@@ -218,6 +218,8 @@ def test_a_page_that_is_gone_is_marked_withdrawn_and_keeps_its_revisions(tmp_pat
     diff = newsdesk("changes", tram, "--diff", "--db", str(db))
     assert diff.returncode == 0 and "revision 1" in diff.stdout and "→ 2" in diff.stdout
     assert "{+closure delayed until the spring+}" in diff.stdout and "body unchanged" in diff.stdout
+    unknown = newsdesk("changes", "0000000000000000", "--diff", "--db", str(db))
+    assert unknown.returncode == 1 and "no article 0000000000000000" in unknown.stderr
     refused = newsdesk("changes", "--diff", "--db", str(db))
     assert refused.returncode == 2 and "needs an ARTICLE_ID" in refused.stderr
 

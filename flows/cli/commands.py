@@ -395,7 +395,11 @@ def changes(
     if diff:
         if article_id is None:
             raise _fail("--diff needs an ARTICLE_ID (see the first column of `newsdesk changes`)", EXIT_USAGE)
-        revisions = _read(path, lambda con: reads.revisions(con, article_id))
+        revisions, known = _read(
+            path, lambda con: (reads.revisions(con, article_id), reads.article_bodies(con, [article_id]))
+        )
+        if not known:
+            raise _fail(f"no article {article_id} in {path} (see the first column of `newsdesk changes`)")
         out.print(printing.revision_diff(article_id, revisions, from_revision, to_revision), highlight=False)
         return
     since_utc = since.replace(tzinfo=timezone.utc) if since else None
