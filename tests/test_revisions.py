@@ -16,6 +16,7 @@ from tests.support.loopback import Loopback, Reply
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 
 SOON = [0.0001, 0.0002, 0.0003]  # hours: every later run finds the next re-check due
+RETITLED_TRAM = "Tram depot closure delayed until the spring"
 
 STORIES = {
     "tram": (
@@ -108,6 +109,10 @@ class EditableSite:
             200, self._feed(), {"Content-Type": "application/rss+xml"}
         )
 
+    def retitle(self, slug: str, title: str) -> None:
+        _, paragraphs, ad = self.pages[slug]
+        self.pages[slug] = (title, paragraphs, ad)
+
     def _page(self, slug: str, headers: dict[str, str]) -> Reply:
         if slug in self.gone:
             return Reply(410, b"<html><body>This story is no longer available.</body></html>")
@@ -140,6 +145,12 @@ def riverside(tmp_path, site: Loopback, **settings):
     return write_sources(tmp_path, [source], **settings)
 
 
+def recheck_outcomes(db) -> dict[str, str]:
+    """Slug -> the last re-check's outcome."""
+    found = rows(db, "SELECT u.url, r.last_outcome FROM rechecks r JOIN article_urls u USING (article_id)")
+    return {url.rsplit("/", 1)[-1]: outcome for url, outcome in found}
+
+
 def article_id(db, slug: str) -> str:
     return scalar(db, "SELECT article_id FROM article_urls WHERE url LIKE ?", f"%/news/{slug}")
 
@@ -150,8 +161,7 @@ def test_each_real_edit_is_one_revision_and_an_ad_rotation_or_a_304_is_none(tmp_
         site.serve(["tram", "budget", "bridge", "choir", "market"])
         path, db = riverside(tmp_path, server), tmp_path / "news"
         run_ingest(path)
-        title, paragraphs, ad = site.pages["tram"]
-        site.pages["tram"] = ("Tram depot closure delayed until the spring", paragraphs, ad)
+        site.retitle("tram", RETITLED_TRAM)
         title, paragraphs, ad = site.pages["budget"]
         site.pages["budget"] = (title, [*paragraphs, "Correction: the library money is for three districts."], ad)
         title, paragraphs, ad = site.pages["bridge"]
@@ -167,15 +177,14 @@ def test_each_real_edit_is_one_revision_and_an_ad_rotation_or_a_304_is_none(tmp_
     )
     edited = {url.rsplit("/", 1)[-1]: change for url, *change in changes}
     assert set(edited) == {"tram", "budget", "bridge"}
-    assert edited["tram"] == [STORIES["tram"][0], "Tram depot closure delayed until the spring", 0, 0]
+    assert edited["tram"] == [STORIES["tram"][0], RETITLED_TRAM, 0, 0]
     assert edited["budget"][2:] == [worddiff.counts("", "Correction: the library money is for three districts.")[0], 0]
     assert edited["bridge"][2:] == [1, 1]
     assert scalar(db, "SELECT count(*) FROM articles") == 5
     assert scalar(db, "SELECT title FROM articles WHERE article_id = ?", article_id(db, "tram")).startswith(
         "Tram depot closure"
     )
-    outcomes = dict(rows(db, "SELECT u.url, r.last_outcome FROM rechecks r JOIN article_urls u USING (article_id)"))
-    assert {url.rsplit("/", 1)[-1]: o for url, o in outcomes.items()} == {
+    assert recheck_outcomes(db) == {
         "tram": "changed",
         "budget": "changed",
         "bridge": "changed",
@@ -191,8 +200,7 @@ def test_a_page_that_is_gone_is_marked_withdrawn_and_keeps_its_revisions(tmp_pat
         site.serve(["tram", "market"])
         path, db = riverside(tmp_path, server), tmp_path / "news"
         run_ingest(path)
-        title, paragraphs, ad = site.pages["tram"]
-        site.pages["tram"] = ("Tram depot closure delayed until the spring", paragraphs, ad)
+        site.retitle("tram", RETITLED_TRAM)
         run_ingest(path)
         site.gone.add("tram")
         run_ingest(path)
@@ -210,8 +218,8 @@ def test_a_page_that_is_gone_is_marked_withdrawn_and_keeps_its_revisions(tmp_pat
     assert listed.returncode == 0, listed.stderr
     found = [json.loads(line) for line in listed.stdout.splitlines()]
     assert [(c["change"], c["title_before"], c["title_after"]) for c in found] == [
-        ("edited", STORIES["tram"][0], "Tram depot closure delayed until the spring"),
-        ("withdrawn", "Tram depot closure delayed until the spring", None),
+        ("edited", STORIES["tram"][0], RETITLED_TRAM),
+        ("withdrawn", RETITLED_TRAM, None),
     ]
     table = newsdesk("changes", "--db", str(db))
     assert f"{STORIES['tram'][0]} → Tram depot closure delayed until the spring" in table.stdout.replace("\n", " ")
@@ -253,14 +261,13 @@ def test_a_feed_that_retitles_an_entry_brings_its_recheck_forward_once(tmp_path)
         source = {"name": "riverside", "url": server.url("/feed.xml"), "recheck_after_hours": [48]}
         path, db = write_sources(tmp_path, [source]), tmp_path / "news"
         run_ingest(path)
-        _, paragraphs, ad = site.pages["tram"]
-        site.pages["tram"] = ("Tram depot closure delayed until the spring", paragraphs, ad)
+        site.retitle("tram", RETITLED_TRAM)
         second = len(server.arrived)
         run_ingest(path)
         third = len(server.arrived)
         run_ingest(path)
     assert site.requests_for("tram", second) and not site.requests_for("market", second)
-    assert not [seen for seen in site.requests_for("tram", third)], "the signal is spent once acted on"
+    assert not site.requests_for("tram", third), "the signal is spent once acted on"
     assert scalar(db, "SELECT title FROM articles WHERE article_id = ?", article_id(db, "tram")).startswith(
         "Tram depot closure"
     )
@@ -277,11 +284,9 @@ def test_a_page_read_differently_only_because_the_extractor_changed_is_no_revisi
         with warehouse.writing(db) as con:  # as an older extractor stored it
             con.execute("UPDATE articles SET content_hash = 'older', title = 'Older reading'")
             con.execute("UPDATE pages SET extractor_version = 'newsdesk-0', etag = NULL")
-        _, paragraphs, ad = site.pages["market"]
-        site.pages["market"] = ("Farmers market moves to the station yard in March", paragraphs, ad)
+        site.retitle("market", "Farmers market moves to the station yard in March")
         run_ingest(path)
-    outcomes = dict(rows(db, "SELECT u.url, r.last_outcome FROM rechecks r JOIN article_urls u USING (article_id)"))
-    assert {url.rsplit("/", 1)[-1]: outcome for url, outcome in outcomes.items()} == {
+    assert recheck_outcomes(db) == {
         "tram": "unchanged",
         "market": "changed",
     }

@@ -108,13 +108,15 @@ def _article_item(article: Article, feed: Feed, link: str, base_url: str) -> Fee
     )
 
 
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrib: str) -> ET.Element:
+def sub(parent: ET.Element, tag: str, text: str | None = None, **attrib: str) -> ET.Element:
+    """A child element with text (the demo's feeds and sitemaps build their XML with it)."""
     element = ET.SubElement(parent, tag, attrib)
     element.text = text
     return element
 
 
-def _xml(root: ET.Element) -> bytes:
+def xml_document(root: ET.Element) -> bytes:
+    """The indented document with its XML declaration."""
     ET.indent(root)
     document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return document + b"\n"
@@ -122,77 +124,77 @@ def _xml(root: ET.Element) -> bytes:
 
 def _rss2(doc: FeedDoc) -> bytes:
     rss = ET.Element("rss", version="2.0")
-    channel = _sub(rss, "channel")
-    _sub(channel, "title", doc.feed.title)
-    _sub(channel, "link", doc.home_url)
-    _sub(channel, "description", doc.publisher.tagline)
-    _sub(channel, "language", doc.publisher.language)
-    _sub(channel, "lastBuildDate", format_datetime(doc.updated))
-    _sub(channel, "generator", "newsdesk demo newsroom")
-    _sub(channel, f"{{{ATOM}}}link", href=doc.url, rel="self", type=media_type("rss2"))
+    channel = sub(rss, "channel")
+    sub(channel, "title", doc.feed.title)
+    sub(channel, "link", doc.home_url)
+    sub(channel, "description", doc.publisher.tagline)
+    sub(channel, "language", doc.publisher.language)
+    sub(channel, "lastBuildDate", format_datetime(doc.updated))
+    sub(channel, "generator", "newsdesk demo newsroom")
+    sub(channel, f"{{{ATOM}}}link", href=doc.url, rel="self", type=media_type("rss2"))
     for item in doc.items:
-        entry = _sub(channel, "item")
-        _sub(entry, "title", item.title)
+        entry = sub(channel, "item")
+        sub(entry, "title", item.title)
         if item.link:
-            _sub(entry, "link", item.link)
-        _sub(entry, "description", item.summary)
-        _sub(entry, "pubDate", format_datetime(item.published))
-        _sub(entry, "guid", item.guid, isPermaLink="true" if item.permalink else "false")
+            sub(entry, "link", item.link)
+        sub(entry, "description", item.summary)
+        sub(entry, "pubDate", format_datetime(item.published))
+        sub(entry, "guid", item.guid, isPermaLink="true" if item.permalink else "false")
         for author in item.authors:
-            _sub(entry, f"{{{DC}}}creator", author)
+            sub(entry, f"{{{DC}}}creator", author)
         for tag in item.tags:
-            _sub(entry, "category", tag)
-    return _xml(rss)
+            sub(entry, "category", tag)
+    return xml_document(rss)
 
 
 def _atom(doc: FeedDoc) -> bytes:
     feed = ET.Element("feed", {"xmlns": ATOM, "xml:lang": doc.publisher.language})
-    _sub(feed, "id", doc.url)
-    _sub(feed, "title", doc.feed.title)
-    _sub(feed, "subtitle", doc.publisher.tagline)
-    _sub(feed, "updated", doc.updated.isoformat())
-    _sub(feed, "link", rel="self", href=doc.url, type="application/atom+xml")
-    _sub(feed, "link", rel="alternate", href=doc.home_url, type="text/html")
-    _sub(_sub(feed, "author"), "name", doc.publisher.name)
+    sub(feed, "id", doc.url)
+    sub(feed, "title", doc.feed.title)
+    sub(feed, "subtitle", doc.publisher.tagline)
+    sub(feed, "updated", doc.updated.isoformat())
+    sub(feed, "link", rel="self", href=doc.url, type="application/atom+xml")
+    sub(feed, "link", rel="alternate", href=doc.home_url, type="text/html")
+    sub(sub(feed, "author"), "name", doc.publisher.name)
     for item in doc.items:
-        entry = _sub(feed, "entry")
-        _sub(entry, "id", item.guid)
-        _sub(entry, "title", item.title)
+        entry = sub(feed, "entry")
+        sub(entry, "id", item.guid)
+        sub(entry, "title", item.title)
         if item.link:
-            _sub(entry, "link", rel="alternate", type="text/html", href=item.link)
-        _sub(entry, "published", item.published.isoformat())
-        _sub(entry, "updated", item.updated.isoformat())
+            sub(entry, "link", rel="alternate", type="text/html", href=item.link)
+        sub(entry, "published", item.published.isoformat())
+        sub(entry, "updated", item.updated.isoformat())
         for author in item.authors:
-            _sub(_sub(entry, "author"), "name", author)
+            sub(sub(entry, "author"), "name", author)
         for tag in item.tags:
-            _sub(entry, "category", term=tag)
-        _sub(entry, "summary", item.summary, type="text")
-    return _xml(feed)
+            sub(entry, "category", term=tag)
+        sub(entry, "summary", item.summary, type="text")
+    return xml_document(feed)
 
 
 def _rdf(doc: FeedDoc) -> bytes:
     root = ET.Element(f"{{{RDF}}}RDF", xmlns=RSS1)
-    channel = _sub(root, "channel", **{f"{{{RDF}}}about": doc.url})
-    _sub(channel, "title", doc.feed.title)
-    _sub(channel, "link", doc.home_url)
-    _sub(channel, "description", doc.publisher.tagline)
-    _sub(channel, f"{{{DC}}}language", doc.publisher.language)
-    _sub(channel, f"{{{DC}}}date", doc.updated.isoformat())
-    sequence = _sub(_sub(channel, "items"), f"{{{RDF}}}Seq")
+    channel = sub(root, "channel", **{f"{{{RDF}}}about": doc.url})
+    sub(channel, "title", doc.feed.title)
+    sub(channel, "link", doc.home_url)
+    sub(channel, "description", doc.publisher.tagline)
+    sub(channel, f"{{{DC}}}language", doc.publisher.language)
+    sub(channel, f"{{{DC}}}date", doc.updated.isoformat())
+    sequence = sub(sub(channel, "items"), f"{{{RDF}}}Seq")
     linked = [(item, item.link) for item in doc.items if item.link]
     for _, link in linked:
-        _sub(sequence, f"{{{RDF}}}li", **{f"{{{RDF}}}resource": link})
+        sub(sequence, f"{{{RDF}}}li", **{f"{{{RDF}}}resource": link})
     for item, link in linked:
-        entry = _sub(root, "item", **{f"{{{RDF}}}about": link})
-        _sub(entry, "title", item.title)
-        _sub(entry, "link", link)
-        _sub(entry, "description", item.summary)
-        _sub(entry, f"{{{DC}}}date", item.published.isoformat())
+        entry = sub(root, "item", **{f"{{{RDF}}}about": link})
+        sub(entry, "title", item.title)
+        sub(entry, "link", link)
+        sub(entry, "description", item.summary)
+        sub(entry, f"{{{DC}}}date", item.published.isoformat())
         for author in item.authors:
-            _sub(entry, f"{{{DC}}}creator", author)
+            sub(entry, f"{{{DC}}}creator", author)
         for tag in item.tags:
-            _sub(entry, f"{{{DC}}}subject", tag)
-    return _xml(root)
+            sub(entry, f"{{{DC}}}subject", tag)
+    return xml_document(root)
 
 
 def _jsonfeed(doc: FeedDoc) -> bytes:

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 
 from flows.demo.catalog import Article, Catalog, Feed, listing_url
+from flows.demo.feedgen import sub, xml_document
 
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS = "http://www.google.com/schemas/sitemap-news/0.9"
@@ -28,7 +29,7 @@ def documents(catalog: Catalog, feed: Feed, base_url: str) -> dict[str, tuple[by
         _sub(entry, "loc", base_url + path)
         _sub(entry, "lastmod", lastmod.isoformat())
     newest = max(lastmod for _, lastmod in children.values())
-    return {feed.path: (_xml(index), newest)} | children
+    return {feed.path: (xml_document(index), newest)} | children
 
 
 def _urlset(catalog: Catalog, feed: Feed, articles: list[Article], base_url: str) -> bytes:
@@ -41,22 +42,14 @@ def _urlset(catalog: Catalog, feed: Feed, articles: list[Article], base_url: str
         _sub(url, "lastmod", article.updated.isoformat())
         news = ET.SubElement(url, f"{{{NEWS}}}news")
         publication = ET.SubElement(news, f"{{{NEWS}}}publication")
-        ET.SubElement(publication, f"{{{NEWS}}}name").text = publisher.name
-        ET.SubElement(publication, f"{{{NEWS}}}language").text = publisher.language
-        ET.SubElement(news, f"{{{NEWS}}}publication_date").text = article.published.isoformat()
-        ET.SubElement(news, f"{{{NEWS}}}title").text = article.headline
+        sub(publication, f"{{{NEWS}}}name", publisher.name)
+        sub(publication, f"{{{NEWS}}}language", publisher.language)
+        sub(news, f"{{{NEWS}}}publication_date", article.published.isoformat())
+        sub(news, f"{{{NEWS}}}title", article.headline)
         if article.tags:
-            ET.SubElement(news, f"{{{NEWS}}}keywords").text = ", ".join(article.tags)
-    return _xml(urlset)
+            sub(news, f"{{{NEWS}}}keywords", ", ".join(article.tags))
+    return xml_document(urlset)
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{SITEMAP}}}{tag}")
-    element.text = text
-    return element
-
-
-def _xml(root: ET.Element) -> bytes:
-    ET.indent(root)
-    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    return document + b"\n"
+    return sub(parent, f"{{{SITEMAP}}}{tag}", text)
