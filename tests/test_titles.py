@@ -15,11 +15,45 @@ def test_the_headline_the_others_contain_wins():
     )
 
 
-def test_a_kicker_falls_away():
+def test_a_label_in_capitals_falls_away():
     assert (
-        titles.choose([None, "Bridge reopens", "Exclusive: Bridge reopens", "Exclusive: Bridge reopens"])
+        titles.choose(["Bridge reopens", "EXCLUSIVE: Bridge reopens", None, "EXCLUSIVE: Bridge reopens"])
         == "Bridge reopens"
     )
+
+
+def test_a_kicker_the_page_states_twice_is_part_of_the_headline():
+    assert (
+        titles.choose(["Lock gates: Bridge reopens", "Bridge reopens", "Lock gates: Bridge reopens", None])
+        == "Lock gates: Bridge reopens"
+    )
+
+
+def test_the_display_headline_wins_a_tie_with_the_search_headline():
+    h1 = og = "Ferry timetable cut for winter as crews retire"
+    seo = "Ferry timetable winter cuts explained"
+    assert titles.choose([h1, og, seo, f"{seo} | The Gazette"], ["The Gazette"]) == h1
+
+
+def test_only_the_last_part_is_a_site_suffix():
+    headline = "'I run the ferry - booking early could save you pounds'"
+    assert titles.choose([headline, f"{headline} - Daily Tide"], ["Daily Tide"]) == headline
+
+
+def test_a_suffix_without_spaces_counts_for_the_bare_headline():
+    assert titles.choose(["港の橋、再開へ", "港の橋、再開へ：潮見新聞Web"]) == "港の橋、再開へ"
+
+
+def test_json_ld_entities_are_decoded():
+    from lxml import html
+
+    from flows.extract import pagemeta
+
+    page = html.fromstring(
+        '<html><head><script type="application/ld+json">{"@type": "NewsArticle", '
+        '"headline": "R&uuml;ckbau: Kai&#8217;s Pier"}</script></head><body></body></html>'
+    )
+    assert pagemeta.read(page).headlines[2] == "Rückbau: Kai’s Pier"
 
 
 def test_site_suffix_is_stripped_when_nothing_agrees():

@@ -6,6 +6,7 @@ the time of day and time zone of the publication date.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from flows.text import dates
@@ -38,6 +40,11 @@ _PUBLISHED_META = (
     "dc.date.issued",
     "dcterms.created",
 )
+_TAG_META = etree.XPath('//meta[@property="article:tag" or @name="keywords" or @name="news_keywords"][@content]')
+_BYLINE_ELEMENTS = etree.XPath(
+    '//*[@rel="author" or @itemprop="author" or contains(@class, "byline") or contains(@class, "author-name")]'
+    "[not(self::meta or self::link or self::script)]"
+)
 _MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified")
 
 
@@ -46,10 +53,14 @@ class PageMeta:
     published: tuple[tuple[datetime | None, str], ...] = ()  # candidates, most trusted first
     modified: datetime | None = None
     authors: tuple[str, ...] = ()
-    headlines: tuple[str | None, ...] = ()  # JSON-LD headline, H1, og:title, <title>
+    headlines: tuple[str | None, ...] = ()  # H1, og:title, JSON-LD headline, <title>
     site_names: tuple[str | None, ...] = ()  # og:site_name, JSON-LD publisher
     canonical: str | None = None
     language: str | None = None
+    description: str | None = None
+    image: str | None = None
+    tags: tuple[str, ...] = ()
+    bylines: tuple[str, ...] = ()  # meta author tags, else the page's byline elements: when JSON-LD names none
 
 
 def read(tree: lxml_html.HtmlElement) -> PageMeta:
@@ -61,20 +72,46 @@ def read(tree: lxml_html.HtmlElement) -> PageMeta:
         (dates.timestamp(meta[k]) for k in _MODIFIED_META if k in meta), None
     )
     publisher = ld.get("publisher")
+    authors = tuple(_ld_authors(ld.get("author")))
     return PageMeta(
         published=((ld_published, "jsonld"), (meta_published, "meta")),
         modified=modified,
-        authors=tuple(_ld_authors(ld.get("author"))),
+        authors=authors,
         headlines=(
-            _text(ld.get("headline")),
             _first_text(tree, "//h1"),
             meta.get("og:title"),
+            _text(ld.get("headline")),
             _first_text(tree, "//title"),
         ),
         site_names=(meta.get("og:site_name"), _text(publisher.get("name")) if isinstance(publisher, dict) else None),
         canonical=_canonical(tree, meta),
         language=_language(tree, meta),
+        description=meta.get("og:description") or meta.get("description") or _text(ld.get("description")),
+        image=meta.get("og:image") or meta.get("twitter:image") or _ld_image(ld.get("image")),
+        tags=_tags(tree, ld),
+        bylines=() if authors else _bylines(tree, meta),
     )
+
+
+def _bylines(tree: lxml_html.HtmlElement, meta: dict[str, str]) -> tuple[str, ...]:
+    stated = [meta.get(key) for key in ("author", "article:author", "dc.creator", "byl", "sailthru.author")]
+    found = tuple(value for value in stated if value and "://" not in value)
+    if found:
+        return found
+    shown = (" ".join(element.text_content().split()) for element in _BYLINE_ELEMENTS(tree))
+    return tuple(dict.fromkeys(text for text in shown if 2 < len(text) <= 80))[:3]
+
+
+def _tags(tree: lxml_html.HtmlElement, ld: dict[str, Any]) -> tuple[str, ...]:
+    stated = [element.get("content", "") for element in _TAG_META(tree)]
+    keywords = ld.get("keywords")
+    stated.extend(keywords if isinstance(keywords, list) else [keywords] if isinstance(keywords, str) else [])
+    return tuple(tag for value in stated for tag in (_text(part) for part in str(value).split(",")) if tag)
+
+
+def _ld_image(value: Any) -> str | None:
+    first = value[0] if isinstance(value, list) and value else value
+    return _text(first.get("url") if isinstance(first, dict) else first)
 
 
 def _first_text(tree: lxml_html.HtmlElement, xpath: str) -> str | None:
@@ -113,8 +150,8 @@ def _first_article_object(tree: lxml_html.HtmlElement) -> dict[str, Any]:
 def _ld_authors(value: Any) -> Iterator[str]:
     for item in value if isinstance(value, list) else [value]:
         name = item.get("name") if isinstance(item, dict) else item
-        if isinstance(name, str) and name.strip():
-            yield name.strip()
+        if text := _text(name):
+            yield text
 
 
 def _meta_tags(tree: lxml_html.HtmlElement) -> dict[str, str]:
@@ -138,4 +175,6 @@ def _language(tree: lxml_html.HtmlElement, meta: dict[str, str]) -> str | None:
 
 
 def _text(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    """A stated string, its HTML entities decoded: JSON-LD often carries "R&uuml;ckbau" or "&#8217;"."""
+    text = html.unescape(value).strip() if isinstance(value, str) else ""
+    return text or None
