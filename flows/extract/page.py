@@ -25,7 +25,7 @@ from flows.text import bylines, dates, mediatype
 from flows.text.charset import decode_html
 from flows.text.normalise import normalise_body
 
-EXTRACTOR_VERSION = f"newsdesk-1+trafilatura-{trafilatura.__version__}"
+EXTRACTOR_VERSION = f"newsdesk-2+trafilatura-{trafilatura.__version__}"
 DEFAULT_MIN_BODY_CHARS = 250
 _SHORT_BODY_CHARS = 500  # a precision-mode body this short may have lost the article
 
