@@ -1,13 +1,15 @@
 """A generated newsroom for throughput runs.
 
 N article pages of realistic size (100-200 KiB: navigation, inline styles and scripts,
-a sidebar, a footer, JSON-LD, then about 1,700 words of body) spread over H hosts,
-127.0.0.2, 127.0.0.3, ... on one port, each with an RSS feed (with an ETag, so an
-unchanged feed answers 304) and a robots.txt. Every request waits `latency_ms`
-first, as a distant server would. Pages are written to disk before the run and the
-server only reads them, so serving costs little CPU next to the pipeline it feeds.
-Each host is a flows.demo.server.LoopbackServer, all of them in one child process
-(GeneratedNewsroom), so serving does not compete with the pipeline for its interpreter.
+a sidebar, a footer, JSON-LD, then about 1,700 words of body) in F RSS feeds (with an
+ETag, so an unchanged feed answers 304) spread over H hosts, each with a robots.txt.
+Hosts are loopback addresses, 127.0.0.2, 127.0.0.3, ... 127.0.1.2 ..., all on one port
+and one listener (flows.demo.server.LoopbackServer bound to every address; it answers
+loopback clients only) that tells them apart by the Host header, so any number of hosts
+costs one socket. Every request waits `latency_ms` first, as a distant server would.
+Pages are written to disk before the run and the server only reads them, so serving
+costs little CPU next to the pipeline it feeds; it runs in a child process
+(GeneratedNewsroom), so it does not compete with the pipeline for its interpreter.
 """
 
 from __future__ import annotations
@@ -113,44 +115,53 @@ class Layout:
     root: Path
     hosts: int
     port: int
+    feeds: int
 
     def host(self, index: int) -> str:
-        return f"127.0.0.{index + 2}"
+        """Loopback addresses from 127.0.0.2 up, 250 to each third octet."""
+        return f"127.0.{index // 250}.{index % 250 + 2}"
 
-    def feed_url(self, index: int) -> str:
-        return f"http://{self.host(index)}:{self.port}/feed.xml"
+    def host_of_feed(self, feed: int) -> int:
+        return feed % self.hosts
 
-    def page_path(self, index: int, number: int) -> Path:
-        return self.root / f"host-{index}" / f"{number:06d}.html"
+    def feed_url(self, feed: int) -> str:
+        return f"http://{self.host(self.host_of_feed(feed))}:{self.port}/feed-{feed}.xml"
+
+    def page_path(self, number: int) -> Path:
+        return self.root / f"host-{self.host_of_feed(number % self.feeds)}" / f"{number:06d}.html"
 
 
-def generate(root: Path, articles: int, hosts: int, port: int, seed: int = 7) -> Layout:
-    """Write every page and feed under `root`; article i goes to host i mod H."""
-    layout = Layout(root, hosts, port)
+def generate(root: Path, articles: int, hosts: int, port: int, feeds: int | None = None, seed: int = 7) -> Layout:
+    """Write every page and feed under `root`: article i is in feed i mod F, on that feed's host."""
+    layout = Layout(root, hosts, port, feeds or hosts)
     rng = random.Random(seed)
     now = datetime(2026, 11, 27, 6, 0, tzinfo=timezone.utc)
-    items: dict[int, list[str]] = {h: [] for h in range(hosts)}
+    items: dict[int, list[str]] = {f: [] for f in range(layout.feeds)}
     for number in range(articles):
-        host = number % hosts
+        feed = number % layout.feeds
+        host = layout.host_of_feed(feed)
         title = _headline(rng, number)
         published = now - timedelta(minutes=7 * number)
         url = f"http://{layout.host(host)}:{port}/news/{number:06d}"
-        path = layout.page_path(host, number)
+        path = layout.page_path(number)
         path.parent.mkdir(parents=True, exist_ok=True)
         body = _paragraphs(rng, rng.randint(9, 17))
         path.write_bytes(_page(rng, host, title, url, published, body).encode("utf-8"))
-        items[host].append(
+        items[feed].append(
             f"<item><title>{escape(title)}</title><link>{url}</link><guid>{url}</guid>"
             f"<pubDate>{format_datetime(published)}</pubDate>"
             f"<description>{escape(body[0][:200])}</description></item>"
         )
-    for host, entries in items.items():
-        feed = (
+    for feed, entries in items.items():
+        host = layout.host_of_feed(feed)
+        document = (
             f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-            f"<title>Gazette {host}</title><link>http://{layout.host(host)}:{port}/</link>"
+            f"<title>Gazette {host} desk {feed}</title><link>http://{layout.host(host)}:{port}/</link>"
             f"<description>Generated news</description>{''.join(entries)}</channel></rss>"
         )
-        (root / f"host-{host}" / "feed.xml").write_text(feed, encoding="utf-8")
+        folder = root / f"host-{host}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"feed-{feed}.xml").write_text(document, encoding="utf-8")
     return layout
 
 
@@ -279,22 +290,25 @@ class Counters:
 
 
 def serve(layout: Layout, latency_ms: float, counters: Counters, ready) -> None:
-    """Run in its own process: one threaded loopback server per host, forever."""
-    for index in range(layout.hosts):
-        handler = partial(_answer, layout.root / f"host-{index}", latency_ms / 1000, counters)
-        LoopbackServer(handler, layout.host(index), layout.port, name=f"gazette-{index}").start()
+    """Run in its own process: one threaded server for every host, forever."""
+    folders = {f"{layout.host(index)}:{layout.port}": layout.root / f"host-{index}" for index in range(layout.hosts)}
+    handler = partial(_answer, folders, latency_ms / 1000, counters)
+    LoopbackServer(handler, "0.0.0.0", layout.port, name="gazette").start()
     ready.set()
     threading.Event().wait()
 
 
-def _answer(root: Path, latency: float, counters: Counters, exchange: Exchange) -> None:
+def _answer(folders: dict[str, Path], latency: float, counters: Counters, exchange: Exchange) -> None:
+    root = folders.get(exchange.request.headers.get("Host", ""))
+    if root is None or not exchange.request.client_address[0].startswith("127."):
+        return _send(exchange, 404, b"no such host here", "text/plain")
     time.sleep(latency)  # the distant server's round trip: what this server is for
     path = exchange.logged.path
     if path == "/robots.txt":
         Counters.bump(counters.robots)
         return _send(exchange, 200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
-    if path == "/feed.xml":
-        return _feed(root, counters, exchange)
+    if path.startswith("/feed-") and path.endswith(".xml"):
+        return _feed(root / path.lstrip("/"), counters, exchange)
     if path.startswith("/news/"):
         Counters.bump(counters.pages)
         page = root / f"{path.rsplit('/', 1)[-1]}.html"
@@ -303,9 +317,11 @@ def _answer(root: Path, latency: float, counters: Counters, exchange: Exchange) 
     _send(exchange, 404, b"not here", "text/plain")
 
 
-def _feed(root: Path, counters: Counters, exchange: Exchange) -> None:
+def _feed(feed: Path, counters: Counters, exchange: Exchange) -> None:
     Counters.bump(counters.feeds)
-    body = (root / "feed.xml").read_bytes()
+    if not feed.is_file():
+        return _send(exchange, 404, b"no such feed", "text/plain")
+    body = feed.read_bytes()
     etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
     if exchange.request.headers.get("If-None-Match") == etag:
         Counters.bump(counters.feeds_unchanged)
@@ -341,4 +357,4 @@ class GeneratedNewsroom:
         self.process.join(10)
 
     def sources(self) -> list[dict]:
-        return [{"name": f"gazette-{h}", "url": self.layout.feed_url(h)} for h in range(self.layout.hosts)]
+        return [{"name": f"gazette-{f}", "url": self.layout.feed_url(f)} for f in range(self.layout.feeds)]

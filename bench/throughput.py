@@ -2,16 +2,19 @@
 and the naive loop a user would write first.
 
     .venv/bin/python bench/throughput.py --articles 2000 --hosts 20 --latency-ms 100
+    .venv/bin/python bench/throughput.py --articles 500 --feeds 250 --hosts 25       # many feeds
+    .venv/bin/python bench/throughput.py --articles 5000 --feeds 5000 --hosts 500   # thousands
 
-It generates N pages over H hosts (bench/newsroom.py), serves them on loopback with L ms
-of latency per request, starts a local Prefect server, and runs `newsdesk run --all` into
-a temporary warehouse twice (the second time nothing has changed). Figures:
+It generates N pages in F feeds (default: one per host) over H hosts (bench/newsroom.py),
+serves them on loopback with L ms of latency per request, starts a local Prefect server,
+and runs `newsdesk run --all` into a temporary warehouse twice (the second time nothing has changed). Figures:
 - run time: the flow's own start-to-finish time from the `runs` ledger (process start-up
   and Prefect's client import are printed separately as process wall time);
 - extraction CPU: extract.article on a random sample of the same pages, in this process,
   before and after the first run (their mean), less the near-duplicate sketch it computes
   (dedup work, done in the extractor processes);
-- ceiling: usable cores / extraction CPU per page; efficiency: achieved / ceiling;
+- ceiling: usable cores / extraction CPU per page; efficiency: achieved / ceiling; the same
+  against plain trafilatura.extract()'s CPU on the same pages, so our own overhead shows;
 - peak RSS: the run's whole process tree (the CLI and its extractor workers), sampled
   every 50 ms; the Prefect server and the newsroom are separate processes and not counted;
 - requests: as counted by the newsroom's server.
@@ -47,15 +50,17 @@ def main() -> None:
     args = _arguments()
     work = Path(tempfile.mkdtemp(prefix="newsdesk-throughput-"))
     print(f"generating {args.articles} pages over {args.hosts} hosts in {work} ...", flush=True)
-    layout = newsroom.generate(work / "site", args.articles, args.hosts, _free_port())
+    layout = newsroom.generate(work / "site", args.articles, args.hosts, _free_port(), args.feeds)
     sizes = [p.stat().st_size for p in (work / "site").glob("host-*/*.html")]
+    print(f"{layout.feeds} feeds on {layout.hosts} hosts", flush=True)
     print(
         f"pages: {len(sizes)}, {sum(sizes) / len(sizes) / 1024:.0f} KiB average "
         f"({min(sizes) / 1024:.0f}-{max(sizes) / 1024:.0f} KiB)"
     )
     before_ms, sketch_ms = _extraction_cpu_ms(layout, args.articles)
+    plain_ms = _plain_trafilatura_cpu_ms(layout, args.articles)
     print(
-        f"extraction CPU before the run: {before_ms:.1f} ms/page on {EXTRACTION_SAMPLE} of these pages "
+        f"extraction CPU before the run: {before_ms:.1f} ms/page on {min(EXTRACTION_SAMPLE, args.articles)} pages "
         f"(and {sketch_ms:.1f} ms for the near-duplicate sketch)",
         flush=True,
     )
@@ -70,13 +75,14 @@ def main() -> None:
         cpu_ms = (before_ms + after_ms) / 2
         cores = extractpool.workers()
         ceiling = cores / (cpu_ms / 1000)
+        plain_ceiling = cores / (plain_ms / 1000)
         print(
             f"extraction CPU after the run: {after_ms:.1f} ms/page; {cores} cores -> ceiling {ceiling:.1f} articles/s",
             flush=True,
         )
         second = _run(sources, api, room)
         subset = naive.measure(
-            room.sources(), args.naive_articles, args.articles // args.hosts + 1, work / "naive.duckdb"
+            room.sources(), args.naive_articles, args.articles // layout.feeds + 1, work / "naive.duckdb"
         )
     rate = first["articles_new"] / first["run_s"]
     print()
@@ -93,6 +99,11 @@ def main() -> None:
             ),
             ("CPU ceiling (cores / extraction)", f"{ceiling:.1f} articles/s ({cores} cores)"),
             ("efficiency (achieved / ceiling)", f"{rate / ceiling:.2f}"),
+            (
+                "plain trafilatura.extract() CPU ms/page",
+                f"{plain_ms:.1f} -> ceiling {plain_ceiling:.1f} articles/s, "
+                f"efficiency against it {rate / plain_ceiling:.2f}",
+            ),
             ("peak RSS (run + extractor workers)", f"{first['peak_rss_mb']:.0f} MB"),
             ("first run: CPU, run process", _cpu_per_article(first, "cpu_main_s")),
             ("first run: CPU, extractor processes", _cpu_per_article(first, "cpu_workers_s")),
@@ -102,6 +113,10 @@ def main() -> None:
             ("re-run: requests made", f"{second['requests']} ({second['feeds_unchanged']} feeds answered 304)"),
             ("re-run: pages fetched", f"{second['pages_fetched']}"),
             ("re-run: run time (flow)", f"{second['run_s']:.1f} s   (process wall {second['wall_s']:.1f} s)"),
+            (
+                "re-run: CPU, run process / Prefect server",
+                f"{second['cpu_main_s']:.1f} s / {second['cpu_prefect_s']:.1f} s",
+            ),
             ("naive loop: articles", f"{subset.articles} in {subset.seconds:.1f} s"),
             ("naive loop: articles/s", f"{subset.rate:.2f}"),
             ("speed ratio (ours / naive)", f"{rate / subset.rate:.1f}x"),
@@ -112,7 +127,8 @@ def main() -> None:
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=2000, help="article pages to generate (N)")
-    parser.add_argument("--hosts", type=int, default=20, help="hosts, one feed each (H)")
+    parser.add_argument("--hosts", type=int, default=20, help="hosts (H)")
+    parser.add_argument("--feeds", type=int, default=None, help="feeds, spread over the hosts (F; default H)")
     parser.add_argument("--latency-ms", type=float, default=100, help="latency added to every request (L)")
     parser.add_argument("--naive-articles", type=int, default=60, help="articles for the naive baseline")
     parser.add_argument("--per-host", type=int, default=4, help="settings.per_host_concurrency")
@@ -124,7 +140,7 @@ def _extraction_cpu_ms(layout: newsroom.Layout, articles: int) -> tuple[float, f
     """CPU ms per page of extract.article less the near-duplicate sketch it computes, and of
     the sketch. The sketch is dedup work done in the extractor processes: the ceiling leaves it out."""
     chosen = sorted(random.Random(1).sample(range(articles), min(EXTRACTION_SAMPLE, articles)))
-    sample = [layout.page_path(n % layout.hosts, n) for n in chosen]
+    sample = [layout.page_path(n) for n in chosen]
     extract.article(sample[0].read_bytes(), "http://127.0.0.2/", {}, None, 0)  # imports and caches warmed
     pages = [p.read_bytes() for p in sample]
     started = time.process_time()
@@ -141,8 +157,21 @@ def _extraction_cpu_ms(layout: newsroom.Layout, articles: int) -> tuple[float, f
     return (extraction - sketch) / len(pages) * 1000, sketch / len(pages) * 1000
 
 
+def _plain_trafilatura_cpu_ms(layout: newsroom.Layout, articles: int) -> float:
+    """CPU ms per page of plain trafilatura.extract() on the same sample: the ceiling without our work."""
+    import trafilatura
+
+    chosen = sorted(random.Random(1).sample(range(articles), min(EXTRACTION_SAMPLE, articles)))
+    pages = [layout.page_path(n).read_text(encoding="utf-8") for n in chosen]
+    trafilatura.extract(pages[0], include_comments=False)
+    started = time.process_time()
+    for page in pages:
+        trafilatura.extract(page, include_comments=False)
+    return (time.process_time() - started) / len(pages) * 1000
+
+
 def _write_sources(work: Path, room: newsroom.GeneratedNewsroom, args: argparse.Namespace) -> Path:
-    per_feed = args.articles // args.hosts + 1
+    per_feed = args.articles // (args.feeds or args.hosts) + 1
     settings = {
         "warehouse": str(work / "news.duckdb"),
         "allow_private_networks": True,

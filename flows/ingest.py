@@ -41,6 +41,7 @@ from warehouse import maintenance, reads, store
 from warehouse.db import Location
 from warehouse.records import FeedState, RetryJob, SitemapChild
 
+POLL_BATCH_SIZE = 250  # sources per poll-sources task
 PAGE_BATCH_SIZE = 50  # pages per fetch-and-extract task (each task costs the Prefect server ~40 ms)
 BATCHES_IN_FLIGHT = 6  # batches being fetched or extracted at once
 BATCHES_QUEUED = 2  # finished batches waiting for the loader
@@ -60,7 +61,22 @@ class RunFailed(RuntimeError):
         self.summary = summary
 
 
-@task(name="poll-source", cache_policy=NO_CACHE)
+@task(name="poll-sources", cache_policy=NO_CACHE)
+async def poll_sources(
+    fetcher: Fetcher,
+    sources: Sequence[Source],
+    states: Mapping[str, FeedState],
+    read_before: Mapping[str, Mapping[str, SitemapChild]],
+) -> list[SourcePoll]:
+    """Poll a batch of sources concurrently in this event loop: one Prefect task per batch,
+    not per feed, so a run over thousands of feeds costs the Prefect server a few calls."""
+    return list(
+        await asyncio.gather(
+            *(poll_source(fetcher, s, states.get(s.name), read_before.get(s.name, {})) for s in sources)
+        )
+    )
+
+
 async def poll_source(
     fetcher: Fetcher, source: Source, state: FeedState | None, read_before: Mapping[str, SitemapChild]
 ) -> SourcePoll:
@@ -217,11 +233,11 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
         _say(logger, f"{len(held)} sources held by their servers (Retry-After): not asked")
     async with fetcher_for(config.settings, sources, robots, host_holds) as fetcher:
         _say(logger, f"polling {len(sources)} feeds")
-        polls = list(
-            await asyncio.gather(
-                *(poll_source(fetcher, s, states.get(s.name), sitemaps_read.get(s.name, {})) for s in sources)
-            )
+        batches = [sources[i : i + POLL_BATCH_SIZE] for i in range(0, len(sources), POLL_BATCH_SIZE)]
+        polled = await asyncio.gather(
+            *(poll_sources(fetcher, quote(batch), quote(states), quote(sitemaps_read)) for batch in batches)
         )
+        polls = [poll for batch in polled for poll in batch]
         plan = _plan(path, lock_wait, polls, retries)
         _say(logger, f"{len(plan.new_entries)} new entries; fetching {len(plan.jobs)} pages")
         pages = _PageStream(logger, path, lock_wait, run_id, plan)

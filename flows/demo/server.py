@@ -73,6 +73,11 @@ class Exchange:
 Handler = Callable[[Exchange], None]
 
 
+class _ThreadingServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # the stdlib's 5 drops connections a concurrent client opens at once
+
+
 class LoopbackServer:
     """Serve ``handler`` on ``host:port`` from daemon threads until :meth:`stop`.
 
@@ -98,8 +103,7 @@ class LoopbackServer:
         self._lock = threading.Lock()
         self._name = name
         self._thread: threading.Thread | None = None
-        self._server = ThreadingHTTPServer((host, port), self._request_class(methods, server_version, timeout))
-        self._server.daemon_threads = True
+        self._server = _ThreadingServer((host, port), self._request_class(methods, server_version, timeout))
         self.port: int = self._server.server_address[1]
         self.base_url = f"http://{host}:{self.port}"
 
