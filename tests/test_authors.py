@@ -11,7 +11,30 @@ def test_staff_emails_and_urls_are_not_people():
     assert bylines.people(["Staff", "Digital Desk", "news@gazette.example", "https://x.example/me"]) == ()
 
 
-def test_site_or_agency_only_when_no_person_is_named():
-    assert bylines.people(["Reuters", "Ines Marlow"]) == ("Ines Marlow",)
+def test_an_agency_is_credited_after_the_people_and_the_site_only_when_no_one_else_is():
+    assert bylines.people(["Reuters", "Ines Marlow"]) == ("Ines Marlow", "Reuters")
     assert bylines.people(["The Saltmarsh Gazette", "Ines Marlow"], ["The Saltmarsh Gazette"]) == ("Ines Marlow",)
     assert bylines.people(["Reuters"]) == ("Reuters",)
+    assert bylines.people(["saltmarsh.example", "Ines Marlow"]) == ("Ines Marlow",)
+    assert bylines.people(["Saltmarsh Gazette (www.saltmarsh.example)"]) == ("Saltmarsh Gazette",)
+    assert not bylines.names_a_person(["Saltmarsh Gazette (www.saltmarsh.example)", "dpa"])
+
+
+def test_a_desk_sign_after_the_name_falls_away():
+    assert bylines.people(["Elsa Brunner (ebr), Timo Ruf (tru.)"]) == ("Elsa Brunner", "Timo Ruf")
+
+
+def test_nordic_and_joins_names():
+    assert bylines.people(["Sigrid Moe og Arne Dahl"]) == ("Sigrid Moe", "Arne Dahl")
+    assert bylines.people(["Sigrid Moe och Arne Dahl"]) == ("Sigrid Moe", "Arne Dahl")
+
+
+def test_a_slug_of_a_name_is_the_same_person():
+    assert bylines.people(["Ines Marlow", "Ines-Marlow"]) == ("Ines Marlow",)
+
+
+def test_structured_surname_first_names_are_turned_round():
+    assert bylines.structured("Marlow, Ines") == "Ines Marlow"
+    assert bylines.structured("van Dijk, Anna Maria") == "Anna Maria van Dijk"
+    assert bylines.structured("Ines Marlow") == "Ines Marlow"
+    assert bylines.structured("Marlow and Fenn, Tobias") == "Marlow and Fenn, Tobias"

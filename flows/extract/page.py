@@ -7,12 +7,13 @@ ExtractionFailed, so the caller records it instead of loading a menu as news.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from functools import cache
 
 import htmldate
 import trafilatura
+import trafilatura.metadata
 from lxml import etree
 from lxml import html as lxml_html
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
@@ -88,7 +89,7 @@ def article(
         url=url,
         canonical_url=_canonical_url(url, meta.canonical),
         title=title,
-        authors=bylines.people(meta.authors or meta.bylines or (entry.authors if entry else ()), sites),
+        authors=_authors(meta, tree, entry, sites),
         published_at=published,
         published_source=published_source,
         updated_at=meta.modified or (entry.updated if entry else None),
@@ -125,6 +126,22 @@ def _trafilatura(tree: lxml_html.HtmlElement, url: str) -> str:
 def _body(tree: lxml_html.HtmlElement, url: str, precision: bool = False, fast: bool = False) -> str:
     doc = trafilatura.bare_extraction(tree, url=url, include_comments=False, favor_precision=precision, fast=fast)
     return (doc.text or "") if isinstance(doc, Document) else ""
+
+
+def _authors(
+    meta: pagemeta.PageMeta, tree: lxml_html.HtmlElement, entry: FeedEntry | None, sites: Sequence[str | None]
+) -> tuple[str, ...]:
+    """The first of JSON-LD, the meta tags, the bylines trafilatura finds in the page and the
+    feed that names a person; else the first that names anyone (the publisher, an agency).
+    The page's bylines are searched only when its metadata credits no one: that search copies
+    the page, and finds "Follow" buttons as often as names where a publisher credits itself."""
+    stated = [meta.authors, meta.bylines]
+    if not any(stated):
+        shown = trafilatura.metadata.extract_author(tree)
+        stated.append(tuple(shown.split(";")) if shown else ())
+    stated.append(entry.authors if entry else ())
+    chosen = next((c for c in stated if bylines.names_a_person(c, sites)), next((c for c in stated if c), ()))
+    return bylines.people(chosen, sites)
 
 
 def _refuse_non_html(body: bytes, headers: Mapping[str, str]) -> None:

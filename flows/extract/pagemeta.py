@@ -17,7 +17,7 @@ from typing import Any
 from lxml import etree
 from lxml import html as lxml_html
 
-from flows.text import dates
+from flows.text import bylines, dates
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +41,9 @@ _PUBLISHED_META = (
     "dcterms.created",
 )
 _TAG_META = etree.XPath('//meta[@property="article:tag" or @name="keywords" or @name="news_keywords"][@content]')
-_BYLINE_ELEMENTS = etree.XPath(
-    '//*[@rel="author" or @itemprop="author" or contains(@class, "byline") or contains(@class, "author-name")]'
-    "[not(self::meta or self::link or self::script)]"
+_AUTHOR_KEYS = ("author", "dc.creator", "article:author", "byl", "sailthru.author")
+_AUTHOR_META = etree.XPath(
+    "//meta[@content][" + " or ".join(f'@name="{k}" or @property="{k}"' for k in _AUTHOR_KEYS) + "]"
 )
 _MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified")
 
@@ -60,7 +60,7 @@ class PageMeta:
     description: str | None = None
     image: str | None = None
     tags: tuple[str, ...] = ()
-    bylines: tuple[str, ...] = ()  # meta author tags, else the page's byline elements: when JSON-LD names none
+    bylines: tuple[str, ...] = ()  # what the meta author tags say
 
 
 def read(tree: lxml_html.HtmlElement) -> PageMeta:
@@ -68,15 +68,15 @@ def read(tree: lxml_html.HtmlElement) -> PageMeta:
     meta = _meta_tags(tree)
     ld_published = dates.timestamp(_text(ld.get("datePublished")))
     meta_published = next((dates.timestamp(meta[k]) for k in _PUBLISHED_META if k in meta), None)
+    microdata_published = _microdata_stamp(tree, "datePublished")
     modified = dates.timestamp(_text(ld.get("dateModified"))) or next(
         (dates.timestamp(meta[k]) for k in _MODIFIED_META if k in meta), None
     )
     publisher = ld.get("publisher")
-    authors = tuple(_ld_authors(ld.get("author")))
     return PageMeta(
-        published=((ld_published, "jsonld"), (meta_published, "meta")),
+        published=((ld_published, "jsonld"), (meta_published, "meta"), (microdata_published, "microdata")),
         modified=modified,
-        authors=authors,
+        authors=tuple(_ld_authors(ld.get("author"))),
         headlines=(
             _first_text(tree, "//h1"),
             meta.get("og:title"),
@@ -89,17 +89,27 @@ def read(tree: lxml_html.HtmlElement) -> PageMeta:
         description=meta.get("og:description") or meta.get("description") or _text(ld.get("description")),
         image=meta.get("og:image") or meta.get("twitter:image") or _ld_image(ld.get("image")),
         tags=_tags(tree, ld),
-        bylines=() if authors else _bylines(tree, meta),
+        bylines=_stated_bylines(tree),
     )
 
 
-def _bylines(tree: lxml_html.HtmlElement, meta: dict[str, str]) -> tuple[str, ...]:
-    stated = [meta.get(key) for key in ("author", "article:author", "dc.creator", "byl", "sailthru.author")]
-    found = tuple(value for value in stated if value and "://" not in value)
-    if found:
-        return found
-    shown = (" ".join(element.text_content().split()) for element in _BYLINE_ELEMENTS(tree))
-    return tuple(dict.fromkeys(text for text in shown if 2 < len(text) <= 80))[:3]
+def _stated_bylines(tree: lxml_html.HtmlElement) -> tuple[str, ...]:
+    """The values of the first author meta tag the page has (each may repeat, one per author)."""
+    by_key: dict[str, list[str]] = {}
+    for element in _AUTHOR_META(tree):
+        key = (element.get("name") or element.get("property") or "").lower()
+        value = element.get("content", "").strip()
+        if value and "://" not in value:
+            by_key.setdefault(key, []).append(bylines.structured(value) if key == "dc.creator" else value)
+    return next((tuple(by_key[key]) for key in _AUTHOR_KEYS if key in by_key), ())
+
+
+def _microdata_stamp(tree: lxml_html.HtmlElement, prop: str) -> datetime | None:
+    """<time itemprop="datePublished" datetime="..."> (or content=): schema.org as microdata."""
+    for element in tree.xpath(f'//*[@itemprop="{prop}"][@datetime or @content]'):
+        if stamp := dates.timestamp(element.get("datetime") or element.get("content")):
+            return stamp
+    return None
 
 
 def _tags(tree: lxml_html.HtmlElement, ld: dict[str, Any]) -> tuple[str, ...]:
@@ -149,8 +159,9 @@ def _first_article_object(tree: lxml_html.HtmlElement) -> dict[str, Any]:
 
 def _ld_authors(value: Any) -> Iterator[str]:
     for item in value if isinstance(value, list) else [value]:
-        name = item.get("name") if isinstance(item, dict) else item
-        if text := _text(name):
+        if isinstance(item, dict) and (text := _text(item.get("name"))):
+            yield bylines.structured(text)  # one person, "Surname, Given" as often as not
+        elif text := _text(item):
             yield text
 
 

@@ -6,12 +6,17 @@ import html
 import re
 from collections.abc import Iterable
 
+from flows.text.normalise import normalise_body
+
 _BY = re.compile(r"^\s*(?:by|von|par|por|di|door)[\s:]+", re.IGNORECASE)
 _EMAIL = r"(?:mailto:)?[^\s@()<>]+@[^\s@()<>]+"
 _EMAIL_THEN_NAME = re.compile(rf"{_EMAIL}\s*\((.*?)\)?", re.S)
 _NAME_THEN_EMAIL = re.compile(rf"(.*?)\s*[(<\[]\s*{_EMAIL}\s*[)>\]]?", re.S)
 _BARE_EMAIL = re.compile(_EMAIL)
-_SEPARATORS = re.compile(r"\s*(?:;|,|&|\band\b|\bund\b|\bet\b|\by\b|\|)\s*", re.IGNORECASE)
+_SEPARATORS = re.compile(r"\s*(?:;|,|&|\b(?:and|und|et|y|og|och)\b|\|)\s*", re.IGNORECASE)
+_PARENTHESIS = re.compile(r"\s*\([^()@]{1,40}\)?$")  # "Elena Marti (ema)", "Gazette (www.gazette.example)"
+_DOMAIN = re.compile(r"[\w-]{2,}\.[a-z]{2,}\b")  # "mdr.de", "Gazette (www.gazette.com)": the site, not a person
+_SURNAME_FIRST = re.compile(r"^([^,\s]+(?: [^,\s]+)?), ([^,\s]+(?: [^,\s]+)?)$")
 _NOT_PEOPLE = re.compile(
     r"^(staff|staff writers?|staff reporters?|reporters?|editors?|editorial( board| staff)?|newsroom|"
     r"news desk|digital desk|web desk|agencies|agency|wire services?|redaktion|admin|guest)$",
@@ -51,25 +56,51 @@ def name(text: str | None) -> str | None:
         value = match.group(1) or ""
     elif _BARE_EMAIL.fullmatch(value):
         return None
-    value = _BY.sub("", value.strip(" ()<>,;")).strip()
+    value = _BY.sub("", _PARENTHESIS.sub("", value).strip(" ()<>,;")).strip()
     return value or None
+
+
+def structured(text: str) -> str:
+    """One person's name as structured data (JSON-LD) states it: "Surname, Given" -> "Given Surname"."""
+    value = " ".join(html.unescape(text).split())
+    match = _SURNAME_FIRST.match(value)
+    if match is None or any(_SEPARATORS.fullmatch(f" {word} ") for word in value.replace(",", " ").split()):
+        return value
+    return f"{match.group(2)} {match.group(1)}"
 
 
 def people(bylines: Iterable[str], site_names: Iterable[str | None] = ()) -> tuple[str, ...]:
     """Person names in order, bylines split at "and", "&", ";" ...: no 'Staff', no e-mail or
-    URL, no duplicates; the site's or an agency's name only when no person is named."""
-    sites = {site.casefold() for site in site_names if site}
+    URL, no duplicates; then the agencies credited beside them (Reuters, dpa); the site's own
+    name only when no one else is named."""
+    persons, agencies, organisations = _credits(bylines, site_names)
+    return (*persons, *agencies) if persons else tuple(agencies or organisations)
+
+
+def names_a_person(bylines: Iterable[str], site_names: Iterable[str | None] = ()) -> bool:
+    return bool(_credits(bylines, site_names)[0])
+
+
+def _credits(bylines: Iterable[str], site_names: Iterable[str | None]) -> tuple[list[str], list[str], list[str]]:
+    sites = {normalise_body(site) for site in site_names if site}
     persons: list[str] = []
+    agencies: list[str] = []
     organisations: list[str] = []
     seen: set[str] = set()
     for byline in bylines:
-        for person in filter(None, map(name, _split(byline))):
-            key = person.casefold()
-            if key in seen or _NOT_PEOPLE.match(person) or "@" in person or "://" in person:
+        for part in _split(byline):
+            person = name(part)
+            key = normalise_body(person or "")  # "Ann Lee" and the slug "Ann-Lee" are one person
+            if not person or key in seen or _NOT_PEOPLE.match(person) or "@" in person or "://" in person:
                 continue
             seen.add(key)
-            (organisations if key in sites or key in _AGENCIES else persons).append(person)
-    return tuple(persons or organisations)
+            if person.casefold() in _AGENCIES:
+                agencies.append(person)
+            elif key in sites or _DOMAIN.search(part):
+                organisations.append(person)
+            else:
+                persons.append(person)
+    return persons, agencies, organisations
 
 
 def _split(byline: str) -> list[str]:
