@@ -235,7 +235,10 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
         _say(logger, f"polling {len(sources)} feeds")
         batches = [sources[i : i + POLL_BATCH_SIZE] for i in range(0, len(sources), POLL_BATCH_SIZE)]
         polled = await asyncio.gather(
-            *(poll_sources(fetcher, quote(batch), quote(states), quote(sitemaps_read)) for batch in batches)
+            *(
+                poll_sources(fetcher, quote(batch), quote(states), quote(sitemaps_read))  # type: ignore[call-overload]
+                for batch in batches
+            )
         )
         polls = [poll for batch in polled for poll in batch]
         plan = _plan(path, lock_wait, polls, retries)

@@ -128,6 +128,21 @@ def test_the_final_load_holds_only_the_last_batches(tmp_path, newsroom, monkeypa
 
 @pytest.mark.prefect
 @pytest.mark.usefixtures("prefect_harness")
+def test_sources_are_polled_in_coarse_tasks_not_one_task_per_feed(tmp_path, newsroom, monkeypatch):
+    from flows import ingest
+
+    monkeypatch.setattr(ingest, "POLL_BATCH_SIZE", 2)
+    sources = newsroom.sources()
+    run_ingest(write_sources(tmp_path, sources))
+    db = tmp_path / "news"
+    assert scalar(db, "SELECT count(DISTINCT source) FROM polls") == len(sources) > 2
+    names = _task_names(scalar(db, "SELECT flow_run_id FROM runs"))
+    assert names.count("poll-sources") == -(-len(sources) // 2)
+    assert "poll-source" not in names
+
+
+@pytest.mark.prefect
+@pytest.mark.usefixtures("prefect_harness")
 def test_extractor_processes_start_only_when_there_are_pages(tmp_path, newsroom, monkeypatch):
     """They cost a second or two of CPU to start: an unchanged run does not pay it."""
     from flows import extractpool
@@ -224,3 +239,19 @@ def _task_names(flow_run_id: str) -> list[str]:
             return [run.name.rsplit("-", 1)[0] for run in runs]
 
     return asyncio.run(names())
+
+
+def test_a_run_over_many_sources_lists_the_busy_ones_and_counts_the_quiet_ones(capsys):
+    from flows.cli import printing
+    from flows.records import Outcome, RunSummary, SourceReport
+
+    busy = [SourceReport(f"busy-{i}", status=200, entries=3, entries_new=2, articles_new=2) for i in range(3)]
+    broken = SourceReport("broken", status=500, error="HTTP 500")
+    quiet = [SourceReport(f"quiet-{i}", status=304, not_modified=True) for i in range(printing.SUMMARY_ROWS)]
+    summary = RunSummary("r1", NOW, NOW, Outcome.PARTIAL, (*quiet, *busy, broken), 6, 44, "news")
+    printing.print_summary(summary)
+    shown = capsys.readouterr().out
+    assert all(f"busy-{i}" in shown for i in range(3)) and "broken" in shown
+    assert "quiet-0" not in shown
+    assert f"{printing.SUMMARY_ROWS} more, nothing new" in shown
+    assert shown.index("broken") < shown.index("busy-0")  # failures first

@@ -27,38 +27,43 @@ class Format(StrEnum):
     json = "json"
 
 
+SUMMARY_ROWS = 40  # sources listed one per row; beyond this the quiet ones are counted in one row
+
+_SUMMARY_COLUMNS = [
+    ("source", "source"),
+    ("kind", "kind"),
+    ("status", "status"),
+    ("304", "not_modified"),
+    ("entries", "entries"),
+    ("new", "entries_new"),
+    ("articles", "articles_new"),
+    ("dups", "duplicates"),
+    ("fetch fail", "fetch_failures"),
+    ("extract fail", "extraction_failures"),
+]
+_COUNTED = [field for _, field in _SUMMARY_COLUMNS if field not in ("source", "kind", "status")]
+
+
 def print_summary(summary: Any) -> None:
+    """One row per source; in a run over many, the sources with nothing to report (no new
+    entries, no failure, not held) share one row, and the busiest SUMMARY_ROWS are listed."""
     table = Table(title=f"run {summary.run_id}: {summary.outcome}", show_footer=True)
-    columns = [
-        ("source", "source"),
-        ("kind", "kind"),
-        ("status", "status"),
-        ("304", "not_modified"),
-        ("entries", "entries"),
-        ("new", "entries_new"),
-        ("articles", "articles_new"),
-        ("dups", "duplicates"),
-        ("fetch fail", "fetch_failures"),
-        ("extract fail", "extraction_failures"),
-    ]
-    for header, field in columns:
+    for header, field in _SUMMARY_COLUMNS:
         footer = "total" if field == "source" else "" if field in ("kind", "status") else str(summary.total(field))
         table.add_column(header, footer=footer, justify="left" if field in ("source", "kind") else "right")
     table.add_column("error", style="red")
-    for r in summary.sources:
+    listed, counted = _summary_rows(summary.sources)
+    for r in listed:
         table.add_row(
             r.source,
             str(r.kind),
             "held" if r.held_until else str(r.status or "-"),
             "yes" if r.not_modified else "",
-            str(r.entries),
-            str(r.entries_new),
-            str(r.articles_new),
-            str(r.duplicates),
-            str(r.fetch_failures),
-            str(r.extraction_failures),
+            *(str(getattr(r, field)) for field in _COUNTED[1:]),
             _source_note(r),
         )
+    for label, reports in counted:
+        table.add_row(label, "", "", *(str(sum(int(getattr(r, f)) for r in reports)) for f in _COUNTED), "")
     out.print(table)
     for hold in summary.host_holds:
         out.print(
@@ -68,6 +73,25 @@ def print_summary(summary: Any) -> None:
     out.print(
         f"{summary.pages_fetched} pages fetched, {summary.requests_made} requests, "
         f"{(summary.finished_at - summary.started_at).total_seconds():.1f}s -> {summary.warehouse}"
+    )
+
+
+def _summary_rows(reports: Sequence[Any]) -> tuple[list[Any], list[tuple[str, list[Any]]]]:
+    """The sources to list one by one, and (label, sources) rows that stand for the rest."""
+    if len(reports) <= SUMMARY_ROWS:
+        return list(reports), []
+    quiet = [r for r in reports if not _has_news(r)]
+    busy = sorted((r for r in reports if _has_news(r)), key=lambda r: (r.error is None, -r.articles_new))
+    counted = [(f"{len(quiet):,} more, nothing new", quiet)] if quiet else []
+    if len(busy) > SUMMARY_ROWS:
+        rest = busy[SUMMARY_ROWS:]
+        counted.insert(0, (f"{len(rest):,} more with news", rest))
+    return busy[:SUMMARY_ROWS], counted
+
+
+def _has_news(report: Any) -> bool:
+    return bool(
+        report.entries_new or report.error or report.held_until or report.fetch_failures or report.extraction_failures
     )
 
 
