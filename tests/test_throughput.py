@@ -253,5 +253,5 @@ def test_a_run_over_many_sources_lists_the_busy_ones_and_counts_the_quiet_ones(c
     shown = capsys.readouterr().out
     assert all(f"busy-{i}" in shown for i in range(3)) and "broken" in shown
     assert "quiet-0" not in shown
-    assert f"{printing.SUMMARY_ROWS} more, nothing new" in shown
+    assert f"{printing.SUMMARY_ROWS} more sources, nothing new" in shown
     assert shown.index("broken") < shown.index("busy-0")  # failures first

@@ -82,10 +82,10 @@ def _summary_rows(reports: Sequence[Any]) -> tuple[list[Any], list[tuple[str, li
         return list(reports), []
     quiet = [r for r in reports if not _has_news(r)]
     busy = sorted((r for r in reports if _has_news(r)), key=lambda r: (r.error is None, -r.articles_new))
-    counted = [(f"{len(quiet):,} more, nothing new", quiet)] if quiet else []
+    counted = [(f"{len(quiet):,} {'more ' if busy else ''}sources, nothing new", quiet)] if quiet else []
     if len(busy) > SUMMARY_ROWS:
         rest = busy[SUMMARY_ROWS:]
-        counted.insert(0, (f"{len(rest):,} more with news", rest))
+        counted.insert(0, (f"{len(rest):,} more sources with news", rest))
     return busy[:SUMMARY_ROWS], counted
 
 
