@@ -140,12 +140,12 @@ def generate(root: Path, articles: int, hosts: int, port: int, feeds: int | None
     for number in range(articles):
         feed = number % layout.feeds
         host = layout.host_of_feed(feed)
-        title = _headline(rng, number)
+        title = headline(rng, number)
         published = now - timedelta(minutes=7 * number)
         url = f"http://{layout.host(host)}:{port}/news/{number:06d}"
         path = layout.page_path(number)
         path.parent.mkdir(parents=True, exist_ok=True)
-        body = _paragraphs(rng, rng.randint(9, 17))
+        body = paragraphs(rng, rng.randint(9, 17))
         path.write_bytes(_page(rng, host, title, url, published, body).encode("utf-8"))
         items[feed].append(
             f"<item><title>{escape(title)}</title><link>{url}</link><guid>{url}</guid>"
@@ -165,11 +165,11 @@ def generate(root: Path, articles: int, hosts: int, port: int, feeds: int | None
     return layout
 
 
-def _headline(rng: random.Random, number: int) -> str:
+def headline(rng: random.Random, number: int) -> str:
     return f"{rng.choice(PLACES)}: {rng.choice(CLAIMS).capitalize()} ({number})"
 
 
-def _paragraphs(rng: random.Random, count: int) -> list[str]:
+def paragraphs(rng: random.Random, count: int) -> list[str]:
     """Sentences in a fixed frame around clauses drawn from a large lexicon: like real reports
     on different stories, two articles share stock phrases but few runs of words."""
     return [
@@ -267,7 +267,7 @@ def _card(rng: random.Random) -> str:
     return (
         f'<div class="card"><a class="thumb" href="/news/{number:06d}"><img src="/img/{number}.jpg" '
         f'alt="" width="320" height="180"></a><div class="meta"><span class="section">{rng.choice(SECTIONS)}</span>'
-        f'<h3><a href="/news/{number:06d}">{_headline(rng, number)}</a></h3>'
+        f'<h3><a href="/news/{number:06d}">{headline(rng, number)}</a></h3>'
         f'<p class="teaser">{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(CLAIMS)}.</p>'
         f'<span class="time">{rng.randint(1, 23)} hours ago</span></div></div>'
     )

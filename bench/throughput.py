@@ -104,7 +104,11 @@ def main() -> None:
                 f"{plain_ms:.1f} -> ceiling {plain_ceiling:.1f} articles/s, "
                 f"efficiency against it {rate / plain_ceiling:.2f}",
             ),
-            ("peak RSS (run + extractor workers)", f"{first['peak_rss_mb']:.0f} MB"),
+            (
+                "peak RSS (run + extractor workers)",
+                f"{first['peak_rss_mb']:.0f} MB   (run process {first['peak_main_mb']:.0f} MB, "
+                f"largest worker {first['peak_worker_mb']:.0f} MB)",
+            ),
             ("first run: CPU, run process", _cpu_per_article(first, "cpu_main_s")),
             ("first run: CPU, extractor processes", _cpu_per_article(first, "cpu_workers_s")),
             ("first run: CPU, Prefect server", f"{first['cpu_prefect_s']:.1f} s"),
@@ -199,10 +203,12 @@ def _run(sources: Path, api: str, room: newsroom.GeneratedNewsroom) -> dict:
         stderr=subprocess.PIPE,
         text=True,
     )
-    peak, cpu = 0, {}
+    peak, peak_main, peak_worker, cpu = 0, 0, 0, {}
     while run.poll() is None:
         tree = _tree(run.pid)
         peak = max(peak, sum(rss for rss, _ in tree.values()))
+        peak_main = max(peak_main, tree.get(run.pid, (0, 0.0))[0])
+        peak_worker = max([peak_worker, *(rss for pid, (rss, _) in tree.items() if pid != run.pid)])
         cpu.update({pid: seconds for pid, (_, seconds) in tree.items()})
         time.sleep(0.05)
     wall = time.monotonic() - started
@@ -219,6 +225,8 @@ def _run(sources: Path, api: str, room: newsroom.GeneratedNewsroom) -> dict:
         "articles_new": articles_new,
         "pages_fetched": pages_fetched,
         "peak_rss_mb": peak / 1024 / 1024,
+        "peak_main_mb": peak_main / 1024 / 1024,
+        "peak_worker_mb": peak_worker / 1024 / 1024,
         "requests": room.counters.total() - before[0],
         "feeds_unchanged": room.counters.feeds_unchanged.value - before[1],
         "cpu_main_s": cpu.get(run.pid, 0.0),

@@ -25,7 +25,7 @@ from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
 import warehouse
-from flows import batches, feeds, localstate, recheck, sitemapfetch, sitemaps
+from flows import batches, feeds, localstate, logs, recheck, sitemapfetch, sitemaps
 from flows import configuration
 from flows.fetching import fetcher_for, page_result
 from flows.http import Fetcher
@@ -48,7 +48,9 @@ BATCHES_QUEUED = 2  # finished batches waiting for the loader
 LOAD_EVERY = 400  # pages per warehouse transaction
 TAIL_BATCHES = 2  # batches in the final load
 ROBOTS_TTL = timedelta(days=1)
-progress = logging.getLogger("newsdesk.progress")
+progress = logging.getLogger("newsdesk.progress")  # the command line shows these; see flows.cli
+progress.addHandler(logging.NullHandler())
+progress.propagate = False  # elsewhere (a flow run under serve) the run logger already says it
 RunLogger = logging.Logger | logging.LoggerAdapter[logging.Logger]  # what get_run_logger() gives
 log = logging.getLogger(__name__)
 
@@ -220,6 +222,7 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
     logger = get_run_logger()
     started = datetime.now(timezone.utc)
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    logs.RUN_ID.set(run_id)
     lock_wait = config.settings.lock_wait_seconds
     with warehouse.writing(path, lock_wait) as con:
         states = reads.feed_states(con)
@@ -426,6 +429,16 @@ async def _finish(logger: RunLogger, summary: RunSummary) -> RunSummary:
         description=f"newsdesk run {summary.run_id}: {summary.outcome}",
     )
     _say(logger, f"run {summary.run_id} {summary.outcome}: {summary.total('articles_new')} new articles")
+    for report in summary.sources:
+        if report.error:
+            _tell_source(logger, report.source, f"{report.source} failed: {report.error}")
+        if report.extraction_failures or report.fetch_failures:
+            _tell_source(
+                logger,
+                report.source,
+                f"{report.source}: {report.fetch_failures} pages not fetched, "
+                f"{report.extraction_failures} without a body; queued for retry",
+            )
     if summary.outcome == Outcome.FAILED:
         raise RunFailed(summary)
     return summary
@@ -482,3 +495,11 @@ def _flow_run_id() -> str | None:
 def _say(logger: RunLogger, message: str) -> None:
     logger.info(message)
     progress.info(message)
+
+
+def _tell_source(logger: RunLogger, source: str, message: str) -> None:
+    """A warning about one source: in the run's log, and as a log event under --log-format json
+    (the command line's summary table already shows it to a person)."""
+    logger.warning(message, extra={"source": source})
+    if logs.json_enabled():
+        progress.warning(message, extra={"source": source})

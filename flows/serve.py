@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 
 from flows import localstate
+from warehouse.db import Location
 
 DEPLOYMENT_NAME = "newsdesk-ingest"
 SERVER_START_SECONDS = 180.0
@@ -232,6 +233,17 @@ def serve_ingest(sources_path: Path, db: Path | None, interval: int | None, cron
         limit=1,
         print_starting_message=False,
     )
+
+
+def serve_metrics(port: int, location: Location) -> None:
+    """/metrics on `port` of every interface, from a daemon thread, read from the warehouse on each scrape."""
+    from prometheus_client import CollectorRegistry, start_http_server
+
+    from flows import monitoring
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(monitoring.Collector(location))
+    start_http_server(port, registry=registry)
 
 
 def ui_url(api_url: str) -> str:

@@ -54,6 +54,13 @@ def test_query_on_missing_warehouse_says_how_to_make_one(tmp_path):
     assert result.returncode == 1 and "no warehouse" in result.stderr
 
 
+def test_errors_under_json_logs_are_one_json_object(tmp_path):
+    result = newsdesk("--log-format", "json", "query", "--db", str(tmp_path / "none"), "SELECT 1")
+    (line,) = result.stderr.splitlines()
+    event = json.loads(line)
+    assert result.returncode == 1 and event["level"] == "error" and "no warehouse" in event["event"]
+
+
 @pytest.mark.prefect  # `newsdesk run`, though it stops at the sources file
 def test_run_with_bad_sources_file_fails_before_any_network(tmp_path):
     path = tmp_path / "sources.yaml"
@@ -208,8 +215,12 @@ def test_demo_end_to_end_twice(tmp_path, prefect_env):
     with warehouse.reading(db) as con:
         assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == expected.distinct_articles
         children_read = con.execute("SELECT url, read_at FROM sitemap_children ORDER BY url").fetchall()
-    second = newsdesk("demo", "--db", str(db), "--port", str(port), cwd=tmp_path, env=prefect_env)
+    second = newsdesk(
+        "--log-format", "json", "demo", "--db", str(db), "--port", str(port), cwd=tmp_path, env=prefect_env
+    )
     assert second.returncode == 0, second.stderr
+    events = [json.loads(line) for line in second.stderr.splitlines()]
+    assert any(e["event"].startswith("polling") and e["run_id"] for e in events), "log lines carry the run id"
     with warehouse.reading(db) as con:
         assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == expected.distinct_articles
         run = con.execute(
@@ -222,63 +233,14 @@ def test_demo_end_to_end_twice(tmp_path, prefect_env):
     changes = [json.loads(line) for line in listed.stdout.splitlines()]
     assert {c["canonical_url"].removeprefix(f"http://127.0.0.1:{port}") for c in changes} == edited
     assert len(edited) == 3 and {c["change"] for c in changes} == {"edited"}
+    _check_metrics(newsdesk("stats", "--db", str(db), "--format", "prometheus", cwd=tmp_path).stdout, names, expected)
 
 
-def test_stats_shows_source_health_as_a_table_and_as_json(small_warehouse):
-    import warehouse
+def _check_metrics(text: str, names: list[str], expected) -> None:
+    """The demo's metrics parse, and every source has its articles and both runs' polls."""
+    from tests.support.metrics import by_source, values
 
-    with warehouse.writing(small_warehouse) as con:
-        con.execute(
-            "INSERT INTO feed_state (source, consecutive_failures, last_error, next_poll_at) "
-            "VALUES ('herald', 3, 'HTTP 503', now())"
-        )
-    table = newsdesk("stats", "--db", str(small_warehouse))
-    assert table.returncode == 0 and "herald" in table.stdout and "HTTP 503" in table.stdout
-    assert "total" in table.stdout
-    row = json.loads(newsdesk("stats", "--db", str(small_warehouse), "--format", "json").stdout)
-    assert row["source"] == "herald" and row["consecutive_failures"] == 3 and row["articles_total"] == 0
-
-
-def test_stories_lists_the_biggest_first_and_filters_by_day(tmp_path):
-    from tests.support.stories import BODY, STORY, THIRD_STORY, article, load
-
-    db = tmp_path / "w"
-    load(db, article(1, "gazette", BODY, "Estuary ferry to stop for six weeks"), article(2, "post", THIRD_STORY))
-    load(db, article(30, "courier", STORY[0]))
-    lines = newsdesk("stories", "--db", str(db), "--format", "json").stdout.splitlines()
-    assert [json.loads(line)["source_names"] for line in lines] == [["courier", "gazette"], ["post"]]
-    assert json.loads(lines[0])["headline"] == "Estuary ferry to stop for six weeks"
-    recent = newsdesk("stories", "--db", str(db), "--since", "2026-11-21", "--format", "json")
-    assert [json.loads(line)["source_names"] for line in recent.stdout.splitlines()] == [["courier", "gazette"]]
-    table = newsdesk("stories", "--db", str(db), "--since", "2026-11-21")
-    assert table.returncode == 0 and "Estuary ferry" in table.stdout and "courier, gazette" in table.stdout
-
-
-def test_sources_add_with_a_sitemap_kind_checks_it_and_list_shows_each_kind(tmp_path):
-    path = tmp_path / "sources.yaml"
-    sitemap = (
-        b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-        b"<url><loc>https://quay.example/news/1</loc></url></urlset>"
-    )
-    with Loopback() as site:
-        site.routes["/feed.xml"] = lambda h: Reply(200, FEED, {"Content-Type": "application/rss+xml"})
-        site.routes["/news.xml"] = lambda h: Reply(200, sitemap, {"Content-Type": "application/xml"})
-        site.routes["/"] = lambda h: Reply(200, b"<html><body>home</body></html>", {"Content-Type": "text/html"})
-        feed = newsdesk("sources", "add", site.url("/feed.xml"), "--name", "quay", "--sources", str(path))
-        news = newsdesk(
-            "sources",
-            "add",
-            site.url("/news.xml"),
-            "--kind",
-            "news_sitemap",
-            "--name",
-            "quay-news",
-            "--sources",
-            str(path),
-        )
-        refused = newsdesk("sources", "add", site.url("/"), "--kind", "sitemap", "--sources", str(path))
-    assert feed.returncode == 0 and news.returncode == 0, feed.stderr + news.stderr
-    assert refused.returncode == 1 and "leads to no readable feed or sitemap" in refused.stderr
-    listed = newsdesk("sources", "list", "--format", "json", "--sources", str(path))
-    kinds = {row["name"]: row["kind"] for row in map(json.loads, listed.stdout.splitlines())}
-    assert kinds == {"quay": "feed", "quay-news": "news_sitemap"}
+    articles = by_source(text, "newsdesk_source_articles_total")
+    assert set(articles) == set(names) and sum(articles.values()) >= expected.distinct_articles
+    assert by_source(text, "newsdesk_source_polls_total") == dict.fromkeys(names, 2.0)
+    assert values(text, "newsdesk_runs_total", outcome="ok") == [2.0]

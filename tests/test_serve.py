@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 
+import httpx
 import pytest
 
 import warehouse
 from tests.support.cli import ROOT
 from tests.support.ingest import write_sources
 from tests.support.loopback import free_port
+from tests.support.metrics import by_source
 from tests.support.waiting import wait_for
 
 RUNS_WANTED = 2
@@ -51,7 +54,7 @@ def test_serve_runs_on_schedule_polls_only_due_sources_and_stops_cleanly(tmp_pat
     sources[0]["interval_minutes"] = 0.01  # due at every run; the others wait 30 minutes
     path = write_sources(tmp_path, sources)
     db = tmp_path / "news"
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -61,7 +64,10 @@ def test_serve_runs_on_schedule_polls_only_due_sources_and_stops_cleanly(tmp_pat
     for name in ("PREFECT_API_URL", "PREFECT_HOME"):
         env.pop(name, None)
     serve = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "serve", "--sources", str(path), "--interval", "5", "--port", str(port)],
+        [
+            *(sys.executable, "-m", "flows.cli", "--log-format", "json", "serve", "--sources", str(path)),
+            *("--interval", "5", "--port", str(port), "--metrics-port", str(metrics_port)),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -77,6 +83,7 @@ def test_serve_runs_on_schedule_polls_only_due_sources_and_stops_cleanly(tmp_pat
             return runs if len(runs) >= RUNS_WANTED else []
 
         runs = wait_for(scheduled_runs, timeout=DEADLINE_SECONDS, what=f"{RUNS_WANTED} scheduled runs", interval=0.5)
+        metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=30).text
         by_hand = subprocess.run(
             [sys.executable, "-m", "flows.cli", "run", "--source", sources[1]["name"], "--sources", str(path)],
             cwd=ROOT,
@@ -91,7 +98,11 @@ def test_serve_runs_on_schedule_polls_only_due_sources_and_stops_cleanly(tmp_pat
         serve.send_signal(signal.SIGTERM)
         output, _ = serve.communicate(timeout=90)
     assert serve.returncode == 0, output
-    assert f"Prefect UI: http://127.0.0.1:{port}" in output and "Stopped." in output
+    events = [json.loads(line)["event"] for line in output.splitlines()]
+    assert f"Serving newsdesk-ingest (every 5s). Prefect UI: http://127.0.0.1:{port}  (Ctrl-C to stop)" in events
+    assert events[-1] == "Stopped."
+    polls = by_source(metrics, "newsdesk_source_polls_total")
+    assert polls[sources[0]["name"]] >= RUNS_WANTED and polls[sources[1]["name"]] == 1
     (first_run, first_count), (second_run, second_count) = runs[:2]
     assert first_count == len(sources) and second_count == 1
     with warehouse.reading(db) as con:

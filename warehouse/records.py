@@ -137,3 +137,50 @@ class SharedWarehouse:
 
     def __str__(self) -> str:
         return f"postgres:{self.catalog} ({self.data_path})"
+
+
+@dataclass(frozen=True)
+class SourceTotals:
+    """One source as monitoring sees it: the ledger's counts so far, and the extraction
+    health of what it fetched recently."""
+
+    source: str
+    last_success_at: datetime | None
+    consecutive_failures: int
+    articles: int
+    revisions: int  # new versions of its articles found after the first load
+    polls: dict[str, int]  # by outcome: ok, not_modified, failed
+    feed_statuses: dict[str, int]  # by HTTP status class: 2xx … 5xx, 'none' (no response)
+    queued: dict[str, int]  # pages waiting, by "state reason": "retry extract", "dead http_4xx", …
+    recent_articles: int
+    recent_no_body: int  # pages fetched recently that gave no body
+    recent_no_date: int
+    recent_no_author: int
+    recent_median_words: float | None
+
+
+@dataclass(frozen=True)
+class RunTotals:
+    """The run ledger summed, and its last run."""
+
+    runs: dict[str, int]  # by outcome
+    pages_fetched: int
+    page_failures: dict[str, int]  # by stage: fetch, extract
+    duplicates: int
+    last_finished_at: datetime | None
+    last_duration_seconds: float | None
+    last_outcome: str | None
+
+
+@dataclass(frozen=True)
+class RunExtraction:
+    """What one run extracted for one source: the articles it loaded (their word counts, how
+    many without a date) and the pages that gave no body."""
+
+    source: str
+    run_id: str
+    started_at: datetime
+    articles: int
+    no_body: int
+    no_date: int
+    words: list[int]

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -22,6 +23,7 @@ import typer
 
 from flows import configuration
 from flows import localstate
+from flows import logs
 from flows.cli import printing
 from flows.cli.printing import err, out
 from flows.records import Outcome, SourceKind
@@ -41,6 +43,28 @@ sources_app = typer.Typer(
     help="List the feeds in sources.yaml, add one, or move them to and from OPML.", no_args_is_help=True
 )
 app.add_typer(sources_app, name="sources")
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.callback()
+def main(
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            "--log-format",
+            envvar=logs.FORMAT_ENV,
+            help="Progress and log lines as text, or as one JSON object per line on stderr (for log shippers).",
+        ),
+    ] = LogFormat.text,
+) -> None:
+    """newsdesk: poll news feeds, extract the articles, and keep them in a DuckDB warehouse."""
+    if log_format is LogFormat.json:
+        logs.use_json()
+        _show_progress()
 
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
@@ -70,8 +94,19 @@ DbOpt = Annotated[
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    if logs.json_enabled():
+        progress.error(message, extra={"exit_code": code})
+    else:
+        err.print(f"[bold red]error:[/] {message}", highlight=False)
     return typer.Exit(code)
+
+
+def _tell(message: str) -> None:
+    """A line for the person at the terminal, or a log event under --log-format json."""
+    if logs.json_enabled():
+        progress.info(message)
+    else:
+        out.print(message, highlight=False)
 
 
 def _config(sources: Path | None, db: Path | None) -> configuration.Config:
@@ -170,6 +205,10 @@ def serve_command(
         int | None, typer.Option(help="Run every this many seconds (default: settings.schedule).", min=1)
     ] = None,
     port: Annotated[int, typer.Option(help="Port for the local Prefect server.")] = 4200,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve Prometheus metrics at http://HOST:PORT/metrics (all interfaces).", min=1, max=65535),
+    ] = None,
 ) -> None:
     """Run the ingest flow on a schedule until stopped (Ctrl-C or SIGTERM).
 
@@ -186,22 +225,28 @@ def serve_command(
         cron, interval = config.settings.schedule_cron, config.settings.schedule_interval_seconds
     signal.signal(signal.SIGTERM, _interrupt)  # Prefect's runner installs its own once it starts
     every = f"cron '{cron}'" if cron else f"every {interval}s"
+    if metrics_port:
+        try:
+            serve.serve_metrics(metrics_port, config.settings.warehouse)
+        except OSError as exc:
+            raise _fail(f"cannot serve metrics on port {metrics_port}: {exc.strerror or exc}", EXIT_USAGE) from None
+        _tell(f"Metrics: http://127.0.0.1:{metrics_port}/metrics")
     try:
         if os.environ.get("PREFECT_API_URL"):
             api = os.environ["PREFECT_API_URL"]
-            out.print(f"Serving {serve.DEPLOYMENT_NAME} ({every}) against {api}; UI: {serve.ui_url(api)}")
+            _tell(f"Serving {serve.DEPLOYMENT_NAME} ({every}) against {api}; UI: {serve.ui_url(api)}")
             serve.serve_ingest(config.path, db, interval, cron)
             return
-        out.print(f"Starting a local Prefect server on 127.0.0.1:{port} ...")
+        _tell(f"Starting a local Prefect server on 127.0.0.1:{port} ...")
         with serve.local_prefect_server(port) as api:
             os.environ["PREFECT_API_URL"] = api
-            out.print(f"Serving {serve.DEPLOYMENT_NAME} ({every}). Prefect UI: {serve.ui_url(api)}  (Ctrl-C to stop)")
+            _tell(f"Serving {serve.DEPLOYMENT_NAME} ({every}). Prefect UI: {serve.ui_url(api)}  (Ctrl-C to stop)")
             serve.serve_ingest(config.path, db, interval, cron)
     except serve.ServerFailed as exc:
         raise _fail(str(exc)) from None
     except KeyboardInterrupt:
         pass
-    out.print("Stopped.")
+    _tell("Stopped.")
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -332,13 +377,25 @@ def report_command(
 
 
 @app.command()
-def stats(sources: SourcesOpt = None, db: DbOpt = None, format: FormatOpt = printing.Format.table) -> None:
-    """Source health: last poll and success, failures, next poll, articles, extraction failures."""
-    from warehouse import adhoc
+def stats(
+    sources: SourcesOpt = None,
+    db: DbOpt = None,
+    format: Annotated[printing.StatsFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        printing.StatsFormat.table
+    ),
+) -> None:
+    """Source health: last poll and success, failures, next poll, articles, extraction health
+    and drift. `--format prometheus` prints the metrics of `serve --metrics-port` (for
+    node_exporter's textfile collector)."""
+    from flows import monitoring
 
-    names, rows = _read(_warehouse_path(sources, db), lambda con: adhoc.run(con, "SELECT * FROM v_source_health"))
-    if format is not printing.Format.table:
-        printing.render(names, rows, format)
+    location = _warehouse_path(sources, db)
+    if format is printing.StatsFormat.prometheus:
+        sys.stdout.write(_read(location, monitoring.exposition).decode())
+        return
+    names, rows = _read(location, monitoring.source_health)
+    if format is not printing.StatsFormat.table:
+        printing.render(names, rows, printing.Format(format.value))
         return
     out.print(printing.health_table(names, rows))
 
@@ -608,11 +665,11 @@ def _show_progress() -> None:
         def emit(self, record: logging.LogRecord) -> None:
             err.print(f"[dim]{datetime.now():%H:%M:%S}[/] {record.getMessage()}", highlight=False)
 
-    logger = logging.getLogger("newsdesk.progress")
-    if not logger.handlers:
-        logger.addHandler(_Printer())
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
+    shown = [h for h in progress.handlers if not isinstance(h, logging.NullHandler)]
+    if not shown:
+        progress.addHandler(logs.json_handler() if logs.json_enabled() else _Printer())
+        progress.setLevel(logging.INFO)
+        progress.propagate = False
 
 
 def _warehouse_path(sources: Path | None, db: Path | None) -> Location:

@@ -27,6 +27,13 @@ class Format(StrEnum):
     json = "json"
 
 
+class StatsFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    prometheus = "prometheus"  # the metric families of `newsdesk serve --metrics-port`
+
+
 SUMMARY_ROWS = 40  # sources listed one per row; beyond this the quiet ones are counted in one row
 
 _SUMMARY_COLUMNS = [
@@ -119,6 +126,8 @@ _HEALTH_HEADERS = {
     "median_words": "words",
     "pages_retrying": "retrying",
     "pages_dead": "dead",
+    "drifting_since": "drifting since run",
+    "drift": "drift",
     "last_error": "last error",
 }
 
@@ -193,7 +202,7 @@ def health_table(names: list[str], rows: list[tuple[Any, ...]]) -> Table:
             _HEALTH_HEADERS.get(name, name),
             footer=footer,
             no_wrap=name != "last_error",
-            style="red" if name == "last_error" else None,
+            style="red" if name in ("last_error", "drift") else None,
         )
     for row in rows:
         table.add_row(*(_table_cell(name, value) for name, value in zip(names, row)))
