@@ -49,6 +49,12 @@ def source_health(con: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
     return [*names[:-1], *DRIFT_COLUMNS, names[-1]], marked
 
 
+def with_drift(con: Any, health_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of v_source_health (as dicts), each with `drift`: its Drift, or None."""
+    found = drifting(con, datetime.now(timezone.utc))
+    return [{**row, "drift": found.get(row["source"])} for row in health_rows]
+
+
 def read(con: Any) -> Health:
     now = datetime.now(timezone.utc)
     return Health(

@@ -1,5 +1,5 @@
 """What monitoring sees of real runs: a publisher whose layout changes mid-way is marked
-drifting from the run the change came in, in `stats` and in the metrics, and no other is."""
+drifting from the run the change came in, in `stats`, the metrics and the report, and no other is."""
 
 from __future__ import annotations
 
@@ -95,3 +95,8 @@ def test_a_layout_change_marks_that_publisher_drifting_from_the_run_it_came_in(t
     drifting = by_source(metrics.stdout, "newsdesk_source_drifting")
     assert drifting == {"gazette": 1.0, "courier": 0.0}
     assert by_source(metrics.stdout, "newsdesk_source_articles_total") == {"gazette": 10.0, "courier": 14.0}
+
+    assert newsdesk("report", "--db", str(db), "--out", str(tmp_path / "report.html"), cwd=tmp_path).returncode == 0
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert '<td>gazette</td><td><span class="badge">drifting since' in page
+    assert '<td>courier</td><td><span class="badge">ok' in page

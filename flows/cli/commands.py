@@ -360,11 +360,15 @@ def report_command(
 ) -> None:
     """Write one self-contained HTML page (inline SVG charts, no network needed to open it):
     articles per day and source, the biggest stories, source and extraction health, the last runs."""
-    from flows import report
+    from flows import monitoring, report
     from warehouse import overview
 
+    def gather(con: Any) -> dict[str, list[dict[str, Any]]]:
+        rows = overview.gather(con, days)
+        return rows | {"health": monitoring.with_drift(con, rows["health"])}
+
     path = _warehouse_path(sources, db)
-    rows = _read(path, lambda con: overview.gather(con, days), "report failed")
+    rows = _read(path, gather, "report failed")
     data = report.ReportData(
         warehouse=str(path),
         generated_at=datetime.now(timezone.utc),

@@ -27,7 +27,7 @@ class ReportData:
     days: int
     daily: tuple[Row, ...]  # day, source, articles
     stories: tuple[Row, ...]  # v_stories: headline, articles, sources, source_names
-    health: tuple[Row, ...]  # v_source_health
+    health: tuple[Row, ...]  # v_source_health, and `drift` (flows.plan.drift.Drift or None)
     runs: tuple[Row, ...]  # runs, newest first
     changes: tuple[Row, ...] = ()  # v_article_changes: headline rewrites first
 
@@ -133,6 +133,8 @@ def _status(health: Row) -> tuple[str, str]:
         return "idle", "disabled"
     if health["consecutive_failures"]:
         return "bad", f"failing ×{health['consecutive_failures']}"
+    if drift := health.get("drift"):
+        return "idle", f"drifting since {_when(drift.since)}: {escape(', '.join(drift.symptoms))}"
     return "good", "ok"
 
 
