@@ -127,8 +127,19 @@ class Layout:
     def feed_url(self, feed: int) -> str:
         return f"http://{self.host(self.host_of_feed(feed))}:{self.port}/feed-{feed}.xml"
 
+    def article_url(self, number: int) -> str:
+        return f"http://{self.host(self.host_of_feed(number % self.feeds))}:{self.port}/news/{number:06d}"
+
     def page_path(self, number: int) -> Path:
         return self.root / f"host-{self.host_of_feed(number % self.feeds)}" / f"{number:06d}.html"
+
+
+@dataclass(frozen=True)
+class Article:
+    number: int
+    title: str
+    published: datetime
+    body: tuple[str, ...]
 
 
 def generate(root: Path, articles: int, hosts: int, port: int, feeds: int | None = None, seed: int = 7) -> Layout:
@@ -138,31 +149,54 @@ def generate(root: Path, articles: int, hosts: int, port: int, feeds: int | None
     now = datetime(2026, 11, 27, 6, 0, tzinfo=timezone.utc)
     items: dict[int, list[str]] = {f: [] for f in range(layout.feeds)}
     for number in range(articles):
-        feed = number % layout.feeds
-        host = layout.host_of_feed(feed)
-        title = headline(rng, number)
-        published = now - timedelta(minutes=7 * number)
-        url = f"http://{layout.host(host)}:{port}/news/{number:06d}"
-        path = layout.page_path(number)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        body = paragraphs(rng, rng.randint(9, 17))
-        path.write_bytes(_page(rng, host, title, url, published, body).encode("utf-8"))
-        items[feed].append(
-            f"<item><title>{escape(title)}</title><link>{url}</link><guid>{url}</guid>"
-            f"<pubDate>{format_datetime(published)}</pubDate>"
-            f"<description>{escape(body[0][:200])}</description></item>"
-        )
+        article = new_article(rng, number, now - timedelta(minutes=7 * number))
+        write_page(layout, rng, article)
+        items[number % layout.feeds].append(feed_item(layout, article))
+    write_feeds(layout, items)
+    return layout
+
+
+def new_article(rng: random.Random, number: int, published: datetime) -> Article:
+    return Article(number, headline(rng, number), published, tuple(paragraphs(rng, rng.randint(9, 17))))
+
+
+def write_page(layout: Layout, rng: random.Random, article: Article) -> None:
+    """The article's page, written (or rewritten, for an edit) where the server finds it."""
+    host = layout.host_of_feed(article.number % layout.feeds)
+    path = layout.page_path(article.number)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page = _page(rng, host, article.title, layout.article_url(article.number), article.published, list(article.body))
+    _replace(path, page)
+
+
+def feed_item(layout: Layout, article: Article) -> str:
+    url = layout.article_url(article.number)
+    return (
+        f"<item><title>{escape(article.title)}</title><link>{url}</link><guid>{url}</guid>"
+        f"<pubDate>{format_datetime(article.published)}</pubDate>"
+        f"<description>{escape(article.body[0][:200])}</description></item>"
+    )
+
+
+def write_feeds(layout: Layout, items: dict[int, list[str]]) -> None:
+    """Feed f lists items[f] (newest first, as feeds do)."""
     for feed, entries in items.items():
         host = layout.host_of_feed(feed)
         document = (
             f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-            f"<title>Gazette {host} desk {feed}</title><link>http://{layout.host(host)}:{port}/</link>"
+            f"<title>Gazette {host} desk {feed}</title><link>http://{layout.host(host)}:{layout.port}/</link>"
             f"<description>Generated news</description>{''.join(entries)}</channel></rss>"
         )
-        folder = root / f"host-{host}"
+        folder = layout.root / f"host-{host}"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"feed-{feed}.xml").write_text(document, encoding="utf-8")
-    return layout
+        _replace(folder / f"feed-{feed}.xml", document)
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write `path` whole, so the server never sends half an edit."""
+    unfinished = path.with_name(path.name + ".part")
+    unfinished.write_text(text, encoding="utf-8")
+    unfinished.replace(path)
 
 
 def headline(rng: random.Random, number: int) -> str:

@@ -38,7 +38,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import naive, newsroom  # noqa: E402
+from bench import naive, newsroom, procs  # noqa: E402
 from flows import extract, extractpool  # noqa: E402
 from flows.identity import neardup  # noqa: E402
 from flows.text.normalise import normalise_body  # noqa: E402
@@ -192,7 +192,7 @@ def _write_sources(work: Path, room: newsroom.GeneratedNewsroom, args: argparse.
 
 def _run(sources: Path, api: str, room: newsroom.GeneratedNewsroom) -> dict:
     before = (room.counters.total(), room.counters.feeds_unchanged.value)
-    newsroom_before, prefect_before = _cpu_seconds(room.process.pid), _prefect_server_cpu(api)
+    newsroom_before, prefect_before = procs.cpu_seconds(room.process.pid), _prefect_server_cpu(api)
     env = {**os.environ, "PREFECT_API_URL": api, "PYTHONPATH": str(ROOT)}
     started = time.monotonic()
     run = subprocess.Popen(
@@ -205,11 +205,11 @@ def _run(sources: Path, api: str, room: newsroom.GeneratedNewsroom) -> dict:
     )
     peak, peak_main, peak_worker, cpu = 0, 0, 0, {}
     while run.poll() is None:
-        tree = _tree(run.pid)
-        peak = max(peak, sum(rss for rss, _ in tree.values()))
-        peak_main = max(peak_main, tree.get(run.pid, (0, 0.0))[0])
-        peak_worker = max([peak_worker, *(rss for pid, (rss, _) in tree.items() if pid != run.pid)])
-        cpu.update({pid: seconds for pid, (_, seconds) in tree.items()})
+        tree = procs.tree(run.pid)
+        peak = max(peak, sum(p.rss for p in tree.values()))
+        peak_main = max(peak_main, tree[run.pid].rss if run.pid in tree else 0)
+        peak_worker = max([peak_worker, *(p.rss for p in tree.values() if p.pid != run.pid)])
+        cpu.update({p.pid: p.cpu_s for p in tree.values()})
         time.sleep(0.05)
     wall = time.monotonic() - started
     if run.returncode != 0:
@@ -231,47 +231,15 @@ def _run(sources: Path, api: str, room: newsroom.GeneratedNewsroom) -> dict:
         "feeds_unchanged": room.counters.feeds_unchanged.value - before[1],
         "cpu_main_s": cpu.get(run.pid, 0.0),
         "cpu_workers_s": sum(cpu.values()) - cpu.get(run.pid, 0.0),
-        "cpu_newsroom_s": _cpu_seconds(room.process.pid) - newsroom_before,
+        "cpu_newsroom_s": procs.cpu_seconds(room.process.pid) - newsroom_before,
         "cpu_prefect_s": _prefect_server_cpu(api) - prefect_before,
     }
-
-
-def _tree(pid: int) -> dict[int, tuple[int, float]]:
-    """Resident bytes and CPU seconds of a process and each of its descendants."""
-    found, pending = {}, [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        rss = next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-        found[current] = (rss, _cpu_seconds(current))
-        pending.extend(int(child) for child in children)
-    return found
-
-
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _prefect_server_cpu(api: str) -> float:
     """CPU of the `prefect server start` process serving `api` (found by its port)."""
     port = api.rsplit(":", 1)[1].split("/")[0]
-    total = 0.0
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            args = cmdline.read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"server" in args and port.encode() in args:
-            total += _cpu_seconds(int(cmdline.parent.name))
-    return total
+    return sum(procs.cpu_seconds(pid) for pid in procs.matching("server", port))
 
 
 def _free_port() -> int:
