@@ -29,7 +29,7 @@ from flows import batches, feeds, localstate, logs, recheck, sitemapfetch, sitem
 from flows import configuration
 from flows.fetching import fetcher_for, page_result
 from flows.http import Fetcher
-from flows.identity import dedup, neardup, urls
+from flows.identity import urls
 from flows.plan import pagejobs, rechecks
 from flows.plan import schedule, tally
 from flows.plan.pagejobs import KeyedEntry, Plan
@@ -132,25 +132,7 @@ async def load_pages(
 ) -> Tally:
     """Resolve a batch of pages against the warehouse and write it, with the new feed
     entries behind them, in one transaction."""
-    return await asyncio.to_thread(_write_pages, path, lock_wait, run_id, entries, results)
-
-
-def _write_pages(
-    path: Location, lock_wait: float | None, run_id: str, entries: Sequence[KeyedEntry], results: Sequence[PageResult]
-) -> Tally:
-    extracted = [r.article for r in results if r.article]
-    # One DuckDB thread: the extractor processes already keep every core busy, and more
-    # threads would only add their coordination to the CPU the run needs.
-    with warehouse.writing(path, lock_wait, threads=1) as con:
-        resolution = dedup.resolve(
-            results,
-            reads.articles_by_url(con, (u for r in results if r.article for u in dedup.urls_of(r))),
-            reads.articles_by_hash(con, (article.content_hash for article in extracted)),
-        )
-        tables = batches.batch_tables(run_id, results, resolution, entries, datetime.now(timezone.utc))
-        stories = neardup.Presketched({article.body: article.band_keys for article in extracted})
-        store.load(con, tables, resolved_retries=[r.job.url for r in results if r.article], matcher=stories)
-    return tally.batch_tally(results, resolution)
+    return await asyncio.to_thread(batches.write_pages, path, lock_wait, run_id, entries, results)
 
 
 @task(name="record-run", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)

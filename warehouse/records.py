@@ -184,3 +184,18 @@ class RunExtraction:
     no_body: int
     no_date: int
     words: list[int]
+
+
+@dataclass(frozen=True)
+class ExportedPage:
+    """An article's raw page as the warehouse keeps it, for a WARC export."""
+
+    article_id: str
+    url: str  # where the page was read from, after redirects
+    canonical_url: str
+    source: str
+    fetched_at: datetime
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    html: bytes

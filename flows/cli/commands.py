@@ -293,21 +293,29 @@ def reextract_command(
 
 @app.command("export")
 def export_command(
-    out_path: Annotated[Path, typer.Option("--out", help="File (jsonl, csv) or folder (parquet) to write.")],
-    format: Annotated[str, typer.Option("--format", "-f", help="parquet, jsonl or csv.")] = "parquet",
-    table: Annotated[str, typer.Option(help="Table or view to export.")] = "articles",
+    out_path: Annotated[Path, typer.Option("--out", help="File (jsonl, csv, .warc.gz) or folder (parquet) to write.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="parquet, jsonl, csv or warc.")] = "parquet",
+    table: Annotated[str, typer.Option(help="Table or view to export (not for warc).")] = "articles",
     since: Annotated[
         datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="Only rows from this day on (UTC; articles: by publication)."),
     ] = None,
+    source: Annotated[str | None, typer.Option(metavar="NAME", help="warc: only this source's pages.")] = None,
     sources: SourcesOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Export a table for other tools: Parquet partitioned by publication day, JSON lines, or CSV."""
+    """Export a table for other tools (Parquet partitioned by publication day, JSON lines,
+    CSV), or every stored page as a WARC file for web-archive tools (--format warc)."""
     import warehouse
     from warehouse import export
 
     since_utc = since.replace(tzinfo=timezone.utc) if since else None
+    if format == "warc":
+        from flows.cli.archive_commands import export_warc
+
+        return export_warc(_warehouse_path(sources, db), out_path, since_utc, source)
+    if source is not None:
+        raise _fail("--source applies to --format warc", EXIT_USAGE)
     try:
         with warehouse.reading(_warehouse_path(sources, db)) as con:
             count = export.export(con, table, format, out_path, since_utc)
