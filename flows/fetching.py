@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from flows import configuration
@@ -18,10 +19,14 @@ log = logging.getLogger(__name__)
 
 async def page_result(fetcher: Fetcher, job: PageJob, min_body_chars: int, extractor: Extractor) -> PageResult:
     from flows import extract  # trafilatura and lxml: only a run with pages pays for them
+    from flows.extract import access
 
     page = await fetcher.fetch_page(job.url)
     if not page.ok:
         return PageResult(job, page, failed_stage=Stage.FETCH, error=page.error)
+    if kind := access.challenge(page.body):  # not the article: ask again later, as for a 503
+        error = f"HTTP {page.status} but a {kind} page, not the article"
+        return PageResult(job, replace(page, transient=True, error=error), failed_stage=Stage.FETCH, error=error)
     try:
         article = await extractor(page.body, page.final_url or job.url, page.headers, job.entry, min_body_chars)
     except extract.ExtractionFailed as exc:

@@ -165,6 +165,7 @@ class Article:
     content_hash: str
     band_keys: tuple[int, ...]  # the body's near-duplicate sketch (neardup.RULES)
     extractor_version: str
+    access: str = "unknown"  # free, paywalled, metered or unknown (flows.extract.access)
 
 
 @dataclass(frozen=True)

@@ -166,6 +166,7 @@ ARTICLES = Table(
         Column("story_id", TEXT),
         required("extractor_version", TEXT),
         required("run_id", TEXT),
+        Column("access", TEXT),  # free, paywalled, metered or unknown
     ),
     key=("article_id",),
 )
@@ -368,4 +369,5 @@ EXTRACTED = (
     "word_count",
     "content_hash",
     "extractor_version",
+    "access",
 )

@@ -40,13 +40,15 @@ def assign(
     con: duckdb.DuckDBPyConnection, articles: Sequence[Mapping[str, Any]], matcher: StoryMatcher | None
 ) -> dict[str, str]:
     """Set story_id on the given article rows (article_id, body; in load order) that have none
-    yet; without a matcher each is its own story. Returns article_id -> story_id."""
+    yet; without a matcher each is its own story, and so is a paywalled teaser (its few lines
+    would match every copy of the story's opening). Returns article_id -> story_id."""
     new = _without_story(con, articles) if articles else {}
     if not new:
         return {}
     candidates: dict[str, list[Candidate]] = {}
     if matcher is not None:
-        bands = _band_table(new, matcher)
+        teasers = {row["article_id"] for row in articles if row.get("access") == "paywalled"}
+        bands = _band_table({a: body for a, body in new.items() if a not in teasers}, matcher)
         _with_table(con, "new_bands", bands, "INSERT INTO story_bands SELECT band_key, article_id FROM new_bands")
         candidates = _candidates(con, bands)
     stories = _choose_stories(new, candidates, matcher)

@@ -19,14 +19,14 @@ from lxml import html as lxml_html
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 from trafilatura.settings import Document
 
-from flows.extract import bodyclean, pagemeta, titles
+from flows.extract import access, bodyclean, pagemeta, titles
 from flows.identity import dedup, neardup, urls
 from flows.records import Article, FeedEntry
 from flows.text import bylines, dates, mediatype
 from flows.text.charset import decode_html
 from flows.text.normalise import normalise_body
 
-EXTRACTOR_VERSION = f"newsdesk-2+trafilatura-{trafilatura.__version__}"
+EXTRACTOR_VERSION = f"newsdesk-3+trafilatura-{trafilatura.__version__}"
 DEFAULT_MIN_BODY_CHARS = 250
 _SHORT_BODY_CHARS = 500  # a precision-mode body this short may have lost the article
 
@@ -68,6 +68,8 @@ def article(
 ) -> Article:
     """Extract one article from page bytes fetched from `url` (the final URL)."""
     _refuse_non_html(body, headers or {})
+    if kind := access.challenge(body):
+        raise ExtractionFailed(f"not the article: a {kind} page")
     text = decode_html(body, headers)
     try:
         tree = _parse(text)
@@ -81,8 +83,10 @@ def article(
     title = titles.choose((*meta.headlines, entry.title if entry else None), sites)
     description = meta.description or (entry.summary if entry else None)
     content = bodyclean.clean(found, title, description)
-    if len(content) < min_body_chars:
-        raise ExtractionFailed(f"body too short ({len(content)} chars, minimum {min_body_chars})")
+    reach = meta.access or access.from_body(found) or access.UNKNOWN
+    shortest = access.TEASER_MIN_CHARS if reach == access.PAYWALLED else min_body_chars
+    if len(content) < shortest:
+        raise ExtractionFailed(f"body too short ({len(content)} chars, minimum {shortest})")
     published, published_source = _published(meta, tree, url, entry)
     normalised = normalise_body(content)
     return Article(
@@ -103,6 +107,7 @@ def article(
         content_hash=dedup.hash_normalised(normalised),
         band_keys=tuple(neardup.RULES.band_keys_of_normalised(normalised)),
         extractor_version=EXTRACTOR_VERSION,
+        access=reach,
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from lxml import etree
 from lxml import html as lxml_html
 
+from flows.extract import access
 from flows.text import bylines, dates
 
 log = logging.getLogger(__name__)
@@ -61,10 +62,12 @@ class PageMeta:
     image: str | None = None
     tags: tuple[str, ...] = ()
     bylines: tuple[str, ...] = ()  # what the meta author tags say
+    access: str | None = None  # as the markup states it (flows.extract.access)
 
 
 def read(tree: lxml_html.HtmlElement) -> PageMeta:
-    ld = _first_article_object(tree)
+    ld_objects = list(_ld_objects(tree))
+    ld = _first_article_object(ld_objects)
     meta = _meta_tags(tree)
     ld_published = dates.timestamp(_text(ld.get("datePublished")))
     meta_published = next((dates.timestamp(meta[k]) for k in _PUBLISHED_META if k in meta), None)
@@ -90,6 +93,7 @@ def read(tree: lxml_html.HtmlElement) -> PageMeta:
         image=meta.get("og:image") or meta.get("twitter:image") or _ld_image(ld.get("image")),
         tags=_tags(tree, ld),
         bylines=_stated_bylines(tree),
+        access=access.stated([ld, *ld_objects], meta),
     )
 
 
@@ -146,8 +150,8 @@ def _ld_objects(tree: lxml_html.HtmlElement) -> Iterator[dict[str, Any]]:
                 stack.extend(item.get("@graph", []))
 
 
-def _first_article_object(tree: lxml_html.HtmlElement) -> dict[str, Any]:
-    for item in _ld_objects(tree):
+def _first_article_object(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    for item in objects:
         kinds = item.get("@type", [])
         kinds = kinds if isinstance(kinds, list) else [kinds]
         if any(str(kind).lower() in _ARTICLE_TYPES for kind in kinds) and (
