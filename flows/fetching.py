@@ -34,6 +34,7 @@ async def page_result(fetcher: Fetcher, job: PageJob, min_body_chars: int, extra
     except Exception as exc:  # a page that breaks the extractor is recorded, not fatal to the run
         log.exception("extractor crashed on %s", job.url)
         return PageResult(job, page, failed_stage=Stage.EXTRACT, error=f"extractor error: {type(exc).__name__}: {exc}")
+    article = replace(article, ai_crawlers_disallowed=fetcher.ai_crawlers_disallowed(page.final_url or job.url))
     return PageResult(job, page, article=article)
 
 

@@ -34,7 +34,16 @@ import httpx
 from flows.text import dates
 from flows.identity import urls
 from flows.configuration import Settings
-from flows.politeness import HostDeferred, HostGate, HostThrottle, RobotsRules, ip_literal, is_private, robots_agent
+from flows.politeness import (
+    AI_CRAWLERS,
+    HostDeferred,
+    HostGate,
+    HostThrottle,
+    RobotsRules,
+    ip_literal,
+    is_private,
+    robots_agent,
+)
 from flows import sitemaps
 from flows.records import FeedPoll, FetchErrorKind, HostHold, Page, Source, SourceKind
 
@@ -276,6 +285,11 @@ class Fetcher:
             body=body,
             retry_after=retry_after_seconds(response_headers),
         )
+
+    def ai_crawlers_disallowed(self, url: str) -> tuple[str, ...]:
+        """The named AI crawlers that the robots.txt of the URL's host (as read for this run) keeps off it."""
+        rules = self._robots.get(urls.host_of(url))
+        return rules.disallowing(url, AI_CRAWLERS) if rules else ()
 
     async def _robots_for(self, url: str) -> RobotsRules:
         """robots.txt of the URL's host, fetched once per run; its Crawl-delay slows the host's gate."""

@@ -9,7 +9,7 @@ import asyncio
 import ipaddress
 import time
 import urllib.robotparser
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 MAX_CRAWL_DELAY_SECONDS = 30.0
@@ -118,10 +118,22 @@ class RobotsRules:
     def allows(self, url: str) -> bool:
         return self._parser.can_fetch(self._agent, url)
 
+    def disallowing(self, url: str, agents: Iterable[str]) -> tuple[str, ...]:
+        """Those of `agents` that the rules keep off `url`."""
+        return tuple(agent for agent in agents if not self._parser.can_fetch(agent, url))
+
     @property
     def crawl_delay(self) -> float | None:
         delay = self._parser.crawl_delay(self._agent)
         return float(delay) if delay is not None else None
+
+
+# Crawlers that gather text for AI models, by the names robots.txt files address them by.
+AI_CRAWLERS = (
+    "GPTBot", "ChatGPT-User", "OAI-SearchBot", "ClaudeBot", "anthropic-ai", "Claude-Web", "CCBot",
+    "Google-Extended", "Applebot-Extended", "PerplexityBot", "Bytespider", "meta-externalagent",
+    "FacebookBot", "Amazonbot", "cohere-ai", "Diffbot", "Omgilibot", "YouBot", "Timpibot", "ImagesiftBot",
+)  # fmt: skip
 
 
 def robots_agent(user_agent: str) -> str:

@@ -166,6 +166,10 @@ class Article:
     band_keys: tuple[int, ...]  # the body's near-duplicate sketch (neardup.RULES)
     extractor_version: str
     access: str = "unknown"  # free, paywalled, metered or unknown (flows.extract.access)
+    tdm_reserved: bool | None = None  # text-and-data-mining rights reserved (flows.extract.consent); None: not said
+    tdm_policy: str | None = None
+    tdm_source: str | None = None  # header or meta
+    ai_crawlers_disallowed: tuple[str, ...] = ()  # named AI crawlers the host's robots.txt keeps off this URL
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,12 @@ from warehouse.records import ExportedPage
 CHUNK = 200  # pages held in memory at a time
 
 
-def stored_pages(con: duckdb.DuckDBPyConnection, since: datetime | None, source: str | None) -> Iterator[ExportedPage]:
+def stored_pages(
+    con: duckdb.DuckDBPyConnection, since: datetime | None, source: str | None, exclude_tdm_reserved: bool = False
+) -> Iterator[ExportedPage]:
     """Every article's page (those published, or else fetched, on or after `since`; of
-    `source` only, when given), oldest fetch first."""
+    `source` only, when given; without those whose publisher reserved text-and-data-mining
+    rights, when asked), oldest fetch first."""
     cursor = con.execute(
         """
         SELECT p.article_id, p.url, a.canonical_url, a.source, p.fetched_at, p.content_type, p.etag,
@@ -23,9 +26,10 @@ def stored_pages(con: duckdb.DuckDBPyConnection, since: datetime | None, source:
         FROM pages p JOIN articles a USING (article_id)
         WHERE ($since IS NULL OR coalesce(a.published_at, a.fetched_at) >= $since)
           AND ($source IS NULL OR a.source = $source)
+          AND NOT ($exclude AND a.tdm_reserved IS TRUE)
         ORDER BY p.fetched_at, p.article_id
         """,
-        {"since": since, "source": source},
+        {"since": since, "source": source, "exclude": exclude_tdm_reserved},
     )
     unpack = zstandard.ZstdDecompressor()
     while rows := cursor.fetchmany(CHUNK):

@@ -24,9 +24,18 @@ TABLES = {
 }
 
 
-def export(con: duckdb.DuckDBPyConnection, table: str, fmt: str, out: Path, since: datetime | None) -> int:
+def export(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    fmt: str,
+    out: Path,
+    since: datetime | None,
+    exclude_tdm_reserved: bool = False,
+) -> int:
     """Write `table` to `out` and return the row count. Parquet goes into a folder partitioned
-    by publication day (published_date=YYYY-MM-DD/), which Spark, Polars and DuckDB all read."""
+    by publication day (published_date=YYYY-MM-DD/), which Spark, Polars and DuckDB all read.
+    `exclude_tdm_reserved` (articles only) leaves out articles whose publisher reserved
+    text-and-data-mining rights."""
     if table not in TABLES:
         raise ValueError(f"cannot export {table!r}; choose one of {', '.join(TABLES)}")
     if fmt not in FORMATS:
@@ -34,7 +43,10 @@ def export(con: duckdb.DuckDBPyConnection, table: str, fmt: str, out: Path, sinc
     stamp = TABLES[table]
     if since is not None and stamp is None:
         raise ValueError(f"--since does not apply to {table}")
-    where = f"WHERE {stamp} >= $since" if since is not None else ""
+    if exclude_tdm_reserved and table != "articles":
+        raise ValueError("--exclude-tdm-reserved applies to articles (and --format warc)")
+    conditions = [f"{stamp} >= $since"] * (since is not None) + ["tdm_reserved IS NOT TRUE"] * exclude_tdm_reserved
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     day = f", CAST(timezone('UTC', {stamp}) AS DATE) AS published_date" if fmt == "parquet" and stamp else ""
     select = f"SELECT *{day} FROM {table} {where}"
     options = {

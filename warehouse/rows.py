@@ -89,6 +89,8 @@ class ArticleLike(Protocol):
     def body(self) -> str: ...
     @property
     def content_hash(self) -> str: ...
+    @property
+    def ai_crawlers_disallowed(self) -> Sequence[str]: ...
 
 
 class PageLike(Protocol):
@@ -312,6 +314,7 @@ def articles(run_id: str, new: Iterable[NewArticle]) -> list[Row]:
             "source": fetched.job.source,
             "run_id": run_id,
             "fetched_at": fetched.page.fetched_at,
+            "ai_crawlers_disallowed": list(article.ai_crawlers_disallowed),
         }
         for article_id, article, fetched in new
     ]

@@ -167,6 +167,10 @@ ARTICLES = Table(
         required("extractor_version", TEXT),
         required("run_id", TEXT),
         Column("access", TEXT),  # free, paywalled, metered or unknown
+        Column("tdm_reserved", BOOL),  # the TDM Reservation Protocol's tdm-reservation; NULL: not declared
+        Column("tdm_policy", TEXT),
+        Column("tdm_source", TEXT),  # header or meta
+        Column("ai_crawlers_disallowed", TEXTS),  # named AI crawlers robots.txt disallows for the URL
     ),
     key=("article_id",),
 )
@@ -370,4 +374,7 @@ EXTRACTED = (
     "content_hash",
     "extractor_version",
     "access",
+    "tdm_reserved",
+    "tdm_policy",
+    "tdm_source",
 )

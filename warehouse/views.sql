@@ -3,7 +3,8 @@
 CREATE OR REPLACE VIEW v_articles AS
 SELECT a.article_id, a.published_at, a.source, s.category, a.title, a.authors,
        a.language, a.sitename, a.canonical_url, a.word_count, a.tags, a.description,
-       a.published_source, a.fetched_at, a.story_id, a.access,
+       a.published_source, a.fetched_at, a.story_id, a.access, a.tdm_reserved, a.tdm_policy,
+       a.ai_crawlers_disallowed,
        (SELECT count(*) FROM article_urls u WHERE u.article_id = a.article_id) AS url_count,
        a.body
 FROM articles a

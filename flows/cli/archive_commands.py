@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 import_app = typer.Typer(help="Load pages archived elsewhere into the warehouse.", no_args_is_help=True)
 
 
-def export_warc(location: Location, out_path: Path, since: datetime | None, source: str | None) -> None:
+def export_warc(
+    location: Location, out_path: Path, since: datetime | None, source: str | None, exclude_tdm_reserved: bool
+) -> None:
     """Every stored page (published, or else fetched, from `since` on; of `source` only) as WARC."""
     import warehouse
     from flows import warc
@@ -31,7 +33,7 @@ def export_warc(location: Location, out_path: Path, since: datetime | None, sour
     unfinished = out_path.with_name(out_path.name + ".part")
     try:
         with warehouse.reading(location) as con, open(unfinished, "wb") as stream:
-            count = warc.write(stream, out_path.name, archive.stored_pages(con, since, source))
+            count = warc.write(stream, out_path.name, archive.stored_pages(con, since, source, exclude_tdm_reserved))
         unfinished.replace(out_path)
     except warehouse.WarehouseError as exc:
         unfinished.unlink(missing_ok=True)

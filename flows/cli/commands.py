@@ -301,6 +301,12 @@ def export_command(
         typer.Option(formats=["%Y-%m-%d"], help="Only rows from this day on (UTC; articles: by publication)."),
     ] = None,
     source: Annotated[str | None, typer.Option(metavar="NAME", help="warc: only this source's pages.")] = None,
+    exclude_tdm_reserved: Annotated[
+        bool,
+        typer.Option(
+            "--exclude-tdm-reserved", help="Leave out articles whose publisher reserves text-and-data-mining rights."
+        ),
+    ] = False,
     sources: SourcesOpt = None,
     db: DbOpt = None,
 ) -> None:
@@ -313,12 +319,12 @@ def export_command(
     if format == "warc":
         from flows.cli.archive_commands import export_warc
 
-        return export_warc(_warehouse_path(sources, db), out_path, since_utc, source)
+        return export_warc(_warehouse_path(sources, db), out_path, since_utc, source, exclude_tdm_reserved)
     if source is not None:
         raise _fail("--source applies to --format warc", EXIT_USAGE)
     try:
         with warehouse.reading(_warehouse_path(sources, db)) as con:
-            count = export.export(con, table, format, out_path, since_utc)
+            count = export.export(con, table, format, out_path, since_utc, exclude_tdm_reserved)
     except ValueError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     except warehouse.WarehouseError as exc:

@@ -19,7 +19,7 @@ from lxml import html as lxml_html
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 from trafilatura.settings import Document
 
-from flows.extract import access, bodyclean, pagemeta, titles
+from flows.extract import access, bodyclean, consent, pagemeta, titles
 from flows.identity import dedup, neardup, urls
 from flows.records import Article, FeedEntry
 from flows.text import bylines, dates, mediatype
@@ -89,6 +89,7 @@ def article(
         raise ExtractionFailed(f"body too short ({len(content)} chars, minimum {shortest})")
     published, published_source = _published(meta, tree, url, entry)
     normalised = normalise_body(content)
+    tdm = consent.declared(headers or {}, meta.tdm or {})
     return Article(
         url=url,
         canonical_url=_canonical_url(url, meta.canonical),
@@ -108,6 +109,9 @@ def article(
         band_keys=tuple(neardup.RULES.band_keys_of_normalised(normalised)),
         extractor_version=EXTRACTOR_VERSION,
         access=reach,
+        tdm_reserved=tdm.reserved if tdm else None,
+        tdm_policy=tdm.policy if tdm else None,
+        tdm_source=tdm.origin if tdm else None,
     )
 
 

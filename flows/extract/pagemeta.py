@@ -63,6 +63,7 @@ class PageMeta:
     tags: tuple[str, ...] = ()
     bylines: tuple[str, ...] = ()  # what the meta author tags say
     access: str | None = None  # as the markup states it (flows.extract.access)
+    tdm: dict[str, str] | None = None  # the tdm-reservation and tdm-policy meta tags
 
 
 def read(tree: lxml_html.HtmlElement) -> PageMeta:
@@ -94,6 +95,7 @@ def read(tree: lxml_html.HtmlElement) -> PageMeta:
         tags=_tags(tree, ld),
         bylines=_stated_bylines(tree),
         access=access.stated([ld, *ld_objects], meta),
+        tdm={key: meta[key] for key in ("tdm-reservation", "tdm-policy") if key in meta},
     )
 
 
