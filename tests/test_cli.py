@@ -234,6 +234,20 @@ def test_demo_end_to_end_twice(tmp_path, prefect_env):
     assert {c["canonical_url"].removeprefix(f"http://127.0.0.1:{port}") for c in changes} == edited
     assert len(edited) == 3 and {c["change"] for c in changes} == {"edited"}
     _check_metrics(newsdesk("stats", "--db", str(db), "--format", "prometheus", cwd=tmp_path).stdout, names, expected)
+    _check_paywall_and_reservations(db, tmp_path, expected)
+
+
+def _check_paywall_and_reservations(db, tmp_path, expected) -> None:
+    """The demo's paywalled article and its publisher reserving TDM rights, in stats and the report."""
+    listed = newsdesk("stats", "--db", str(db), "--format", "json", cwd=tmp_path).stdout.splitlines()
+    health = {row["source"]: row for row in map(json.loads, listed)}
+    paywalled = {name: row["articles_paywalled"] for name, row in health.items() if row["articles_paywalled"]}
+    reserved = {name: row["articles_tdm_reserved"] for name, row in health.items() if row["articles_tdm_reserved"]}
+    assert paywalled == {"harbourton-herald-business": 1}
+    assert reserved == {"lindenbruecker-bote-aktuell": expected.articles_per_source["lindenbruecker-bote-aktuell"]}
+    report = tmp_path / "report.html"
+    assert newsdesk("report", "--db", str(db), "--out", str(report), cwd=tmp_path).returncode == 0
+    assert "<th>paywalled</th><th>TDM reserved</th>" in report.read_text(encoding="utf-8")
 
 
 def _check_metrics(text: str, names: list[str], expected) -> None:

@@ -169,9 +169,9 @@ def test_expectation_matches_what_the_feeds_lead_to(
     assert set(expected.syndicated_urls) <= set(extracted)
 
 
-def test_every_article_page_extracts_a_real_body(extracted: dict[str, str]) -> None:
-    short = {url: len(text.split()) for url, text in extracted.items() if len(text.split()) < 100}
-    assert not short
+def test_every_article_page_extracts_a_real_body_but_the_paywalled_teaser(extracted: dict[str, str]) -> None:
+    short = {url.rsplit("/", 1)[1] for url, text in extracted.items() if len(text.split()) < 100}
+    assert short == {"seaweed-startup-raises-funding.html"}
 
 
 def test_syndicated_copies_extract_to_identical_text(newsroom: Newsroom, extracted: dict[str, str]) -> None:

@@ -33,7 +33,7 @@ def gather(
             """
             SELECT source, enabled, retired, consecutive_failures, last_success_at, next_poll_at,
                    last_error, articles_total, extraction_failure_rate, no_date_share, no_author_share,
-                   median_words
+                   median_words, articles_paywalled, articles_tdm_reserved
             FROM v_source_health ORDER BY source""",
         ),
         "runs": _dicts(

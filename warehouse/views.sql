@@ -34,7 +34,9 @@ WITH produced AS (
            count(*) FILTER (WHERE fetched_at >= now() - INTERVAL 24 HOUR) AS articles_24h,
            round(avg(CASE WHEN published_at IS NULL THEN 1 ELSE 0 END), 3) AS no_date_share,
            round(avg(CASE WHEN len(coalesce(authors, [])) = 0 THEN 1 ELSE 0 END), 3) AS no_author_share,
-           median(word_count) AS median_words
+           median(word_count) AS median_words,
+           count(*) FILTER (WHERE access = 'paywalled') AS paywalled,
+           count(*) FILTER (WHERE tdm_reserved) AS tdm_reserved
     FROM articles GROUP BY source
 ), extract_failed AS (
     SELECT source, count(*) AS extraction_failures
@@ -53,6 +55,7 @@ SELECT s.name AS source, s.enabled, f.last_polled_at, f.last_success_at,
            AS extraction_failure_rate,
        p.no_date_share, p.no_author_share, p.median_words,
        coalesce(q.pages_retrying, 0) AS pages_retrying, coalesce(q.pages_dead, 0) AS pages_dead,
+       coalesce(p.paywalled, 0) AS articles_paywalled, coalesce(p.tdm_reserved, 0) AS articles_tdm_reserved,
        f.last_error
 FROM sources s
 LEFT JOIN feed_state f ON f.source = s.name

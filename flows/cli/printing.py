@@ -126,6 +126,8 @@ _HEALTH_HEADERS = {
     "median_words": "words",
     "pages_retrying": "retrying",
     "pages_dead": "dead",
+    "articles_paywalled": "paywalled",
+    "articles_tdm_reserved": "TDM reserved",
     "drifting_since": "drifting since run",
     "drift": "drift",
     "last_error": "last error",
@@ -194,7 +196,14 @@ def show_article(extracted: Article, as_json: bool) -> None:
 
 def health_table(names: list[str], rows: list[tuple[Any, ...]]) -> Table:
     """v_source_health as a table with totals."""
-    summed = {"articles_total", "articles_24h", "pages_retrying", "pages_dead"}
+    summed = {
+        "articles_total",
+        "articles_24h",
+        "pages_retrying",
+        "pages_dead",
+        "articles_paywalled",
+        "articles_tdm_reserved",
+    }
     table = Table(title="source health (times in UTC)", show_footer=True)
     for index, name in enumerate(names):
         footer = "total" if index == 0 else str(sum(r[index] for r in rows)) if name in summed else ""

@@ -63,6 +63,7 @@ class Publisher:
     promo_labels: tuple[str, ...]
     sections: dict[str, str]
     feeds: tuple[Feed, ...]
+    tdm_policy: str = ""  # set: its pages reserve text-and-data-mining rights, with this policy
 
     @property
     def home_path(self) -> str:
@@ -123,6 +124,7 @@ class Article:
     removed: bool = False
     edit: Edit | None = None
     ad: str = ""  # the advert beside the article in this edition
+    paywalled: bool = False  # the page shows subscribers' text only as a teaser
 
     @property
     def story(self) -> str:
@@ -275,6 +277,7 @@ def _publisher(raw: dict[str, Any]) -> Publisher:
         promo_labels=tuple(raw.get("promo_labels", ())),
         sections=dict(raw["sections"]),
         feeds=feeds,
+        tdm_policy=raw.get("tdm_policy", ""),
     )
 
 
@@ -303,6 +306,7 @@ def _article(publisher: Publisher, raw: dict[str, Any], wire: dict[str, dict[str
         moved_from=f"/{publisher.slug}/{raw['moved_from']}" if "moved_from" in raw else "",
         removed=fields.get("removed", False),
         edit=_edit(raw["edit"]) if "edit" in raw else None,
+        paywalled=raw.get("paywalled", False),
     )
 
 

@@ -121,6 +121,9 @@ def _body(publisher: Publisher, article: Article, related: list[Article], base_u
     ]
     paragraphs[2:2] = promos[:1]
     paragraphs += promos[1:]
+    if article.paywalled:
+        prompt = '<p class="paywall-prompt">Subscribe to continue reading. Already a subscriber? Log in.</p>'
+        return "\n".join([paragraphs[0], prompt])
     return "\n".join(paragraphs)
 
 
@@ -146,9 +149,16 @@ def _article_head(publisher: Publisher, article: Article, base_url: str) -> str:
         *_feed_links(publisher, base_url),
         *(f'<meta property="{key}" content="{escape(value)}">' for key, value in meta.items()),
         *(f'<meta property="article:tag" content="{escape(tag)}">' for tag in article.tags),
+        *_tdm_tags(publisher),
         f'<script type="application/ld+json">{_json_ld(publisher, article, url, image, base_url)}</script>',
     ]
     return "\n".join(lines)
+
+
+def _tdm_tags(publisher: Publisher) -> list[str]:
+    if not publisher.tdm_policy:
+        return []
+    return ['<meta name="tdm-reservation" content="1">', f'<meta name="tdm-policy" content="{publisher.tdm_policy}">']
 
 
 def _index_head(publisher: Publisher, title: str, url: str, base_url: str) -> str:
@@ -175,7 +185,7 @@ def _feed_links(publisher: Publisher, base_url: str) -> list[str]:
 
 
 def _json_ld(publisher: Publisher, article: Article, url: str, image: str, base_url: str) -> str:
-    data = {
+    data: dict[str, object] = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
         "headline": article.headline,
@@ -194,6 +204,9 @@ def _json_ld(publisher: Publisher, article: Article, url: str, image: str, base_
         "articleSection": publisher.sections[article.section],
         "keywords": list(article.tags),
     }
+    if article.paywalled:
+        data["isAccessibleForFree"] = False
+        data["hasPart"] = {"@type": "WebPageElement", "isAccessibleForFree": False, "cssSelector": ".paywall"}
     return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
 
 

@@ -114,12 +114,17 @@ def _health_section(health: Sequence[Row]) -> str:
     if not health:
         return _empty("No sources synced yet.")
     head = "".join(
-        f"<th>{h}</th>" for h in ("source", "status", "failures", "last success", "next poll", "articles", "last error")
-    )
+        f"<th>{h}</th>"
+        for h in (
+            "source", "status", "failures", "last success", "next poll", "articles", "paywalled", "TDM reserved",
+            "last error",
+        )
+    )  # fmt: skip
     rows = "".join(
         f'<tr class="{_status(h)[0]}"><td>{escape(h["source"])}</td><td><span class="badge">{_status(h)[1]}'
         f'</span></td><td class="num">{h["consecutive_failures"]}</td><td>{_when(h["last_success_at"])}</td>'
         f'<td>{_when(h["next_poll_at"])}</td><td class="num">{h["articles_total"]}</td>'
+        f'<td class="num">{h["articles_paywalled"]}</td><td class="num">{h["articles_tdm_reserved"]}</td>'
         f'<td class="error">{escape(h["last_error"] or "")}</td></tr>'
         for h in health
     )
