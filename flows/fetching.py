@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from flows import configuration
 from flows.http import Fetcher
@@ -34,8 +35,21 @@ async def page_result(fetcher: Fetcher, job: PageJob, min_body_chars: int, extra
     except Exception as exc:  # a page that breaks the extractor is recorded, not fatal to the run
         log.exception("extractor crashed on %s", job.url)
         return PageResult(job, page, failed_stage=Stage.EXTRACT, error=f"extractor error: {type(exc).__name__}: {exc}")
-    article = replace(article, ai_crawlers_disallowed=fetcher.ai_crawlers_disallowed(page.final_url or job.url))
-    return PageResult(job, page, article=article)
+    return PageResult(job, page, article=await _with_host_rules(fetcher, article, page.final_url or job.url))
+
+
+async def _with_host_rules(fetcher: Fetcher, article: Article, url: str) -> Article:
+    """The article with what its host says site-wide: robots.txt's rules for AI crawlers, and
+    the TDM reservation of its tdmrep.json when the page itself declared none."""
+    from flows.extract import consent
+
+    article = replace(article, ai_crawlers_disallowed=fetcher.ai_crawlers_disallowed(url))
+    if article.tdm_reserved is not None:
+        return article
+    declared = consent.site_wide(await fetcher.tdmrep(url), urlsplit(url).path or "/")
+    if declared is None:
+        return article
+    return replace(article, tdm_reserved=declared.reserved, tdm_policy=declared.policy, tdm_source=declared.origin)
 
 
 async def extract_in_thread(
@@ -51,10 +65,11 @@ def fetcher_for(
     sources: Sequence[Source],
     robots: dict[str, str | None],
     held_hosts: dict[str, datetime] | None = None,
+    tdmrep: dict[str, str | None] | None = None,
 ) -> Fetcher:
-    """A Fetcher with the sources' own host limits, the robots.txt rules already known and
-    the hosts held by their servers."""
-    fetcher = Fetcher(settings, known_robots=robots, held_hosts=held_hosts)
+    """A Fetcher with the sources' own host limits, the robots.txt and tdmrep.json files
+    already known and the hosts held by their servers."""
+    fetcher = Fetcher(settings, known_robots=robots, held_hosts=held_hosts, known_tdmrep=tdmrep)
     for source in sources:
         if source.per_host_concurrency or source.min_delay_seconds is not None:
             for url in filter(None, (source.feed_url, source.site)):

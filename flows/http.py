@@ -52,7 +52,8 @@ log = logging.getLogger(__name__)
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 THROTTLE_STATUSES = frozenset({429, 503})
 MAX_RETRY_AFTER_SECONDS = 30.0
-ROBOTS_MAX_BYTES = 500_000
+HOST_FILE_MAX_BYTES = 500_000  # robots.txt, tdmrep.json
+TDMREP_PATH = "/.well-known/tdmrep.json"
 HOST_POOL_IDLE_SECONDS = 5.0  # an idle connection is kept this long (httpx's default), and a host's pool too
 
 
@@ -85,8 +86,10 @@ class Fetcher:
         backoff_seconds: float = 0.5,
         known_robots: dict[str, str | None] | None = None,
         held_hosts: dict[str, datetime] | None = None,
+        known_tdmrep: dict[str, str | None] | None = None,
     ):
-        """`known_robots`: robots.txt bodies by host from earlier runs (None: no rules).
+        """`known_robots`, `known_tdmrep`: robots.txt and tdmrep.json bodies by host from earlier
+        runs (None: the host has none).
         `held_hosts`: hosts an earlier run was told to leave alone, until when."""
         self.settings = settings
         self.retries = retries
@@ -101,6 +104,9 @@ class Fetcher:
         self._robots = {host: RobotsRules(body, self._agent) for host, body in (known_robots or {}).items()}
         self._robots_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.robots_fetched: dict[str, tuple[int | None, str | None]] = {}
+        self._tdmrep: dict[str, str | None] = dict(known_tdmrep or {})
+        self._tdmrep_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.tdmrep_fetched: dict[str, tuple[int | None, str | None]] = {}
         self._tls = httpx.create_ssl_context(trust_env=True)  # the CA bundle is read once, not per host
         self._clients = _HostClients(self._new_client)
 
@@ -305,13 +311,29 @@ class Fetcher:
             self._gate(url).slow_down_to(rules.crawl_delay)
         return rules
 
+    async def tdmrep(self, url: str) -> str | None:
+        """The URL's host's /.well-known/tdmrep.json (the TDM Reservation Protocol's site-wide
+        declaration), asked for once a day like robots.txt; None when it has none."""
+        host = urls.host_of(url)
+        async with self._tdmrep_locks[host]:
+            if host not in self._tdmrep:
+                status, body = await self._fetch_host_file(url, TDMREP_PATH, "application/json")
+                if status is not None:
+                    self.tdmrep_fetched[host] = (status, body)
+                self._tdmrep[host] = body
+            return self._tdmrep[host]
+
     async def _fetch_robots(self, url: str) -> tuple[int | None, str | None]:
         """(status, body); no body when the host has none or cannot be asked: then all is allowed."""
-        robots_url = str(httpx.URL(url).copy_with(path="/robots.txt", query=None, fragment=None))
+        return await self._fetch_host_file(url, "/robots.txt", "text/plain")
+
+    async def _fetch_host_file(self, url: str, path: str, accept: str) -> tuple[int | None, str | None]:
+        """(status, body) of a file every host may have at `path`; no status when the host cannot be asked."""
+        file_url = str(httpx.URL(url).copy_with(path=path, query=None, fragment=None))
         try:
-            response = await self._request(robots_url, {"Accept": "text/plain"}, ROBOTS_MAX_BYTES, None)
+            response = await self._request(file_url, {"Accept": accept}, HOST_FILE_MAX_BYTES, None)
         except FetchError as exc:
-            log.info("no robots.txt for %s (%s): allowing all", urls.host_of(url), exc)
+            log.info("no %s for %s (%s)", path, urls.host_of(url), exc)
             return None, None
         if response.status != 200:
             return response.status, None

@@ -145,7 +145,7 @@ def record_run(
     states: dict[str, FeedState],
     plan: Plan,
     produced: Tally,
-    robots_rows: list[dict[str, Any]],
+    host_files: dict[str, list[dict[str, Any]]],
     held: Sequence[HeldSource],
 ) -> RunSummary:
     """After the last batch: the feeds' new state, the poll ledger and the run's own row."""
@@ -161,7 +161,7 @@ def record_run(
         message=_failure_message(outcome, polls),
     )
     tables = batches.closing_tables(summary, _flow_run_id(), sources, polls, states, plan)
-    tables["robots_txt"] = robots_rows
+    tables |= host_files
     with warehouse.writing(path, lock_wait) as con:
         store.load(con, tables)
     return summary
@@ -210,13 +210,14 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
         states = reads.feed_states(con)
         retries = reads.due_retries(con, started)
         robots = reads.robots_since(con, started - ROBOTS_TTL)
+        tdmrep = reads.tdmrep_since(con, started - ROBOTS_TTL)
         host_holds = reads.host_holds(con, started)
         sitemaps_read = reads.sitemap_children(con)
     sources, held = _select(config, only, everything, states, host_holds, started)
     retries = [retry for retry in retries if urls.host_of(retry.url) not in host_holds]  # stay queued
     if held:
         _say(logger, f"{len(held)} sources held by their servers (Retry-After): not asked")
-    async with fetcher_for(config.settings, sources, robots, host_holds) as fetcher:
+    async with fetcher_for(config.settings, sources, robots, host_holds, tdmrep) as fetcher:
         _say(logger, f"polling {len(sources)} feeds")
         batches = [sources[i : i + POLL_BATCH_SIZE] for i in range(0, len(sources), POLL_BATCH_SIZE)]
         polled = await asyncio.gather(
@@ -244,10 +245,10 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
         if rechecked.due:
             _say(logger, rechecked.describe())
         requests_made = fetcher.requests_made
-        robots_rows = [
-            {"host": host, "fetched_at": started, "status": status, "body": body}
-            for host, (status, body) in fetcher.robots_fetched.items()
-        ]
+        host_files = {
+            "robots_txt": _host_file_rows(fetcher.robots_fetched, started),
+            "tdmrep_files": _host_file_rows(fetcher.tdmrep_fetched, started),
+        }
         new_holds = tuple(fetcher.host_holds.values())
     draft = RunSummary(run_id, started, started, Outcome.OK, (), 0, requests_made, str(path), host_holds=new_holds)
     # quote(): Prefect would otherwise walk every entry of these looking for futures
@@ -260,7 +261,7 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
         quote(states),  # type: ignore[call-overload]
         quote(plan),
         produced + tally.known_links_tally(plan),
-        robots_rows,
+        host_files,
         quote(held),
     )
     return await _finish(logger, summary)
@@ -387,6 +388,12 @@ def _plan(path: Location, lock_wait: float | None, polls: list[SourcePoll], retr
     retitled = rechecks.signalled(keyed, known)
     signalled = frozenset(article_id for k in retitled if (article_id := known[k.key].article_id))
     return replace(plan, retitled=tuple(retitled), signalled=signalled)
+
+
+def _host_file_rows(fetched: Mapping[str, tuple[int | None, str | None]], when: datetime) -> list[dict[str, Any]]:
+    return [
+        {"host": host, "fetched_at": when, "status": status, "body": body} for host, (status, body) in fetched.items()
+    ]
 
 
 async def _finish(logger: RunLogger, summary: RunSummary) -> RunSummary:

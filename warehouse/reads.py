@@ -85,6 +85,11 @@ def robots_since(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[str, s
     return dict(con.execute("SELECT host, body FROM robots_txt WHERE fetched_at >= ?", [since]).fetchall())
 
 
+def tdmrep_since(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[str, str | None]:
+    """tdmrep.json bodies fetched after `since`, by host (None: the host has none)."""
+    return dict(con.execute("SELECT host, body FROM tdmrep_files WHERE fetched_at >= ?", [since]).fetchall())
+
+
 def host_holds(con: duckdb.DuckDBPyConnection, now: datetime) -> dict[str, datetime]:
     """Hosts held as a whole (several of their resources throttled us), until when."""
     return dict(con.execute("SELECT host, held_until FROM host_holds WHERE held_until > ?", [now]).fetchall())

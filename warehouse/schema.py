@@ -273,6 +273,18 @@ ROBOTS_TXT = Table(
     updates=("fetched_at", "status", "body"),
 )
 
+TDMREP_FILES = Table(
+    "tdmrep_files",  # each host's /.well-known/tdmrep.json, asked for once a day
+    (
+        required("host", TEXT),
+        required("fetched_at", TIME),
+        Column("status", INT),
+        Column("body", TEXT),
+    ),
+    key=("host",),
+    updates=("fetched_at", "status", "body"),
+)
+
 HOST_HOLDS = Table(
     "host_holds",
     (
@@ -350,6 +362,7 @@ LOADED = (
     ENTRY_ARTICLES,
     FETCH_QUEUE,
     ROBOTS_TXT,
+    TDMREP_FILES,
     HOST_HOLDS,
     RUNS,
 )
