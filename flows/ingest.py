@@ -37,7 +37,7 @@ from flows.plan import feedstate
 from flows.plan.feedstate import HeldSource, SourcePoll
 from flows.plan.tally import Tally
 from flows.records import FeedPoll, FetchErrorKind, Outcome, PageJob, PageResult, RunSummary, Source, SourceKind
-from warehouse import maintenance, reads, store
+from warehouse import maintenance, reads, rows, store
 from warehouse.db import Location
 from warehouse.records import FeedState, RetryJob, SitemapChild
 
@@ -246,8 +246,8 @@ async def _run(config: configuration.Config, only: list[str] | None, everything:
             _say(logger, rechecked.describe())
         requests_made = fetcher.requests_made
         host_files = {
-            "robots_txt": _host_file_rows(fetcher.robots_fetched, started),
-            "tdmrep_files": _host_file_rows(fetcher.tdmrep_fetched, started),
+            "robots_txt": rows.host_files(fetcher.robots_fetched, started),
+            "tdmrep_files": rows.host_files(fetcher.tdmrep_fetched, started),
         }
         new_holds = tuple(fetcher.host_holds.values())
     draft = RunSummary(run_id, started, started, Outcome.OK, (), 0, requests_made, str(path), host_holds=new_holds)
@@ -388,12 +388,6 @@ def _plan(path: Location, lock_wait: float | None, polls: list[SourcePoll], retr
     retitled = rechecks.signalled(keyed, known)
     signalled = frozenset(article_id for k in retitled if (article_id := known[k.key].article_id))
     return replace(plan, retitled=tuple(retitled), signalled=signalled)
-
-
-def _host_file_rows(fetched: Mapping[str, tuple[int | None, str | None]], when: datetime) -> list[dict[str, Any]]:
-    return [
-        {"host": host, "fetched_at": when, "status": status, "body": body} for host, (status, body) in fetched.items()
-    ]
 
 
 async def _finish(logger: RunLogger, summary: RunSummary) -> RunSummary:

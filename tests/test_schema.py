@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 import warehouse
+from warehouse import rows as warehouse_rows
 from warehouse.records import SitemapChild
 from flows import batches
 from flows.identity import dedup
@@ -95,7 +96,8 @@ def _written() -> dict[str, list[dict]]:
     for tables in (_batch_tables(), _closing_tables()):
         for name, rows in tables.items():
             written.setdefault(name, []).extend(rows)
-    written["robots_txt"] = [{"host": "a.example", "fetched_at": NOW, "status": 200, "body": ""}]
+    for table in ("robots_txt", "tdmrep_files"):
+        written[table] = warehouse_rows.host_files({"a.example": (200, "")}, NOW)
     return written
 
 

@@ -381,6 +381,13 @@ def entry_articles(links: Iterable[tuple[str, str]]) -> list[Row]:
     return [{"entry_key": key, "article_id": article_id} for key, article_id in links]
 
 
+def host_files(fetched: Mapping[str, tuple[int | None, str | None]], when: datetime) -> list[Row]:
+    """robots.txt or tdmrep.json as each host answered: (status, body) by host."""
+    return [
+        {"host": host, "fetched_at": when, "status": status, "body": body} for host, (status, body) in fetched.items()
+    ]
+
+
 def host_holds(holds: Iterable[HoldLike], since: datetime, run_id: str) -> list[Row]:
     return [
         {"host": h.host, "held_until": h.held_until, "since": since, "run_id": run_id, "reason": h.reason}
