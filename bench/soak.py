@@ -6,7 +6,8 @@
 A generated newsroom (bench/newsroom.py) on loopback; `newsdesk serve --metrics-port` with
 every feed due at every run and each article re-checked once. Before each cycle the newsroom
 publishes new articles, edits some of the last cycle's (a correction paragraph: a revision on
-re-check) and adds a dead link (a feed item whose page answers 404). Each cycle prints the
+re-check) and adds a dead link (a feed item whose page answers 404); maintenance runs every
+~10 cycles, as often in runs as the defaults make it. Each cycle prints the
 run's own time, the peak RSS of every process newsdesk runs (serve, the Prefect server, the
 flow run, its extractor workers), their open file descriptors, the warehouse's size on disk,
 the state folder's (mostly the Prefect server's database) and the articles published so far
@@ -40,6 +41,7 @@ import warehouse  # noqa: E402
 from bench import newsroom, procs  # noqa: E402
 
 FEED_WINDOW = 40  # items a feed lists, newest first
+MAINTAIN_EVERY_HOURS = 0.03
 ROLES = ("serve", "prefect server", "flow run", "workers")
 CORRECTION = "Correction: an earlier version of this report gave the wrong date for the meeting."
 
@@ -253,6 +255,9 @@ def _sources_file(work: Path, layout: newsroom.Layout) -> Path:
         "allow_private_networks": True,
         "min_delay_seconds": 0,
         "recheck_after_hours": [0.003],  # each article's page once more, about 11 s after it was loaded
+        # Maintenance every ~10 cycles, as the defaults give it (a run every 5 minutes, maintenance
+        # hourly) every 12 runs: the soak runs the schedule's cycles, faster.
+        "maintain_every_hours": MAINTAIN_EVERY_HOURS,
     }
     sources = [
         {"name": f"gazette-{f}", "url": layout.feed_url(f), "interval_minutes": 0.01} for f in range(layout.feeds)

@@ -38,6 +38,7 @@ from warehouse.db import Location
 
 DEPLOYMENT_NAME = "newsdesk-ingest"
 SERVER_START_SECONDS = 180.0
+PREFECT_RUN_RETENTION_DAYS = 14  # the local server deletes flow runs that ended longer ago
 API_URL_FILE = "api-url"
 DRAIN_SECONDS = 10.0
 MIGRATED_FILE = "newsdesk-migrated"
@@ -196,7 +197,16 @@ def _drain_prefect_workers() -> None:
 def local_prefect_server(port: int) -> Iterator[str]:
     """Start `prefect server start` on 127.0.0.1:port; yield its API URL; stop it on exit."""
     home = localstate.ensure_dir(_server_home(), "the Prefect server's home")
-    env = {**os.environ, "PREFECT_HOME": str(home), "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        # Without this the server keeps every flow run for ever (its database grows by each
+        # run); the warehouse's `runs` ledger is the lasting record of them.
+        "PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED": "events,flow_runs",
+        "PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD": str(PREFECT_RUN_RETENTION_DAYS * 86400),
+    }
     env.pop("PREFECT_API_URL", None)
     with open(home / "server.log", "ab") as log:
         server = subprocess.Popen(
