@@ -68,7 +68,9 @@ def test_a_foreign_warc_loads_its_pages_and_reports_the_rest_and_where_it_broke(
     archive = tmp_path / "crawl.warc.gz"
     archive.write_bytes(_foreign_warc())
 
-    result = newsdesk("import", "warc", str(archive), "--db", str(tmp_path / "news"), "--source-name", "echo")
+    result = newsdesk(
+        "import", "warc", str(archive), "--db", str(tmp_path / "news"), "--source-name", "echo", cwd=tmp_path
+    )
 
     assert result.returncode == 3, result.stdout + result.stderr
     loaded = rows(

@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from flows.cli.commands import EXIT_PARTIAL, EXIT_USAGE, DbOpt, SourcesOpt, _config, _fail, _show_progress, progress
+from flows.cli.commands import (
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    DbOpt,
+    SourcesOpt,
+    _fail,
+    _probe_settings,
+    _show_progress,
+    _warehouse_path,
+    progress,
+)
 from flows.cli.printing import out
 
 if TYPE_CHECKING:
@@ -66,8 +76,9 @@ def import_warc(
     """
     from flows import warcimport
 
-    settings = _config(sources, db).settings
-    target = warcimport.Target(settings.warehouse, settings.lock_wait_seconds, settings.min_body_chars, source_name)
+    settings = _probe_settings(sources)  # no sources file needed: an archive brings its own pages
+    location = _warehouse_path(sources, db)
+    target = warcimport.Target(location, settings.lock_wait_seconds, settings.min_body_chars, source_name)
     _show_progress()
     import warehouse
 

@@ -310,8 +310,11 @@ def export_command(
     sources: SourcesOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Export a table for other tools (Parquet partitioned by publication day, JSON lines,
-    CSV), or every stored page as a WARC file for web-archive tools (--format warc)."""
+    """Export a table (Parquet, JSON lines, CSV) or every stored page (WARC) for other tools.
+
+    Parquet goes into a folder partitioned by publication day; --format warc writes a
+    response and a metadata record per stored page, for web-archive tools.
+    """
     import warehouse
     from warehouse import export
 
