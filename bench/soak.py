@@ -143,23 +143,34 @@ def _mb(folder: Path) -> float:
 
 def _roles(tree: dict[int, procs.Proc]) -> dict[str, list[procs.Proc]]:
     """Serve's process tree by role. Prefect's runner starts each flow run as a spawned child
-    of serve; the extractor workers are spawned children of the flow run."""
-
-    def spawned(p: procs.Proc) -> bool:
-        return any("spawn_main" in arg for arg in p.args)
-
+    of serve; everything under the flow run (the extractor pool's forkserver and its
+    workers) counts as workers; multiprocessing's resource trackers are left out."""
     found: dict[str, list[procs.Proc]] = {role: [] for role in ROLES}
+    runs = {p.pid for p in tree.values() if p.parent in tree and tree[p.parent].parent == 0 and _spawned(p)}
     for p in tree.values():
-        parent = tree.get(p.parent)
-        if parent is None:
+        if any("resource_tracker" in arg for arg in p.args):
+            continue
+        if p.parent not in tree:
             found["serve"].append(p)
         elif "server" in p.args and "start" in p.args:
             found["prefect server"].append(p)
-        elif spawned(p) and parent.parent == 0:
+        elif p.pid in runs:
             found["flow run"].append(p)
-        elif spawned(p):
+        elif _under(p, runs, tree):
             found["workers"].append(p)
     return found
+
+
+def _spawned(p: procs.Proc) -> bool:
+    return any("spawn_main" in arg for arg in p.args)
+
+
+def _under(p: procs.Proc, ancestors: set[int], tree: dict[int, procs.Proc]) -> bool:
+    while p.parent in tree:
+        if p.parent in ancestors:
+            return True
+        p = tree[p.parent]
+    return False
 
 
 def _runs_done(db: Path) -> int:
