@@ -74,8 +74,8 @@ def test_crawl_delay_spaces_requests_to_its_host(tmp_path):
         summary = run_ingest(write_sources(tmp_path, [source]))
         starts = [s.started for s in sorted(site.seen, key=lambda s: s.started)]
     assert summary.total("articles_new") == 3
-    assert len(starts) == 5  # robots.txt, the feed, three pages
-    assert min_gap(starts[1:]) >= 1 * SLACK  # after robots.txt: the feed, then the pages
+    assert len(starts) == 6  # robots.txt, the feed, three pages and the host's tdmrep.json
+    assert min_gap(starts[1:]) >= 1 * SLACK  # after robots.txt: the feed, the pages, tdmrep.json
 
 
 def test_private_addresses_are_refused_and_names_go_to_the_proxy(tmp_path, monkeypatch):
