@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import ports  # noqa: E402
 from flows.demo.site import Newsroom  # noqa: E402
 
 
@@ -46,7 +46,7 @@ def main() -> None:
         rows.append(("unchanged run, cold", *_median(args.repeats, run, env)))
         from flows.serve import local_prefect_server
 
-        with local_prefect_server(_free_port()) as api:
+        with local_prefect_server(ports.free_port()) as api:
             server = _server_process(api)
             before = _cpu(server)
             warm = _median(args.repeats, run, {**env, "PREFECT_API_URL": api})
@@ -98,12 +98,6 @@ def _server_process(api: str) -> psutil.Process:
 def _cpu(process: psutil.Process) -> float:
     times = process.cpu_times()
     return times.user + times.system
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import argparse
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import warehouse  # noqa: E402
-from bench import newsroom, procs  # noqa: E402
+from bench import newsroom, ports, procs  # noqa: E402
 
 FEED_WINDOW = 40  # items a feed lists, newest first
 MAINTAIN_EVERY_HOURS = 0.03
@@ -96,7 +95,7 @@ class Cycle:
 def main() -> None:
     args = _arguments()
     work = Path(tempfile.mkdtemp(prefix="newsdesk-soak-"))
-    layout = newsroom.Layout(work / "site", args.hosts, _free_port(), args.feeds)
+    layout = newsroom.Layout(work / "site", args.hosts, ports.free_port(), args.feeds)
     edition = Edition(layout)
     edition.next_cycle(args.new, 0, 0)
     sources = _sources_file(work, layout)
@@ -244,7 +243,14 @@ class Served:
         for name in ("PREFECT_API_URL", "PREFECT_HOME"):
             env.pop(name, None)
         command = [sys.executable, "-m", "flows.cli", "serve", "--sources", str(sources)]
-        command += ["--interval", str(interval), "--port", str(_free_port()), "--metrics-port", str(_free_port())]
+        command += [
+            "--interval",
+            str(interval),
+            "--port",
+            str(ports.free_port()),
+            "--metrics-port",
+            str(ports.free_port()),
+        ]
         self.log = open(work / "serve.log", "wb")
         self.process = subprocess.Popen(command, cwd=work, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
@@ -289,12 +295,6 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--dead", type=int, default=1, help="dead links per cycle")
     parser.add_argument("--latency-ms", type=float, default=20)
     return parser.parse_args()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 if __name__ == "__main__":

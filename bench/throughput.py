@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import naive, newsroom, procs  # noqa: E402
+from bench import naive, newsroom, ports, procs  # noqa: E402
 from flows import extract, extractpool  # noqa: E402
 from flows.identity import neardup  # noqa: E402
 from flows.text.normalise import normalise_body  # noqa: E402
@@ -50,7 +49,7 @@ def main() -> None:
     args = _arguments()
     work = Path(tempfile.mkdtemp(prefix="newsdesk-throughput-"))
     print(f"generating {args.articles} pages over {args.hosts} hosts in {work} ...", flush=True)
-    layout = newsroom.generate(work / "site", args.articles, args.hosts, _free_port(), args.feeds)
+    layout = newsroom.generate(work / "site", args.articles, args.hosts, ports.free_port(), args.feeds)
     sizes = [p.stat().st_size for p in (work / "site").glob("host-*/*.html")]
     print(f"{layout.feeds} feeds on {layout.hosts} hosts", flush=True)
     print(
@@ -67,7 +66,7 @@ def main() -> None:
 
     from flows.serve import local_prefect_server
 
-    with newsroom.GeneratedNewsroom(layout, args.latency_ms) as room, local_prefect_server(_free_port()) as api:
+    with newsroom.GeneratedNewsroom(layout, args.latency_ms) as room, local_prefect_server(ports.free_port()) as api:
         sources = _write_sources(work, room, args)
         first = _run(sources, api, room)
         # the machine's speed drifts by a few per cent: the ceiling is taken on both sides of the run
@@ -240,12 +239,6 @@ def _prefect_server_cpu(api: str) -> float:
     """CPU of the `prefect server start` process serving `api` (found by its port)."""
     port = api.rsplit(":", 1)[1].split("/")[0]
     return sum(procs.cpu_seconds(pid) for pid in procs.matching("server", port))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _table(rows: list[tuple[str, str]]) -> None:

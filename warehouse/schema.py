@@ -261,29 +261,24 @@ FETCH_QUEUE = Table(
     updates=("stage", "state", "attempts", "last_attempt_at", "next_attempt_at", "last_status", "last_error"),
 )
 
-ROBOTS_TXT = Table(
-    "robots_txt",
-    (
-        required("host", TEXT),
-        required("fetched_at", TIME),
-        Column("status", INT),
-        Column("body", TEXT),
-    ),
-    key=("host",),
-    updates=("fetched_at", "status", "body"),
-)
 
-TDMREP_FILES = Table(
-    "tdmrep_files",  # each host's /.well-known/tdmrep.json, asked for once a day
-    (
-        required("host", TEXT),
-        required("fetched_at", TIME),
-        Column("status", INT),
-        Column("body", TEXT),
-    ),
-    key=("host",),
-    updates=("fetched_at", "status", "body"),
-)
+def _host_file(name: str) -> Table:
+    """A file every host may serve at a well-known path, as it last answered (fetched once a day)."""
+    return Table(
+        name,
+        (
+            required("host", TEXT),
+            required("fetched_at", TIME),
+            Column("status", INT),
+            Column("body", TEXT),
+        ),
+        key=("host",),
+        updates=("fetched_at", "status", "body"),
+    )
+
+
+ROBOTS_TXT = _host_file("robots_txt")
+TDMREP_FILES = _host_file("tdmrep_files")  # /.well-known/tdmrep.json
 
 HOST_HOLDS = Table(
     "host_holds",

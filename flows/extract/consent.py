@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 
 @dataclass(frozen=True)
@@ -31,22 +32,28 @@ def site_wide(document: str | None, path: str) -> TdmDeclaration | None:
     """The rule of a host's /.well-known/tdmrep.json (a JSON list of {location, tdm-reservation,
     tdm-policy}) that covers `path`: the first whose location matches, where `*` stands for
     anything. A file that is not such a list declares nothing."""
-    try:
-        rules = json.loads(document) if document else []
-    except ValueError:
-        return None
-    for rule in rules if isinstance(rules, list) else []:
-        if not isinstance(rule, dict) or not _covers(str(rule.get("location", "")), path):
-            continue
-        flag = str(rule.get("tdm-reservation", "")).strip()
-        if flag in ("0", "1"):
-            policy = rule.get("tdm-policy")
-            return TdmDeclaration(flag == "1", policy if isinstance(policy, str) and policy else None, "tdmrep.json")
+    for location, declaration in _rules(document or ""):
+        if location.fullmatch(path):
+            return declaration
     return None
 
 
-def _covers(location: str, path: str) -> bool:
-    if not location.startswith("/"):
-        return False
-    pattern = "".join(".*" if part == "*" else re.escape(part) for part in re.split(r"(\*)", location))
-    return re.fullmatch(pattern, path) is not None
+@cache  # one file per host, asked about for every article of that host
+def _rules(document: str) -> tuple[tuple[re.Pattern[str], TdmDeclaration], ...]:
+    try:
+        rules = json.loads(document) if document else []
+    except ValueError:
+        return ()
+    found = []
+    for rule in rules if isinstance(rules, list) else []:
+        location = str(rule.get("location", "")) if isinstance(rule, dict) else ""
+        flag = str(rule.get("tdm-reservation", "")).strip() if isinstance(rule, dict) else ""
+        if location.startswith("/") and flag in ("0", "1"):
+            policy = rule.get("tdm-policy")
+            policy = policy if isinstance(policy, str) and policy else None
+            found.append((_pattern(location), TdmDeclaration(flag == "1", policy, "tdmrep.json")))
+    return tuple(found)
+
+
+def _pattern(location: str) -> re.Pattern[str]:
+    return re.compile("".join(".*" if part == "*" else re.escape(part) for part in re.split(r"(\*)", location)))
