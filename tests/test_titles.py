@@ -75,3 +75,37 @@ def test_a_section_label_is_not_the_headline():
         )
         == "World leaders agree on fishing quotas"
     )
+
+
+def test_a_heading_under_its_kicker_counts_for_the_bare_headline():
+    heading = "Opinion Why the ferry fares went up"
+    assert titles.choose([heading, "Why the ferry fares went up", "Ferry fares: what changed"]) == (
+        "Why the ferry fares went up"
+    )
+
+
+def test_a_kicker_joined_by_punctuation_stays_part_of_the_headline():
+    headline = "Harbour dispute: Why the ferry fares went up"
+    assert titles.choose([headline, "Why the ferry fares went up", headline]) == headline
+
+
+def test_the_wording_most_candidates_use_wins_suffixes_dropped():
+    shown = "Quay closed:Ferries diverted"
+    stated = "Quay closed: Ferries diverted"
+    assert titles.choose([shown, f"{stated} - Harbour News", stated], ["The Gazette"]) == stated
+
+
+def test_an_h1_in_the_breadcrumb_gives_way_to_the_heading_shown():
+    from lxml import html
+
+    from flows.extract import pagemeta
+
+    page = html.fromstring(
+        "<html><body><ol class='trail'><li><a href='/'>Home</a></li>"
+        "<li><h1>Ferry fares rise: what you need to know</h1></li></ol>"
+        "<article><h2><span>Harbour</span> <span>Why the ferry fares went up</span></h2><p>Text</p></article>"
+        "</body></html>"
+    )
+    assert " ".join(pagemeta.read(page).headlines[0].split()) == "Harbour Why the ferry fares went up"
+    plain = html.fromstring("<html><body><h1>Ferry fares rise</h1><h2>Related</h2></body></html>")
+    assert pagemeta.read(plain).headlines[0] == "Ferry fares rise"

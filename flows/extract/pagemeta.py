@@ -47,6 +47,7 @@ _AUTHOR_META = etree.XPath(
     "//meta[@content][" + " or ".join(f'@name="{k}" or @property="{k}"' for k in _AUTHOR_KEYS) + "]"
 )
 _MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified")
+_IN_BREADCRUMB = etree.XPath("ancestor::nav or ancestor::li or ancestor-or-self::*[contains(@class, 'readcrumb')]")
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def read(tree: lxml_html.HtmlElement) -> PageMeta:
         modified=modified,
         authors=tuple(_ld_authors(ld.get("author"))),
         headlines=(
-            _first_text(tree, "//h1"),
+            _shown_headline(tree),
             meta.get("og:title"),
             _text(ld.get("headline")),
             _first_text(tree, "//title"),
@@ -128,6 +129,16 @@ def _tags(tree: lxml_html.HtmlElement, ld: dict[str, Any]) -> tuple[str, ...]:
 def _ld_image(value: Any) -> str | None:
     first = value[0] if isinstance(value, list) and value else value
     return _text(first.get("url") if isinstance(first, dict) else first)
+
+
+def _shown_headline(tree: lxml_html.HtmlElement) -> str | None:
+    """The first <h1>; where that is the last step of a breadcrumb trail (a label for search
+    engines), the <h2> shown after it."""
+    found = tree.xpath("//h1")
+    if not found:
+        return None
+    shown = found[0].xpath("following::h2[1]") if _IN_BREADCRUMB(found[0]) else ()
+    return _text((shown or found)[0].text_content())
 
 
 def _first_text(tree: lxml_html.HtmlElement, xpath: str) -> str | None:
