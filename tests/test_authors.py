@@ -38,3 +38,22 @@ def test_structured_surname_first_names_are_turned_round():
     assert bylines.structured("van Dijk, Anna Maria") == "Anna Maria van Dijk"
     assert bylines.structured("Ines Marlow") == "Ines Marlow"
     assert bylines.structured("Marlow and Fenn, Tobias") == "Marlow and Fenn, Tobias"
+
+
+def test_a_section_label_before_the_by_word_falls_away():
+    assert bylines.people(["Opinion By Ines Marlow"]) == ("Ines Marlow",)
+    assert bylines.people(["Meinung Von Jana Krüger"]) == ("Jana Krüger",)
+    assert bylines.people(["Ursula von der Leyen"]) == ("Ursula von der Leyen",)
+
+
+def test_buttons_numbers_and_source_labels_are_not_people():
+    assert bylines.people(["Follow", "105092"]) == ()
+    assert bylines.people(["Ines Marlow", "Folgen"]) == ("Ines Marlow",)
+    assert bylines.people(["Quelle: sid"]) == ("sid",)
+    assert not bylines.names_a_person(["Source: APA"])
+
+
+def test_a_desk_of_the_site_and_initials_are_organisations():
+    gazette = ["Saltmarsh Gazette"]
+    assert bylines.people(["Ines Marlow", "Saltmarsh Gazette North"], gazette) == ("Ines Marlow",)
+    assert not bylines.names_a_person(["SGN"], gazette)

@@ -144,6 +144,23 @@ def test_feed_authors_fill_in_when_the_page_names_none():
     assert extract.article(page, URL, entry=entry).authors == ("Ola Brandt",)
 
 
+def test_the_pages_byline_names_the_author_where_the_metadata_credits_the_publisher():
+    page = promo_page().replace(
+        b'"author": [{"@type": "Person", "name": "Ines Marlow"}, {"@type": "Person", "name": "Tobias Fenn"}],',
+        b'"author": {"@type": "Organization", "name": "The Saltmarsh Gazette"},',
+    )
+    assert extract.article(page, URL).authors == ("Ines Marlow", "Tobias Fenn")
+
+
+def test_an_author_meta_tag_in_capitals_counts():
+    page = promo_page().replace(
+        b'"author": [{"@type": "Person", "name": "Ines Marlow"}, {"@type": "Person", "name": "Tobias Fenn"}],', b""
+    )
+    page = page.replace(b'<p class="byline">By Ines Marlow and Tobias Fenn</p>', b"")
+    page = page.replace(b"<title>", b'<meta name="Author" content="Ola Brandt"><title>')
+    assert extract.article(page, URL).authors == ("Ola Brandt",)
+
+
 def test_the_entrys_image_fills_in_when_the_page_has_none():
     page = promo_page().replace(b'<meta property="og:image" content="https://gazette.example/img/gauge.jpg">', b"")
     entry = FeedEntry(link=URL, image_url="https://gazette.example/img/sitemap-gauge.jpg", origin="sitemap")

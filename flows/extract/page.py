@@ -142,10 +142,10 @@ def _authors(
 ) -> tuple[str, ...]:
     """The first of JSON-LD, the meta tags, the bylines trafilatura finds in the page and the
     feed that names a person; else the first that names anyone (the publisher, an agency).
-    The page's bylines are searched only when its metadata credits no one: that search copies
-    the page, and finds "Follow" buttons as often as names where a publisher credits itself."""
+    The page's bylines are searched only when its metadata names no person (it may credit the
+    publisher itself): that search copies the page."""
     stated = [meta.authors, meta.bylines]
-    if not any(stated):
+    if not bylines.names_a_person((*meta.authors, *meta.bylines), sites):
         shown = trafilatura.metadata.extract_author(tree)
         stated.append(tuple(shown.split(";")) if shown else ())
     stated.append(entry.authors if entry else ())

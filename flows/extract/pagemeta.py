@@ -43,8 +43,11 @@ _PUBLISHED_META = (
 )
 _TAG_META = etree.XPath('//meta[@property="article:tag" or @name="keywords" or @name="news_keywords"][@content]')
 _AUTHOR_KEYS = ("author", "dc.creator", "article:author", "byl", "sailthru.author")
+_LOWER = "translate({}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"  # <meta name="Author">
 _AUTHOR_META = etree.XPath(
-    "//meta[@content][" + " or ".join(f'@name="{k}" or @property="{k}"' for k in _AUTHOR_KEYS) + "]"
+    "//meta[@content]["
+    + " or ".join(f"{_LOWER.format(attr)}='{k}'" for k in _AUTHOR_KEYS for attr in ("@name", "@property"))
+    + "]"
 )
 _MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified")
 _IN_BREADCRUMB = etree.XPath("ancestor::nav or ancestor::li or ancestor-or-self::*[contains(@class, 'readcrumb')]")
