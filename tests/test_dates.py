@@ -33,3 +33,11 @@ def test_dates_in_urls():
     assert dates.from_url("https://n.example/20261124/bridge") == DAY
     assert dates.from_url("https://n.example/article.php?id=20261124") is None
     assert dates.from_url("https://n.example/2026/13/45/x") is None
+
+
+def test_a_day_the_title_ends_with():
+    assert dates.from_title("Bridge reopens | Gazette | 24.11.2026") == DAY
+    assert dates.from_title("Bridge reopens, The Gazette, 2026-11-24") == DAY
+    assert dates.from_title("Bridge reopens | 31.02.2026") is None
+    assert dates.from_title("Bridge reopens after 24.11.2026") is None
+    assert dates.from_title(None) is None

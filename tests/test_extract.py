@@ -161,6 +161,17 @@ def test_an_author_meta_tag_in_capitals_counts():
     assert extract.article(page, URL).authors == ("Ola Brandt",)
 
 
+def test_a_day_in_the_title_dates_a_page_that_states_no_date():
+    page = promo_page().replace(b'"datePublished": "2026-11-23T06:45:00+01:00", ', b"")
+    page = page.replace(b'"dateModified": "2026-11-23T09:10:00+01:00",', b"")
+    related = b'<p class="byline">By Ines Marlow and Tobias Fenn</p><p class="date">Related: 02.11.2026</p>'
+    page = page.replace(b'<p class="byline">By Ines Marlow and Tobias Fenn</p>', related)
+    page = page.replace(b"| The Saltmarsh Gazette</title>", b"| The Saltmarsh Gazette | 23.11.2026</title>")
+    article = extract.article(page, "https://gazette.example/news/tide-gauge-upgrade")
+    assert article.published_at == datetime(2026, 11, 23, tzinfo=timezone.utc)
+    assert article.published_source == "page"
+
+
 def test_the_entrys_image_fills_in_when_the_page_has_none():
     page = promo_page().replace(b'<meta property="og:image" content="https://gazette.example/img/gauge.jpg">', b"")
     entry = FeedEntry(link=URL, image_url="https://gazette.example/img/sitemap-gauge.jpg", origin="sitemap")

@@ -175,11 +175,13 @@ def _published(
 ) -> tuple[datetime | None, str | None]:
     feed_date = (entry.published or entry.updated) if entry else None
     url_day = dates.from_url(url)
+    title_day = next((day for day in map(dates.from_title, meta.headlines) if day), None)
     stated = any(when for when, _ in meta.published)
+    dated = stated or url_day or title_day or feed_date
     return dates.choose(
         meta.published,
         feed_date,
-        [(url_day, "url"), (None if stated or url_day or feed_date else _page_day(tree), "page")],
+        [(url_day, "url"), (title_day, "page"), (None if dated else _page_day(tree), "page")],
         datetime.now(timezone.utc),
         entry.origin if entry else "feed",
     )

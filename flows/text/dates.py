@@ -13,6 +13,9 @@ from typing import TypeGuard
 EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
 FUTURE_SKEW = timedelta(hours=2)
 SAME_DAY = timedelta(hours=36)  # a date-only candidate and a timestamp this close agree (time zones)
+# A day a title ends with, after its separator: "| 24.11.2026" (day first), ", 2026-11-24".
+_TITLE_DAY_FIRST = re.compile(r"[|,–—-]\s*(\d{1,2})\.(\d{1,2})\.((?:19|20)\d\d)\s*$")
+_TITLE_ISO_DAY = re.compile(r"[|,–—-]\s*((?:19|20)\d\d)-(\d\d)-(\d\d)\s*$")
 _URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|[-_]|\.html?|$)")
 # The shapes of an HTTP date (RFC 822/1123, RFC 850, asctime), zone optional. email.utils takes
 # more but skips words it does not know: "November 19, 2019, 07:47 PM EST" would be 07:47 UTC.
@@ -79,6 +82,20 @@ def from_url(url: str) -> datetime | None:
         return None
     try:
         year, month, day = map(int, match.groups())
+        return datetime(year, month, day, tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def from_title(title: str | None) -> datetime | None:
+    """The day a page's title ends with, as in "Headline | Site | 24.11.2026"."""
+    if match := _TITLE_DAY_FIRST.search(title or ""):
+        day, month, year = map(int, match.groups())
+    elif match := _TITLE_ISO_DAY.search(title or ""):
+        year, month, day = map(int, match.groups())
+    else:
+        return None
+    try:
         return datetime(year, month, day, tzinfo=timezone.utc)
     except ValueError:
         return None
