@@ -87,6 +87,32 @@ def test_maintenance_merges_small_files_and_a_held_reader_keeps_working(tmp_path
 
 
 @pytest.mark.slow
+def test_maintenance_leaves_files_of_the_merged_size_alone(tmp_path):
+    db = tmp_path / "news"
+    for n in range(6):
+        _load_sources(db, [f"s{n:02d}-{i}" for i in range(12)])
+    with warehouse.writing(db) as con:
+        maintenance.maintain(con, keep_days=0)
+        (merged, size) = _source_files(con)[0]
+        for n in range(6, 12):
+            _load_sources(db, [f"s{n:02d}-{i}" for i in range(12)])
+        maintenance.maintain(con, keep_days=0, merge_below_bytes=size)
+        files = _source_files(con)
+    assert merged in dict(files), "a file of the merged size is not read and rewritten again"
+    assert len(files) == 2, f"the newer small files merged among themselves: {files}"
+    with warehouse.reading(db) as con:
+        assert con.execute("SELECT count(*) FROM sources").fetchone()[0] == 144
+
+
+def _source_files(con) -> list[tuple[str, int]]:
+    return con.execute(
+        "SELECT f.path, f.file_size_bytes FROM __ducklake_metadata_news.ducklake_data_file f "
+        "JOIN __ducklake_metadata_news.ducklake_table t USING (table_id) "
+        "WHERE t.table_name = 'sources' AND f.end_snapshot IS NULL AND t.end_snapshot IS NULL ORDER BY f.path"
+    ).fetchall()
+
+
+@pytest.mark.slow
 def test_a_single_file_warehouse_is_refused_with_how_to_convert_it(tmp_path):
     old = _old_warehouse(tmp_path / "old.duckdb")
     result = newsdesk("query", "--db", str(old), "SELECT 1")

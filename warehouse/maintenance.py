@@ -13,6 +13,11 @@ import duckdb
 from warehouse.db import LAKE
 
 LAST_RUN = "maintained_at"  # warehouse_meta: when maintenance last ran
+# Files this large are merged no more. Merging reads every file it merges into memory, and
+# DuckLake's own limit (512 MB) would rewrite each table whole at every maintenance: memory and
+# I/O growing with the warehouse. Below this, a maintenance merges little more than what was
+# written since the last one.
+MERGE_BELOW_BYTES = 16 * 2**20
 
 
 @dataclass(frozen=True)
@@ -22,11 +27,13 @@ class Maintained:
     snapshots_expired: int
 
 
-def maintain(con: duckdb.DuckDBPyConnection, keep_days: float) -> Maintained:
+def maintain(
+    con: duckdb.DuckDBPyConnection, keep_days: float, merge_below_bytes: int = MERGE_BELOW_BYTES
+) -> Maintained:
     """Run every step; the caller holds the run lock (or, shared, the write lock)."""
     before = _data_files(con)
     cutoff = datetime.now(timezone.utc) - timedelta(days=keep_days)
-    con.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}')")
+    con.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}', max_file_size => {int(merge_below_bytes)})")
     expired = _expire(con, cutoff)
     con.execute(f"CALL ducklake_cleanup_old_files('{LAKE}', cleanup_all => true)")
     con.execute("BEGIN")
