@@ -94,8 +94,9 @@ def test_maintenance_leaves_files_of_the_merged_size_alone(tmp_path):
     with warehouse.writing(db) as con:
         maintenance.maintain(con, keep_days=0)
         (merged, size) = _source_files(con)[0]
-        for n in range(6, 12):
-            _load_sources(db, [f"s{n:02d}-{i}" for i in range(12)])
+    for n in range(6, 12):
+        _load_sources(db, [f"s{n:02d}-{i}" for i in range(12)])
+    with warehouse.writing(db) as con:
         maintenance.maintain(con, keep_days=0, merge_below_bytes=size)
         files = _source_files(con)
     assert merged in dict(files), "a file of the merged size is not read and rewritten again"
