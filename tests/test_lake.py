@@ -105,6 +105,33 @@ def test_maintenance_leaves_files_of_the_merged_size_alone(tmp_path):
         assert con.execute("SELECT count(*) FROM sources").fetchone()[0] == 144
 
 
+def test_maintenance_moves_small_commits_out_of_the_catalog(tmp_path):
+    """Commits of a few rows are kept inside the catalog, which every query reads whole: a
+    warehouse loading a few articles per run would make each query slower run after run."""
+    db = tmp_path / "news"
+    for _ in range(4):  # a run brings each source's row up to date
+        _load_sources(db, ["harbour", "valley", "coast"])
+    with warehouse.writing(db) as con:
+        assert _rows_in_catalog(con, "sources") == 3
+        maintenance.maintain(con, keep_days=7)
+        assert _rows_in_catalog(con, "sources") == 0
+    with warehouse.reading(db) as con:
+        assert con.execute("SELECT count(*) FROM sources").fetchone()[0] == 3
+
+
+def _rows_in_catalog(con, table: str) -> int:
+    tables = con.execute(
+        "SELECT i.table_name FROM __ducklake_metadata_news.ducklake_inlined_data_tables i "
+        "JOIN __ducklake_metadata_news.ducklake_table t USING (table_id) "
+        "WHERE t.table_name = ? AND t.end_snapshot IS NULL",
+        [table],
+    ).fetchall()
+    return sum(
+        con.execute(f"SELECT count(*) FROM __ducklake_metadata_news.{name} WHERE end_snapshot IS NULL").fetchone()[0]
+        for (name,) in tables
+    )
+
+
 def _source_files(con) -> list[tuple[str, int]]:
     return con.execute(
         "SELECT f.path, f.file_size_bytes FROM __ducklake_metadata_news.ducklake_data_file f "

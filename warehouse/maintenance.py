@@ -1,7 +1,8 @@
-"""Keeping the lake compact: every commit writes small Parquet files, and no file is ever
-deleted until the snapshots that use it expire. Maintenance merges the small files, expires
-snapshots older than the retention window (queries `--as-of` a moment inside the window keep
-working) and deletes the files nothing refers to any more."""
+"""Keeping the lake compact: every commit writes small Parquet files (a commit of a few rows
+is kept inside the catalog instead), and no file is ever deleted until the snapshots that use
+it expire. Maintenance moves the rows kept in the catalog into data files, merges the small
+files, expires snapshots older than the retention window (queries `--as-of` a moment inside
+the window keep working) and deletes the files nothing refers to any more."""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ def maintain(
     """Run every step; the caller holds the run lock (or, shared, the write lock)."""
     before = _data_files(con)
     cutoff = datetime.now(timezone.utc) - timedelta(days=keep_days)
+    # Every query reads the catalog's inlined rows whole: left there, a warehouse that loads a
+    # few articles per run would make each query slower and larger run after run.
+    con.execute(f"CALL ducklake_flush_inlined_data('{LAKE}')")
     con.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}', max_file_size => {int(merge_below_bytes)})")
     expired = _expire(con, cutoff)
     con.execute(f"CALL ducklake_cleanup_old_files('{LAKE}', cleanup_all => true)")
