@@ -3,6 +3,7 @@ stay readable, maintenance keeps the files few, and old single-file warehouses c
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -117,6 +118,19 @@ def test_maintenance_moves_small_commits_out_of_the_catalog(tmp_path):
         assert _rows_in_catalog(con, "sources") == 0
     with warehouse.reading(db) as con:
         assert con.execute("SELECT count(*) FROM sources").fetchone()[0] == 3
+
+
+def test_maintain_and_reextract_need_only_the_warehouse(tmp_path):
+    db, empty = tmp_path / "news", tmp_path / "elsewhere"
+    empty.mkdir()
+    _load_sources(db, ["harbour"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
+    maintained = newsdesk("warehouse", "maintain", "--db", str(db), cwd=empty, env=env)
+    assert maintained.returncode == 0, maintained.stderr
+    assert "snapshots expired (kept 7 days)" in maintained.stdout
+    reextracted = newsdesk("reextract", "--db", str(db), cwd=empty, env=env)
+    assert reextracted.returncode == 0, reextracted.stderr
+    assert "0 pages re-extracted" in reextracted.stdout
 
 
 def _rows_in_catalog(con, table: str) -> int:

@@ -270,7 +270,7 @@ def reextract_command(
     from flows import reextract
     from warehouse import WarehouseError
 
-    config = _config(sources, db)
+    config = _warehouse_config(sources, db)
     since_utc = since.replace(tzinfo=timezone.utc) if since else None
     err.print("re-extracting stored pages ...")
     try:
@@ -717,6 +717,15 @@ def _read(path: Location, query: Callable[[Any], T], failure: str = "SQL error",
         raise _fail(f"{failure}: {exc}") from None
     except warehouse.WarehouseError as exc:
         raise _fail(str(exc)) from None
+
+
+def _warehouse_config(sources: Path | None, db: Path | None) -> configuration.Config:
+    """The sources file's settings with `db` applied. A command that works on the warehouse
+    alone, given --db (or NEWSDESK_DB) and no sources file, runs with the default settings."""
+    path = configuration.resolve_sources_path(sources)
+    if sources is None and not path.exists() and (db is not None or os.environ.get(configuration.DB_ENV)):
+        return configuration.parse({}, path, db)
+    return _config(sources, db)
 
 
 def _probe_settings(sources: Path | None) -> configuration.Settings:

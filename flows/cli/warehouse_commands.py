@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from flows.cli.commands import EXIT_USAGE, DbOpt, SourcesOpt, _config, _fail, _warehouse_path
+from flows.cli.commands import EXIT_USAGE, DbOpt, SourcesOpt, _fail, _warehouse_config, _warehouse_path
 from flows.cli.printing import err, out
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def maintain(sources: SourcesOpt = None, db: DbOpt = None) -> None:
     import warehouse
     from warehouse import maintenance
 
-    config = _config(sources, db)
+    config = _warehouse_config(sources, db)
     try:
         with (
             warehouse.run_lock(config.settings.warehouse, config.settings.lock_wait_seconds),
