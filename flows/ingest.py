@@ -188,14 +188,21 @@ async def maintain_warehouse(settings: configuration.Settings) -> None:
     have passed since the last time (the run lock is held: no load interleaves)."""
 
     def maintain() -> None:
-        with warehouse.writing(settings.warehouse, settings.lock_wait_seconds) as con:
-            if maintenance.due(con, timedelta(hours=settings.maintain_every_hours)):
+        path, wait = settings.warehouse, settings.lock_wait_seconds
+        with warehouse.writing(path, wait) as con:
+            if not maintenance.due(con, timedelta(hours=settings.maintain_every_hours)):
+                return
+        try:
+            with warehouse.readers_paused(path, wait), warehouse.writing(path, wait) as con:
                 done = maintenance.maintain(con, settings.keep_snapshots_days)
-                _say(
-                    get_run_logger(),
-                    f"maintenance: {done.files_before} data files -> {done.files_after}, "
-                    f"{done.snapshots_expired} snapshots expired",
-                )
+        except warehouse.WarehouseBusy as exc:
+            _say(get_run_logger(), f"maintenance put off: {exc}")
+            return
+        _say(
+            get_run_logger(),
+            f"maintenance: {done.files_before} data files -> {done.files_after}, "
+            f"{done.snapshots_expired} snapshots expired",
+        )
 
     await asyncio.to_thread(maintain)
 

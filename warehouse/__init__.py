@@ -7,6 +7,7 @@ from warehouse.db import (
     WarehouseMissing,
     attach_sql,
     reading,
+    readers_paused,
     run_lock,
     writing,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "WarehouseMissing",
     "attach_sql",
     "reading",
+    "readers_paused",
     "run_lock",
     "writing",
 ]

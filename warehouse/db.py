@@ -7,6 +7,7 @@ is one folder (settings.warehouse a path):
                      in SQLite's write-ahead-log mode
     data/            the Parquet files
     run.lock         held by the one run (or re-extraction) writing at a time
+    read.lock        shared by newsdesk's own reads, taken whole by maintenance (readers_paused)
 A shared warehouse (settings.warehouse: {catalog: "postgres:…", data_path: …}) keeps its
 catalog in PostgreSQL, so runs and readers on several machines use it at once.
 """
@@ -32,7 +33,7 @@ from warehouse.literals import quoted
 Location = Path | SharedWarehouse  # a folder (the embedded default) or a shared warehouse
 
 DEFAULT_LOCK_WAIT_SECONDS = 60.0  # how long to wait for another process's lock, unless told
-CATALOG, DATA, RUN_LOCK = "catalog.sqlite", "data", "run.lock"
+CATALOG, DATA, RUN_LOCK, READ_LOCK = "catalog.sqlite", "data", "run.lock", "read.lock"
 LAKE = "news"  # the name the warehouse is attached under: `news.articles`, `USE news`
 BUSY_TIMEOUT_MS = 10_000  # how long a catalog statement waits for SQLite's lock before failing
 _KEEP_ATTACHED = 4  # warehouses (per mode) a process keeps attached
@@ -151,13 +152,59 @@ def reading(
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection whose queries all see one snapshot. (On a lake, a query outside a
     transaction reads the catalog's file lists afresh: a read of several queries pays that once.)"""
-    with _one_line_errors():
+    with _one_line_errors(), _read_turn(path, _wait(wait_seconds)):
         con = connect(path, read_only=True, wait_seconds=wait_seconds, as_of=as_of)
         try:
             con.execute("BEGIN TRANSACTION")
             yield con
         finally:
             con.close()
+
+
+@contextmanager
+def readers_paused(path: Location, wait_seconds: float | None = None) -> Iterator[None]:
+    """While maintenance rewrites files, no read of ours is under way: DuckLake gives a read
+    transaction begun before a merge the wrong rows (none, or only those kept in the catalog)
+    and no error. Waits for the reads under way to end; new ones wait the second or so it takes."""
+    if not isinstance(path, Path):
+        yield
+        return
+    wait_seconds = _wait(wait_seconds)
+    with open(path / READ_LOCK, "a") as handle:
+        if not _flock(handle, fcntl.LOCK_EX, wait_seconds):
+            raise WarehouseBusy(f"reads of {path} went on for {wait_seconds:g}s; maintenance waits for the next run")
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _read_turn(path: Location, wait_seconds: float) -> Iterator[None]:
+    """A share of the read lock; a reader that may not write in the folder goes without."""
+    try:
+        handle = open(path / READ_LOCK, "a") if isinstance(path, Path) and path.is_dir() else None
+    except OSError:
+        handle = None
+    if handle is None:
+        yield
+        return
+    with handle:
+        if not _flock(handle, fcntl.LOCK_SH, wait_seconds):
+            raise WarehouseBusy(f"maintenance of {path} took longer than {wait_seconds:g}s")
+        yield
+
+
+def _flock(handle: Any, mode: int, wait_seconds: float) -> bool:
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            fcntl.flock(handle, mode | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
 
 
 @contextmanager
@@ -171,18 +218,10 @@ def run_lock(path: Location, wait_seconds: float | None = None) -> Iterator[None
     path.mkdir(parents=True, exist_ok=True)
     wait_seconds = _wait(wait_seconds)
     with open(path / RUN_LOCK, "w") as handle:
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise WarehouseBusy(
-                        f"another run holds the warehouse {path} (waited {wait_seconds:g}s); "
-                        "try again when it has finished"
-                    ) from None
-                time.sleep(0.2)
+        if not _flock(handle, fcntl.LOCK_EX, wait_seconds):
+            raise WarehouseBusy(
+                f"another run holds the warehouse {path} (waited {wait_seconds:g}s); try again when it has finished"
+            )
         try:
             yield
         finally:

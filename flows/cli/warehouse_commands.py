@@ -61,6 +61,7 @@ def maintain(sources: SourcesOpt = None, db: DbOpt = None) -> None:
     try:
         with (
             warehouse.run_lock(config.settings.warehouse, config.settings.lock_wait_seconds),
+            warehouse.readers_paused(config.settings.warehouse, config.settings.lock_wait_seconds),
             warehouse.writing(config.settings.warehouse, config.settings.lock_wait_seconds) as con,
         ):
             report = maintenance.maintain(con, config.settings.keep_snapshots_days)
