@@ -140,6 +140,14 @@ def test_maintenance_moves_small_commits_out_of_the_catalog(tmp_path):
         assert con.execute("SELECT count(*) FROM sources").fetchone()[0] == 3
 
 
+def test_maintenance_with_nothing_loaded_since_adds_no_file(tmp_path):
+    db = tmp_path / "news"
+    _load_sources(db, ["harbour", "valley", "coast"])
+    with warehouse.writing(db) as con:
+        counts = [maintenance.maintain(con, keep_days=7).files_after for _ in range(6)]
+    assert len(set(counts[2:])) == 1, f"data files after each maintenance: {counts}"
+
+
 def test_maintain_and_reextract_need_only_the_warehouse(tmp_path):
     db, empty = tmp_path / "news", tmp_path / "elsewhere"
     empty.mkdir()

@@ -37,6 +37,9 @@ def maintain(
     # Every query reads the catalog's inlined rows whole: left there, a warehouse that loads a
     # few articles per run would make each query slower and larger run after run.
     con.execute(f"CALL ducklake_flush_inlined_data('{LAKE}')")
+    # Files whose rows were (nearly) all deleted since, as the last maintenance's own mark is,
+    # are not merged: rewritten, they do not pile up one per maintenance.
+    con.execute(f"CALL ducklake_rewrite_data_files('{LAKE}')")
     con.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}', max_file_size => {int(merge_below_bytes)})")
     expired = _expire(con, cutoff)
     con.execute(f"CALL ducklake_cleanup_old_files('{LAKE}', cleanup_all => true)")
