@@ -192,12 +192,12 @@ async def maintain_warehouse(settings: configuration.Settings) -> None:
         with warehouse.writing(path, wait) as con:
             if not maintenance.due(con, timedelta(hours=settings.maintain_every_hours)):
                 return
-        try:
-            with warehouse.readers_paused(path, wait), warehouse.writing(path, wait) as con:
-                done = maintenance.maintain(con, settings.keep_snapshots_days)
-        except warehouse.WarehouseBusy as exc:
-            _say(get_run_logger(), f"maintenance put off: {exc}")
-            return
+            try:
+                with warehouse.readers_paused(path, wait):
+                    done = maintenance.maintain(con, settings.keep_snapshots_days)
+            except warehouse.WarehouseBusy as exc:
+                _say(get_run_logger(), f"maintenance put off to the next run: {exc}")
+                return
         _say(
             get_run_logger(),
             f"maintenance: {done.files_before} data files -> {done.files_after}, "

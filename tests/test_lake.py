@@ -96,7 +96,7 @@ def test_maintenance_waits_for_reads_under_way(tmp_path):
     _load_sources(db, ["harbour", "valley", "coast"])  # a few rows: kept inside the catalog
     with warehouse.reading(db) as reader:
         assert reader.execute("SELECT count(*) FROM sources").fetchone()[0] == 63
-        with pytest.raises(warehouse.WarehouseBusy, match="maintenance waits"):
+        with pytest.raises(warehouse.WarehouseBusy, match="maintenance did not start"):
             with warehouse.readers_paused(db, wait_seconds=0.3), warehouse.writing(db) as con:
                 maintenance.maintain(con, keep_days=7)
         assert reader.execute("SELECT count(*) FROM sources").fetchone()[0] == 63
@@ -105,6 +105,17 @@ def test_maintenance_waits_for_reads_under_way(tmp_path):
     assert done.files_after < done.files_before
     with warehouse.reading(db) as reader:
         assert reader.execute("SELECT count(*) FROM sources").fetchone()[0] == 63
+
+
+def test_warehouse_maintain_does_not_start_while_a_read_goes_on(tmp_path):
+    db, sources = tmp_path / "news", tmp_path / "sources.yaml"
+    sources.write_text(f"settings:\n  warehouse: {db}\n  lock_wait_seconds: 0.5\nsources: []\n")
+    _load_sources(db, ["harbour"])
+    with warehouse.reading(db):
+        held = newsdesk("warehouse", "maintain", "--sources", str(sources))
+    assert held.returncode == 1 and "maintenance did not start" in held.stderr, held.stderr
+    assert "Traceback" not in held.stderr
+    assert newsdesk("warehouse", "maintain", "--sources", str(sources)).returncode == 0
 
 
 @pytest.mark.slow

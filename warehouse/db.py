@@ -172,7 +172,7 @@ def readers_paused(path: Location, wait_seconds: float | None = None) -> Iterato
     wait_seconds = _wait(wait_seconds)
     with open(path / READ_LOCK, "a") as handle:
         if not _flock(handle, fcntl.LOCK_EX, wait_seconds):
-            raise WarehouseBusy(f"reads of {path} went on for {wait_seconds:g}s; maintenance waits for the next run")
+            raise WarehouseBusy(f"reads of {path} went on for {wait_seconds:g}s; maintenance did not start")
         try:
             yield
         finally:

@@ -722,15 +722,19 @@ def _read(path: Location, query: Callable[[Any], T], failure: str = "SQL error",
 def _warehouse_config(sources: Path | None, db: Path | None) -> configuration.Config:
     """The sources file's settings with `db` applied. A command that works on the warehouse
     alone, given --db (or NEWSDESK_DB) and no sources file, runs with the default settings."""
-    path = configuration.resolve_sources_path(sources)
-    if sources is None and not path.exists() and (db is not None or os.environ.get(configuration.DB_ENV)):
-        return configuration.parse({}, path, db)
+    if sources is None and (db is not None or os.environ.get(configuration.DB_ENV)):
+        return _config_or_defaults(None, db)
     return _config(sources, db)
 
 
 def _probe_settings(sources: Path | None) -> configuration.Settings:
+    return _config_or_defaults(sources, None).settings
+
+
+def _config_or_defaults(sources: Path | None, db: Path | None) -> configuration.Config:
+    """The sources file's config; the defaults where there is no such file."""
     path = configuration.resolve_sources_path(sources)
-    return _config(sources, None).settings if path.exists() else configuration.parse({}, path).settings
+    return _config(sources, db) if path.exists() else configuration.parse({}, path, db)
 
 
 def _demo_edition(db: Path) -> int:
